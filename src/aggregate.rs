@@ -1,0 +1,392 @@
+//! Stage 6, aggregation and ranking.
+//!
+//! # Brief overview
+//! Findings are grouped by (kind, site). Each group keeps its count, the
+//! blocked time (total, max, p95) for slow callbacks and the first and last
+//! timestamp. Durations are printed by CPython with three decimals, so they
+//! are kept exactly as integer milliseconds in a histogram: percentiles are
+//! exact, memory is bounded by the number of distinct durations, and two
+//! aggregates [`Aggregator::merge`] into the same result as one run over both
+//! inputs. Past [`MAX_GROUPS`] groups, new sites of a kind go into one
+//! `other` group per kind, so memory stays flat on any input.
+//!
+//! Ranking, one sentence per row: blocking sites by total blocked time, then
+//! count; every other kind by count; ties by path and line.
+
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap};
+
+use crate::correlate::{Basis, Finding, Site};
+use crate::event::Kind;
+
+/// The most groups kept before new sites are folded into `other`.
+pub const MAX_GROUPS: usize = 100_000;
+
+/// What findings are grouped by.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct GroupKey {
+    /// The kind.
+    pub kind: Kind,
+    /// The site; `None` groups findings without one by subject.
+    pub site: Option<Site>,
+    /// The subject, for findings without a site.
+    pub subject: Option<String>,
+    /// The overflow group.
+    pub other: bool,
+}
+
+/// Statistics of one group.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Group {
+    /// The key.
+    pub key: GroupKey,
+    /// Occurrences.
+    pub count: u64,
+    /// Milliseconds → occurrences (slow callbacks).
+    pub durations_ms: BTreeMap<u64, u64>,
+    /// Subject as first seen.
+    pub subject: Option<String>,
+    /// Location as first seen.
+    pub location: Option<String>,
+    /// Created-at as first seen.
+    pub created_at: Option<String>,
+    /// How the site was chosen.
+    pub basis: Basis,
+    /// Earliest timestamp.
+    pub first_seen: Option<String>,
+    /// Latest timestamp.
+    pub last_seen: Option<String>,
+    /// Where it was first seen: input and line.
+    pub first_input: String,
+    /// Line of the first occurrence.
+    pub first_line: u64,
+}
+
+impl Group {
+    fn new(key: GroupKey, f: &Finding) -> Group {
+        Group {
+            key,
+            count: 0,
+            durations_ms: BTreeMap::new(),
+            subject: f.subject.clone(),
+            location: f.location.as_ref().map(|l| l.to_string()),
+            created_at: f.created_at.as_ref().map(|l| l.to_string()),
+            basis: f.basis,
+            first_seen: None,
+            last_seen: None,
+            first_input: f.input.clone(),
+            first_line: f.line_no,
+        }
+    }
+
+    fn add(&mut self, f: &Finding) {
+        self.count += 1;
+        if let Some(s) = f.seconds {
+            *self
+                .durations_ms
+                .entry((s * 1000.0).round() as u64)
+                .or_default() += 1;
+        }
+        if let Some(ts) = &f.timestamp {
+            if self.first_seen.as_ref().is_none_or(|fs| ts < fs) {
+                self.first_seen = Some(ts.clone());
+            }
+            if self.last_seen.as_ref().is_none_or(|ls| ts > ls) {
+                self.last_seen = Some(ts.clone());
+            }
+        }
+    }
+
+    fn merge(&mut self, other: &Group) {
+        self.count += other.count;
+        for (ms, n) in &other.durations_ms {
+            *self.durations_ms.entry(*ms).or_default() += n;
+        }
+        for ts in other.first_seen.iter().chain(other.last_seen.iter()) {
+            if self.first_seen.as_ref().is_none_or(|fs| ts < fs) {
+                self.first_seen = Some(ts.clone());
+            }
+            if self.last_seen.as_ref().is_none_or(|ls| ts > ls) {
+                self.last_seen = Some(ts.clone());
+            }
+        }
+    }
+
+    /// Total blocked milliseconds.
+    pub fn total_ms(&self) -> u64 {
+        self.durations_ms.iter().map(|(ms, n)| ms * n).sum()
+    }
+
+    /// Longest block, in milliseconds.
+    pub fn max_ms(&self) -> Option<u64> {
+        self.durations_ms.keys().next_back().copied()
+    }
+
+    /// The 95th percentile (nearest rank), in milliseconds.
+    pub fn p95_ms(&self) -> Option<u64> {
+        let n: u64 = self.durations_ms.values().sum();
+        if n == 0 {
+            return None;
+        }
+        let rank = (n * 95).div_ceil(100).max(1);
+        let mut seen = 0;
+        for (ms, c) in &self.durations_ms {
+            seen += c;
+            if seen >= rank {
+                return Some(*ms);
+            }
+        }
+        None
+    }
+}
+
+/// Groups findings.
+#[derive(Debug, Default, Clone)]
+pub struct Aggregator {
+    groups: HashMap<GroupKey, Group>,
+    /// Findings seen, including those folded into `other`.
+    pub events: u64,
+}
+
+impl Aggregator {
+    /// An empty aggregate.
+    pub fn new() -> Aggregator {
+        Aggregator::default()
+    }
+
+    /// Adds one finding.
+    pub fn add(&mut self, f: &Finding) {
+        self.events += 1;
+        let mut key = GroupKey {
+            kind: f.kind,
+            subject: if f.site.is_none() {
+                f.subject.clone()
+            } else {
+                None
+            },
+            site: f.site.clone(),
+            other: false,
+        };
+        if !self.groups.contains_key(&key) && self.groups.len() >= MAX_GROUPS {
+            key = GroupKey {
+                kind: f.kind,
+                site: None,
+                subject: None,
+                other: true,
+            };
+        }
+        self.groups
+            .entry(key.clone())
+            .or_insert_with(|| Group::new(key, f))
+            .add(f);
+    }
+
+    /// Adds everything `other` counted.
+    pub fn merge(&mut self, other: &Aggregator) {
+        self.events += other.events;
+        for (k, g) in &other.groups {
+            match self.groups.get_mut(k) {
+                Some(mine) => mine.merge(g),
+                None => {
+                    self.groups.insert(k.clone(), g.clone());
+                }
+            }
+        }
+    }
+
+    /// The groups, ranked within each kind, kinds in report order.
+    pub fn ranked(&self) -> Vec<Ranked> {
+        let mut out = Vec::new();
+        for kind in Kind::ALL {
+            let mut groups: Vec<&Group> = self
+                .groups
+                .values()
+                .filter(|g| g.key.kind == kind)
+                .collect();
+            groups.sort_by(|a, b| {
+                let primary = if kind == Kind::SlowCallback {
+                    b.total_ms().cmp(&a.total_ms()).then(b.count.cmp(&a.count))
+                } else {
+                    b.count.cmp(&a.count)
+                };
+                primary
+                    .then(a.key.other.cmp(&b.key.other))
+                    .then(a.key.site.cmp(&b.key.site))
+                    .then(a.key.subject.cmp(&b.key.subject))
+            });
+            for (i, g) in groups.into_iter().enumerate() {
+                out.push(Ranked {
+                    rank: i + 1,
+                    why: why(g),
+                    group: g.clone(),
+                });
+            }
+        }
+        out
+    }
+}
+
+/// A ranked group.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Ranked {
+    /// 1 is the first to fix, within its kind.
+    pub rank: usize,
+    /// Why it is here and what to do, in one sentence.
+    pub why: String,
+    /// The statistics.
+    #[serde(skip)]
+    pub group: Group,
+}
+
+fn secs(ms: u64) -> String {
+    format!("{}.{:03} s", ms / 1000, ms % 1000)
+}
+
+fn times(n: u64) -> String {
+    if n == 1 {
+        "once".to_string()
+    } else {
+        format!("{n} times")
+    }
+}
+
+/// The one-sentence explanation of a row: what ranks it, and how to read
+/// its site.
+fn why(g: &Group) -> String {
+    if g.key.other {
+        return format!(
+            "{} more findings at sites beyond the first {MAX_GROUPS}, counted together",
+            g.count
+        );
+    }
+    let short = g.basis.short();
+    match g.key.kind {
+        Kind::SlowCallback => format!(
+            "blocked the loop {} for {} in total (max {}); {short}",
+            times(g.count),
+            secs(g.total_ms()),
+            secs(g.max_ms().unwrap_or(0)),
+        ),
+        Kind::NeverAwaited => format!("created {} without await; {short}", times(g.count)),
+        Kind::TaskDestroyedPending => format!(
+            "{} destroyed while pending; {short}",
+            if g.count == 1 {
+                "1 task".to_string()
+            } else {
+                format!("{} tasks", g.count)
+            }
+        ),
+        Kind::ExceptionNeverRetrieved => format!(
+            "failed {} and nobody retrieved the exception; {short}",
+            times(g.count)
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::correlate::Basis;
+
+    fn finding(kind: Kind, line: u32, secs: Option<f64>, ts: &str) -> Finding {
+        Finding {
+            kind,
+            subject: Some("f".into()),
+            location: None,
+            created_at: None,
+            seconds: secs,
+            site: Some(Site {
+                path: "/app/a.py".into(),
+                line,
+                function: Some("f".into()),
+            }),
+            basis: Basis::SuspendedAfterSlowStep,
+            timestamp: Some(ts.into()),
+            input: "x.log".into(),
+            line_no: 1,
+            detail: None,
+        }
+    }
+
+    #[test]
+    fn ranks_blocking_by_total_then_count() {
+        let mut a = Aggregator::new();
+        a.add(&finding(
+            Kind::SlowCallback,
+            1,
+            Some(1.0),
+            "2024-01-01T00:00:02",
+        ));
+        for _ in 0..5 {
+            a.add(&finding(
+                Kind::SlowCallback,
+                2,
+                Some(0.3),
+                "2024-01-01T00:00:01",
+            ));
+        }
+        let r = a.ranked();
+        assert_eq!(r[0].group.key.site.as_ref().unwrap().line, 2);
+        assert_eq!(r[0].group.total_ms(), 1500);
+        assert_eq!(r[0].group.count, 5);
+        assert_eq!(r[1].group.max_ms(), Some(1000));
+        assert!(
+            r[0].why.starts_with("blocked the loop 5 times for 1.500 s"),
+            "{}",
+            r[0].why
+        );
+    }
+
+    #[test]
+    fn p95_is_nearest_rank() {
+        let mut a = Aggregator::new();
+        for ms in 1..=100u64 {
+            a.add(&finding(
+                Kind::SlowCallback,
+                1,
+                Some(ms as f64 / 1000.0),
+                "t",
+            ));
+        }
+        let g = &a.ranked()[0].group;
+        assert_eq!(g.p95_ms(), Some(95));
+        assert_eq!(g.max_ms(), Some(100));
+        assert_eq!(g.total_ms(), 5050);
+    }
+
+    #[test]
+    fn merge_equals_one_run() {
+        let fs: Vec<Finding> = (0..20)
+            .map(|i| {
+                finding(
+                    Kind::SlowCallback,
+                    i % 3,
+                    Some(i as f64 / 10.0),
+                    &format!("2024-01-01T00:00:{i:02}"),
+                )
+            })
+            .collect();
+        let mut whole = Aggregator::new();
+        fs.iter().for_each(|f| whole.add(f));
+        let (mut a, mut b) = (Aggregator::new(), Aggregator::new());
+        fs[..7].iter().for_each(|f| a.add(f));
+        fs[7..].iter().for_each(|f| b.add(f));
+        a.merge(&b);
+        assert_eq!(a.ranked(), whole.ranked());
+    }
+
+    #[test]
+    fn other_kinds_rank_by_count_and_keep_first_and_last_seen() {
+        let mut a = Aggregator::new();
+        a.add(&finding(Kind::NeverAwaited, 1, None, "2024-01-01T00:00:05"));
+        a.add(&finding(Kind::NeverAwaited, 2, None, "2024-01-01T00:00:01"));
+        a.add(&finding(Kind::NeverAwaited, 2, None, "2024-01-01T00:00:09"));
+        let r = a.ranked();
+        assert_eq!(r[0].group.count, 2);
+        assert_eq!(
+            r[0].group.first_seen.as_deref(),
+            Some("2024-01-01T00:00:01")
+        );
+        assert_eq!(r[0].group.last_seen.as_deref(), Some("2024-01-01T00:00:09"));
+    }
+}

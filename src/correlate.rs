@@ -1,0 +1,344 @@
+//! Stage 5, correlation: tie each event to one site in the user's code.
+//!
+//! # Brief overview
+//! asyncio prints many `path:line` pairs per warning, most of them inside the
+//! standard library (`tasks.py`, `runners.py`) or third-party packages. The
+//! site is the line a developer should open:
+//!
+//! | event | site |
+//! |---|---|
+//! | slow task step | the coroutine's reported line (`running at`: where it suspended *after* the slow step; `done, defined at`: its `def`) |
+//! | slow plain callback | the callback's definition (`at`), else where it was scheduled |
+//! | task destroyed while pending | the innermost user frame of its creation traceback, else its coroutine's line |
+//! | coroutine never awaited | the innermost user frame of `Coroutine created at` (or tracemalloc's block), else the warning's own line |
+//! | task exception never retrieved | the innermost user frame of the traceback, else of the creation traceback, else the coroutine's line |
+//!
+//! "User" means neither the standard library nor site-packages/dist-packages
+//! ([`classify`]). Every finding also says how its site was chosen
+//! ([`Basis`]), because the line asyncio reports for a slow task step is not
+//! the blocking call itself.
+
+use serde::Serialize;
+
+use crate::event::{CoroState, Event, Frame, Kind, Location, Target, TaskRepr};
+
+/// Where a path lives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PathClass {
+    /// The application's own code.
+    User,
+    /// A third-party package (site-packages, dist-packages).
+    Library,
+    /// The standard library.
+    Stdlib,
+    /// Not a file: `sys`, `<sys>`, `<frozen …>`.
+    Pseudo,
+}
+
+/// Classifies a path as printed in a log (POSIX or Windows).
+pub fn classify(path: &str) -> PathClass {
+    let p = path.replace('\\', "/");
+    let lower = p.to_ascii_lowercase();
+    if lower.contains("/site-packages/")
+        || lower.contains("/dist-packages/")
+        || lower.starts_with("site-packages/")
+    {
+        return PathClass::Library;
+    }
+    if p == "sys" || p == "<sys>" || p.starts_with("<frozen ") {
+        return PathClass::Pseudo;
+    }
+    if is_stdlib(&lower) {
+        return PathClass::Stdlib;
+    }
+    PathClass::User
+}
+
+fn is_stdlib(lower: &str) -> bool {
+    // …/lib/python3.11/…, …/lib/python3/…, C:/Python311/Lib/…, python314.zip/…
+    let bytes = lower.as_bytes();
+    let mut from = 0;
+    while let Some(i) = lower[from..].find("lib/python") {
+        let at = from + i;
+        let before_ok = at == 0 || bytes[at - 1] == b'/';
+        let rest = &lower[at + "lib/python".len()..];
+        let ver = rest
+            .bytes()
+            .take_while(|b| b.is_ascii_digit() || *b == b'.')
+            .count();
+        if before_ok && ver > 0 && rest[ver..].starts_with('/') {
+            return true;
+        }
+        from = at + 1;
+    }
+    if lower.contains(".zip/") && lower.contains("python") {
+        return true;
+    }
+    // Windows installs: C:/Python311/Lib/asyncio/…
+    if let Some(i) = lower.find("/lib/") {
+        let head = &lower[..i];
+        let dir = head.rsplit('/').next().unwrap_or("");
+        if dir
+            .strip_prefix("python")
+            .is_some_and(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()))
+        {
+            return true;
+        }
+    }
+    // A bare stdlib-relative path, as some log formats print it.
+    lower.starts_with("asyncio/") || lower.starts_with("concurrent/futures/")
+}
+
+/// A line in the user's code.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct Site {
+    /// The path as the log printed it.
+    pub path: String,
+    /// The line.
+    pub line: u32,
+    /// The function or coroutine at that line, when known.
+    pub function: Option<String>,
+}
+
+impl Site {
+    /// `path:line`.
+    pub fn location(&self) -> String {
+        format!("{}:{}", self.path, self.line)
+    }
+}
+
+/// How the site was chosen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Basis {
+    /// A task step's `running at`: where it suspended after the slow step.
+    SuspendedAfterSlowStep,
+    /// A task step's `done, defined at`: the coroutine finished in the slow step.
+    FinishedInSlowStep,
+    /// A plain callback's definition.
+    CallbackDefinition,
+    /// Where a callback was scheduled (its definition is not printed).
+    CallbackScheduled,
+    /// The innermost user frame of a creation traceback.
+    CreationTraceback,
+    /// The task's coroutine as printed.
+    CoroutineLine,
+    /// The warning's own `path:line:`.
+    WarningLine,
+    /// The innermost user frame of the exception's traceback.
+    RaisedAt,
+    /// Nothing in the record names a line.
+    Unknown,
+}
+
+impl Basis {
+    /// A few words for a table cell.
+    pub fn short(self) -> &'static str {
+        match self {
+            Basis::SuspendedAfterSlowStep => "the blocking code is before this await",
+            Basis::FinishedInSlowStep => "the blocking code is after the last await",
+            Basis::CallbackDefinition => "callback defined here",
+            Basis::CallbackScheduled => "callback scheduled here",
+            Basis::CreationTraceback => "created here",
+            Basis::CoroutineLine => "the task's coroutine",
+            Basis::WarningLine => "garbage-collected here",
+            Basis::RaisedAt => "raised here",
+            Basis::Unknown => "the log names no line",
+        }
+    }
+
+    /// One sentence for people.
+    pub fn explain(self) -> &'static str {
+        match self {
+            Basis::SuspendedAfterSlowStep => {
+                "asyncio reports where the task suspended after the slow step: the blocking code ran between the previous await and this line"
+            }
+            Basis::FinishedInSlowStep => {
+                "the coroutine finished during the slow step (line of its def): the blocking code is after its last await"
+            }
+            Basis::CallbackDefinition => "the callback defined here blocked the event loop",
+            Basis::CallbackScheduled => "the callback scheduled here blocked the event loop (its definition is not printed)",
+            Basis::CreationTraceback => "created here (innermost frame of your code in its creation traceback)",
+            Basis::CoroutineLine => "the task's coroutine as printed; run in debug mode to get its creation traceback",
+            Basis::WarningLine => "the warning's own line: where the coroutine was garbage-collected",
+            Basis::RaisedAt => "raised here (innermost frame of your code in the traceback)",
+            Basis::Unknown => "the log names no line",
+        }
+    }
+}
+
+/// An event tied to a site: what the aggregate stage counts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finding {
+    /// The kind.
+    pub kind: Kind,
+    /// Coroutine or callback qualname as printed.
+    pub subject: Option<String>,
+    /// The `path:line` the warning prints (see [`Event::location`]).
+    pub location: Option<Location>,
+    /// The object's own creation site (see [`Event::created_at`]).
+    pub created_at: Option<Location>,
+    /// Seconds blocked (slow callbacks).
+    pub seconds: Option<f64>,
+    /// The user-code site.
+    pub site: Option<Site>,
+    /// How the site was chosen.
+    pub basis: Basis,
+    /// The record's timestamp, when its grammar gives one.
+    pub timestamp: Option<String>,
+    /// The input the record came from.
+    pub input: String,
+    /// The record's first line in that input.
+    pub line_no: u64,
+    /// A short detail for live lines (the exception, the task name).
+    pub detail: Option<String>,
+}
+
+fn innermost_user(frames: &[Frame]) -> Option<&Frame> {
+    frames
+        .iter()
+        .rev()
+        .find(|f| classify(&f.path) == PathClass::User)
+}
+
+fn frame_site(f: &Frame) -> Site {
+    Site {
+        path: f.path.clone(),
+        line: f.line,
+        function: f.function.clone(),
+    }
+}
+
+fn loc_site(l: &Location, function: Option<String>) -> Option<Site> {
+    (classify(&l.path) != PathClass::Pseudo).then(|| Site {
+        path: l.path.clone(),
+        line: l.line,
+        function,
+    })
+}
+
+fn coro_site(t: Option<&TaskRepr>) -> Option<Site> {
+    let c = t?.coro.as_ref()?;
+    loc_site(c.location.as_ref()?, Some(c.qualname.clone()))
+}
+
+/// Chooses the site of an event. `input`, `line_no` and `timestamp` locate
+/// the record.
+pub fn correlate(ev: &Event, input: &str, line_no: u64, timestamp: Option<String>) -> Finding {
+    let (site, basis, detail) = match ev {
+        Event::SlowCallback(s) => match &s.target {
+            Target::Task(t) => {
+                let basis = match t.coro.as_ref().map(|c| c.state) {
+                    Some(CoroState::Done) => Basis::FinishedInSlowStep,
+                    _ => Basis::SuspendedAfterSlowStep,
+                };
+                match coro_site(Some(t)) {
+                    Some(site) => (Some(site), basis, t.name.clone()),
+                    None => (None, Basis::Unknown, t.name.clone()),
+                }
+            }
+            Target::Handle(h) => {
+                let def = h
+                    .location
+                    .as_ref()
+                    .and_then(|l| loc_site(l, Some(h.callback.clone())));
+                let sched = h
+                    .created_at
+                    .as_ref()
+                    .filter(|l| classify(&l.path) == PathClass::User)
+                    .and_then(|l| loc_site(l, Some(h.callback.clone())));
+                match (def, sched) {
+                    (Some(d), _) => (Some(d), Basis::CallbackDefinition, None),
+                    (None, Some(s)) => (Some(s), Basis::CallbackScheduled, None),
+                    _ => (None, Basis::Unknown, None),
+                }
+            }
+        },
+        Event::TaskDestroyedPending(d) => {
+            let name = d.task.as_ref().and_then(|t| t.name.clone());
+            if let Some(f) = innermost_user(&d.source_traceback) {
+                (Some(frame_site(f)), Basis::CreationTraceback, name)
+            } else if let Some(site) = coro_site(d.task.as_ref()) {
+                (Some(site), Basis::CoroutineLine, name)
+            } else {
+                (None, Basis::Unknown, name)
+            }
+        }
+        Event::NeverAwaited(n) => {
+            if let Some(f) = innermost_user(&n.origin).or_else(|| innermost_user(&n.allocated)) {
+                (Some(frame_site(f)), Basis::CreationTraceback, None)
+            } else if let Some(site) = n.location.as_ref().and_then(|l| loc_site(l, None)) {
+                (Some(site), Basis::WarningLine, None)
+            } else {
+                (None, Basis::Unknown, None)
+            }
+        }
+        Event::ExceptionNeverRetrieved(e) => {
+            let detail = e.exception.clone();
+            if let Some(f) = innermost_user(&e.traceback) {
+                (Some(frame_site(f)), Basis::RaisedAt, detail)
+            } else if let Some(f) = innermost_user(&e.source_traceback) {
+                (Some(frame_site(f)), Basis::CreationTraceback, detail)
+            } else if let Some(site) = coro_site(e.task.as_ref()) {
+                (Some(site), Basis::CoroutineLine, detail)
+            } else {
+                (None, Basis::Unknown, detail)
+            }
+        }
+    };
+    Finding {
+        kind: ev.kind(),
+        subject: ev.subject(),
+        location: ev.location(),
+        created_at: ev.created_at(),
+        seconds: ev.duration_seconds(),
+        site,
+        basis,
+        timestamp,
+        input: input.to_string(),
+        line_no,
+        detail,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classifies_paths() {
+        use PathClass::*;
+        for (p, want) in [
+            ("/usr/local/lib/python3.11/asyncio/tasks.py", Stdlib),
+            (
+                "/root/.pyenv/versions/3.8.18/lib/python3.8/asyncio/base_events.py",
+                Stdlib,
+            ),
+            ("droidlet_env/lib/python3.7/asyncio/base_events.py", Stdlib),
+            ("/lib/python314.zip/asyncio/tasks.py", Stdlib),
+            ("C:\\Python311\\Lib\\asyncio\\tasks.py", Stdlib),
+            (
+                "C:\\Python311\\Lib\\site-packages\\curl_cffi\\aio.py",
+                Library,
+            ),
+            (
+                "/usr/local/lib/python3.9/site-packages/nicegui/timer.py",
+                Library,
+            ),
+            ("/usr/lib/python3/dist-packages/x.py", Library),
+            (
+                "python3.10/site-packages/apscheduler/executors/base.py",
+                Library,
+            ),
+            ("/app/api.py", User),
+            ("/home/me/library/python_tools/x.py", User),
+            ("<string>", User),
+            ("/home/me/python-app/lib/utils.py", User),
+            ("sys", Pseudo),
+            ("<sys>", Pseudo),
+            ("<frozen runpy>", Pseudo),
+        ] {
+            assert_eq!(classify(p), want, "{p}");
+        }
+    }
+}

@@ -1,0 +1,608 @@
+//! Stage 4, events: turn a record's text into a typed [`Event`].
+//!
+//! # Brief overview
+//! One variant per kind of asyncio warning, each parsed with nom (module
+//! [`repr`] holds the repr and frame grammar). [`parse_record`] never panics
+//! and never guesses: a record that holds an asyncio marker but does not
+//! parse comes back as [`Unrecognized`] with the reason, and the pipeline
+//! counts it and keeps a sample.
+//!
+//! # Example
+//! ```
+//! use aiolog::event::{parse_record, Event};
+//! let ev = parse_record(
+//!     "Executing <Handle flush() at /app/m.py:12 created at /app/m.py:18> took 0.150 seconds",
+//! ).unwrap();
+//! assert_eq!(ev.subject().as_deref(), Some("flush"));
+//! assert_eq!(ev.duration_seconds(), Some(0.15));
+//! ```
+
+pub mod repr;
+
+use serde::Serialize;
+use std::fmt;
+
+use crate::record::is_exception_line;
+
+/// The kinds of finding, in the order reports list them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// `Executing <…> took N seconds`: a callback or task step blocked the loop.
+    SlowCallback,
+    /// `coroutine '…' was never awaited`.
+    NeverAwaited,
+    /// `Task was destroyed but it is pending!`.
+    TaskDestroyedPending,
+    /// `Task exception was never retrieved`.
+    ExceptionNeverRetrieved,
+}
+
+impl Kind {
+    /// Every kind, in report order.
+    pub const ALL: [Kind; 4] = [
+        Kind::SlowCallback,
+        Kind::NeverAwaited,
+        Kind::TaskDestroyedPending,
+        Kind::ExceptionNeverRetrieved,
+    ];
+
+    /// The snake_case name used in JSON and on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::SlowCallback => "slow_callback",
+            Kind::NeverAwaited => "never_awaited",
+            Kind::TaskDestroyedPending => "task_destroyed_pending",
+            Kind::ExceptionNeverRetrieved => "exception_never_retrieved",
+        }
+    }
+
+    /// A heading for people.
+    pub fn title(self) -> &'static str {
+        match self {
+            Kind::SlowCallback => "Blocking calls (slow callbacks and task steps)",
+            Kind::NeverAwaited => "Coroutines never awaited",
+            Kind::TaskDestroyedPending => "Tasks destroyed while pending",
+            Kind::ExceptionNeverRetrieved => "Task exceptions never retrieved",
+        }
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// `path:line` as the log printed it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct Location {
+    /// The path, unchanged.
+    pub path: String,
+    /// The line number.
+    pub line: u32,
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.path, self.line)
+    }
+}
+
+/// One frame of a traceback-like block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Frame {
+    /// The file.
+    pub path: String,
+    /// The line.
+    pub line: u32,
+    /// The function (`in f`); tracemalloc frames have none.
+    pub function: Option<String>,
+}
+
+impl Frame {
+    /// The frame's `path:line`.
+    pub fn location(&self) -> Location {
+        Location {
+            path: self.path.clone(),
+            line: self.line,
+        }
+    }
+}
+
+/// How a coroutine repr places itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CoroState {
+    /// `running at`: the line where it is suspended.
+    Running,
+    /// `done, defined at`: its frame is gone; the line of its `def`.
+    Done,
+    /// `running, defined at`: a 3.8–3.10 CoroWrapper.
+    RunningDefined,
+    /// No location printed (native or Cython coroutines).
+    Unknown,
+}
+
+/// `coro=<f() running at p.py:12>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CoroRepr {
+    /// `__qualname__` as printed.
+    pub qualname: String,
+    /// How the location is to be read.
+    pub state: CoroState,
+    /// The location, when printed.
+    pub location: Option<Location>,
+}
+
+/// A Task (or Future) repr.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskRepr {
+    /// `Task`, `_GatheringFuture`, a subclass name.
+    pub class: String,
+    /// `pending`, `cancelling`, `cancelled`, `finished`.
+    pub state: String,
+    /// The name literal's contents, escapes as printed.
+    pub name: Option<String>,
+    /// The coroutine.
+    pub coro: Option<CoroRepr>,
+    /// The task's own `created at` (debug mode).
+    pub created_at: Option<Location>,
+}
+
+/// A Handle or TimerHandle repr.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HandleRepr {
+    /// `Handle`, `TimerHandle`, `_ThreadSafeHandle`.
+    pub class: String,
+    /// The callback's name.
+    pub callback: String,
+    /// The callback's definition (` at path:N`).
+    pub location: Option<Location>,
+    /// Where it was scheduled (` created at path:N`).
+    pub created_at: Option<Location>,
+}
+
+/// What ran too long.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// A task step.
+    Task(TaskRepr),
+    /// A plain callback.
+    Handle(HandleRepr),
+}
+
+/// `Executing <…> took N seconds`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SlowCallback {
+    /// The task or handle.
+    pub target: Target,
+    /// How long it blocked the loop.
+    pub seconds: f64,
+}
+
+/// `Task was destroyed but it is pending!`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskDestroyed {
+    /// The `task:` line, when printed.
+    pub task: Option<TaskRepr>,
+    /// `source_traceback: Object created at …` frames (debug mode).
+    pub source_traceback: Vec<Frame>,
+}
+
+/// `coroutine '…' was never awaited` (or a pre-3.7 CoroWrapper's `was never
+/// yielded from`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NeverAwaited {
+    /// The coroutine's qualname.
+    pub qualname: String,
+    /// The warning's own `path:N:` (where the coroutine was finalized).
+    pub location: Option<Location>,
+    /// `Coroutine created at (most recent call last)` frames.
+    pub origin: Vec<Frame>,
+    /// tracemalloc's `Object allocated at` frames.
+    pub allocated: Vec<Frame>,
+    /// A CoroWrapper's ` created at`.
+    pub wrapper_created_at: Option<Location>,
+}
+
+/// `Task exception was never retrieved` (or `Future …`, `_GatheringFuture …`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExceptionNeverRetrieved {
+    /// The class named in the message.
+    pub class: String,
+    /// The `future:` repr, when it parses.
+    pub task: Option<TaskRepr>,
+    /// `source_traceback` frames.
+    pub source_traceback: Vec<Frame>,
+    /// The exception's traceback frames (the last traceback of a chain).
+    pub traceback: Vec<Frame>,
+    /// The exception line (`ValueError: …`).
+    pub exception: Option<String>,
+}
+
+/// A parsed record.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    /// See [`SlowCallback`].
+    SlowCallback(SlowCallback),
+    /// See [`TaskDestroyed`].
+    TaskDestroyedPending(TaskDestroyed),
+    /// See [`NeverAwaited`].
+    NeverAwaited(NeverAwaited),
+    /// See [`ExceptionNeverRetrieved`].
+    ExceptionNeverRetrieved(ExceptionNeverRetrieved),
+}
+
+/// A record that holds an asyncio marker but that aiolog cannot read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unrecognized {
+    /// Why, in a few words.
+    pub reason: String,
+}
+
+impl Event {
+    /// The kind.
+    pub fn kind(&self) -> Kind {
+        match self {
+            Event::SlowCallback(_) => Kind::SlowCallback,
+            Event::TaskDestroyedPending(_) => Kind::TaskDestroyedPending,
+            Event::NeverAwaited(_) => Kind::NeverAwaited,
+            Event::ExceptionNeverRetrieved(_) => Kind::ExceptionNeverRetrieved,
+        }
+    }
+
+    /// The coroutine or callback qualname as printed.
+    pub fn subject(&self) -> Option<String> {
+        let coro_name = |t: &Option<TaskRepr>| {
+            t.as_ref()
+                .and_then(|t| t.coro.as_ref())
+                .map(|c| c.qualname.clone())
+        };
+        match self {
+            Event::SlowCallback(s) => match &s.target {
+                Target::Task(t) => t.coro.as_ref().map(|c| c.qualname.clone()),
+                Target::Handle(h) => Some(h.callback.clone()),
+            },
+            Event::TaskDestroyedPending(d) => coro_name(&d.task),
+            Event::NeverAwaited(n) => Some(n.qualname.clone()),
+            Event::ExceptionNeverRetrieved(e) => coro_name(&e.task),
+        }
+    }
+
+    /// The `path:line` the warning itself prints: a task's `running at` or
+    /// `done, defined at`, a handle's `at`, the warnings-module prefix; for a
+    /// task exception without one, the innermost traceback frame outside the
+    /// standard library.
+    pub fn location(&self) -> Option<Location> {
+        let coro_loc = |t: &Option<TaskRepr>| {
+            t.as_ref()
+                .and_then(|t| t.coro.as_ref())
+                .and_then(|c| c.location.clone())
+        };
+        match self {
+            Event::SlowCallback(s) => match &s.target {
+                Target::Task(t) => t.coro.as_ref().and_then(|c| c.location.clone()),
+                Target::Handle(h) => h.location.clone(),
+            },
+            Event::TaskDestroyedPending(d) => coro_loc(&d.task),
+            Event::NeverAwaited(n) => n.location.clone(),
+            Event::ExceptionNeverRetrieved(e) => coro_loc(&e.task).or_else(|| {
+                e.traceback
+                    .iter()
+                    .rev()
+                    .find(|f| {
+                        crate::correlate::classify(&f.path) != crate::correlate::PathClass::Stdlib
+                    })
+                    .map(Frame::location)
+            }),
+        }
+    }
+
+    /// The object's own creation site when printed: a task's or handle's
+    /// `created at`, a CoroWrapper's `created at`, tracemalloc's allocation
+    /// frame or the last frame of `Coroutine created at`.
+    pub fn created_at(&self) -> Option<Location> {
+        let task_created = |t: &Option<TaskRepr>| t.as_ref().and_then(|t| t.created_at.clone());
+        match self {
+            Event::SlowCallback(s) => match &s.target {
+                Target::Task(t) => t.created_at.clone(),
+                Target::Handle(h) => h.created_at.clone(),
+            },
+            Event::TaskDestroyedPending(d) => task_created(&d.task),
+            Event::NeverAwaited(n) => n
+                .wrapper_created_at
+                .clone()
+                .or_else(|| n.allocated.last().map(Frame::location))
+                .or_else(|| n.origin.last().map(Frame::location)),
+            Event::ExceptionNeverRetrieved(e) => task_created(&e.task),
+        }
+    }
+
+    /// Seconds the loop was blocked (slow callbacks only).
+    pub fn duration_seconds(&self) -> Option<f64> {
+        match self {
+            Event::SlowCallback(s) => Some(s.seconds),
+            _ => None,
+        }
+    }
+}
+
+/// Parses a record's text (message and continuation lines, prefixes
+/// removed).
+pub fn parse_record(text: &str) -> Result<Event, Unrecognized> {
+    let first = text.lines().next().unwrap_or("");
+    let fail = |reason: &str| Unrecognized {
+        reason: reason.to_string(),
+    };
+    if first.contains("Executing ") {
+        return slow_callback(text)
+            .map(Event::SlowCallback)
+            .ok_or_else(|| fail("slow callback whose repr or duration does not parse"));
+    }
+    if first.contains("was never yielded from") {
+        return coro_wrapper(text)
+            .map(Event::NeverAwaited)
+            .ok_or_else(|| fail("CoroWrapper message that does not parse"));
+    }
+    if first.contains("was never awaited") {
+        return never_awaited(text)
+            .map(Event::NeverAwaited)
+            .ok_or_else(|| fail("never-awaited warning that does not parse"));
+    }
+    if first.contains("was destroyed but it is pending") {
+        return Ok(Event::TaskDestroyedPending(task_destroyed(text)));
+    }
+    if first.contains("exception was never retrieved") {
+        return Ok(Event::ExceptionNeverRetrieved(exception_never_retrieved(
+            text,
+        )));
+    }
+    for (marker, what) in [
+        (
+            "Exception in callback",
+            "`Exception in callback` is not analyzed yet",
+        ),
+        ("ResourceWarning", "ResourceWarnings are not analyzed yet"),
+        (
+            "Non-thread-safe operation",
+            "`Non-thread-safe operation` is not analyzed yet",
+        ),
+    ] {
+        if text.contains(marker) {
+            return Err(fail(what));
+        }
+    }
+    Err(fail("asyncio marker in a record of unknown shape"))
+}
+
+/// `Executing <Task …|Handle …|TimerHandle …> took 0.123 seconds`.
+fn slow_callback(text: &str) -> Option<SlowCallback> {
+    // A paste wrapped at spaces: the record keeps its lines without the
+    // trailing space, so they are joined with one.
+    let joined = text.replace('\n', " ");
+    let start = joined
+        .find("Executing <")
+        .or_else(|| joined.find("Executing Handle("))?;
+    let body = joined[start + "Executing ".len()..].trim_end();
+    let body = body.strip_suffix(" seconds")?;
+    let (repr_text, secs) = body.rsplit_once(" took ")?;
+    if secs.is_empty() || !secs.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+        return None;
+    }
+    let seconds: f64 = secs.parse().ok()?;
+    let repr_text = repr_text.trim();
+    let target = if let Some(h) = repr::handle_repr(repr_text) {
+        Target::Handle(h)
+    } else {
+        Target::Task(repr::task_repr(repr_text)?)
+    };
+    Some(SlowCallback { target, seconds })
+}
+
+/// `path:N: RuntimeWarning: coroutine 'f' was never awaited` and its blocks.
+fn never_awaited(text: &str) -> Option<NeverAwaited> {
+    let first = text.lines().next()?;
+    let q_start = first.find("coroutine '")? + "coroutine '".len();
+    let q_len = first[q_start..].find("' was never awaited")?;
+    let qualname = first[q_start..q_start + q_len].to_string();
+    let location = first[..q_start]
+        .rfind(": RuntimeWarning: ")
+        .and_then(|i| repr::location(first[..i].trim_start()));
+    let blocks = frame_blocks(text);
+    Some(NeverAwaited {
+        qualname,
+        location,
+        origin: blocks.get("coroutine").cloned().unwrap_or_default(),
+        allocated: blocks.get("allocated").cloned().unwrap_or_default(),
+        wrapper_created_at: None,
+    })
+}
+
+/// `<CoroWrapper f() running at p.py:3, created at p.py:9> was never yielded from`
+/// (Python 3.4–3.6 debug mode).
+fn coro_wrapper(text: &str) -> Option<NeverAwaited> {
+    let first = text.lines().next()?;
+    let s = &first[first.find("<CoroWrapper ")? + "<CoroWrapper ".len()..];
+    let s = &s[..s.rfind("> was never yielded from")?];
+    let (qualname, rest) = s.split_once("()")?;
+    let (running, created) = match rest.rsplit_once(", created at ") {
+        Some((r, c)) => (r, repr::location(c)),
+        None => (rest, None),
+    };
+    let location = running
+        .strip_prefix(" running at ")
+        .or_else(|| running.strip_prefix(" running, defined at "))
+        .and_then(repr::location);
+    Some(NeverAwaited {
+        qualname: qualname.to_string(),
+        location,
+        origin: frame_blocks(text)
+            .get("coroutine")
+            .cloned()
+            .unwrap_or_default(),
+        allocated: Vec::new(),
+        wrapper_created_at: created,
+    })
+}
+
+/// The frame lists of a record, by the header above them: `coroutine`
+/// (`Coroutine created at`), `allocated` (tracemalloc), `source_traceback`,
+/// `handle_traceback`, `traceback` (the last `Traceback` of a chain).
+fn frame_blocks(text: &str) -> std::collections::HashMap<&'static str, Vec<Frame>> {
+    let mut blocks: std::collections::HashMap<&'static str, Vec<Frame>> = Default::default();
+    let mut current: Option<&'static str> = None;
+    for line in text.lines().skip(1) {
+        let t = line.trim_start();
+        if let Ok((_, frame)) = repr::frame_line(t) {
+            if let Some(c) = current {
+                blocks.entry(c).or_default().push(frame);
+            }
+            continue;
+        }
+        let header = if t.starts_with("Coroutine created at")
+            || t.starts_with("Coroutine object created at")
+        {
+            Some("coroutine")
+        } else if t.starts_with("Object allocated at") {
+            Some("allocated")
+        } else if t.starts_with("source_traceback:") {
+            Some("source_traceback")
+        } else if t.starts_with("handle_traceback:") {
+            Some("handle_traceback")
+        } else if t.starts_with("Traceback (most recent call last)") {
+            blocks.remove("traceback");
+            Some("traceback")
+        } else {
+            None
+        };
+        if header.is_some() {
+            current = header;
+        } else if !line.starts_with(' ') && !line.starts_with('\t') {
+            // Any other unindented line ends a frame list (a key line, the
+            // exception line, the tracemalloc hint).
+            current = None;
+        }
+    }
+    blocks
+}
+
+/// The value of the first `key: value` line for `key`.
+fn key_value<'t>(text: &'t str, key: &str) -> Option<&'t str> {
+    text.lines().skip(1).find_map(|l| {
+        let t = l.trim_start();
+        t.strip_prefix(key)?.strip_prefix(": ")
+    })
+}
+
+fn task_destroyed(text: &str) -> TaskDestroyed {
+    let mut blocks = frame_blocks(text);
+    TaskDestroyed {
+        task: key_value(text, "task").and_then(repr::task_repr),
+        source_traceback: blocks.remove("source_traceback").unwrap_or_default(),
+    }
+}
+
+fn exception_never_retrieved(text: &str) -> ExceptionNeverRetrieved {
+    let first = text.lines().next().unwrap_or("");
+    let class = first
+        .find(" exception was never retrieved")
+        .map(|i| first[..i].rsplit(' ').next().unwrap_or("").to_string())
+        .unwrap_or_default();
+    let mut blocks = frame_blocks(text);
+    let exception = text
+        .lines()
+        .skip(1)
+        .map(str::trim)
+        .filter(|l| is_exception_line(l))
+        .last()
+        .map(str::to_string);
+    ExceptionNeverRetrieved {
+        class,
+        task: key_value(text, "future").and_then(repr::task_repr),
+        source_traceback: blocks.remove("source_traceback").unwrap_or_default(),
+        traceback: blocks.remove("traceback").unwrap_or_default(),
+        exception,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slow_task_step() {
+        let ev = parse_record(
+            "Executing <Task pending name='Task-2' coro=<handle_request() running at /app/b.py:18> \
+             cb=[Task.task_wakeup()] created at /usr/local/lib/python3.11/asyncio/tasks.py:384> took 0.251 seconds",
+        )
+        .unwrap();
+        assert_eq!(ev.kind(), Kind::SlowCallback);
+        assert_eq!(ev.subject().as_deref(), Some("handle_request"));
+        assert_eq!(ev.location().unwrap().to_string(), "/app/b.py:18");
+        assert_eq!(ev.created_at().unwrap().line, 384);
+        assert_eq!(ev.duration_seconds(), Some(0.251));
+    }
+
+    #[test]
+    fn slow_line_mid_line_after_partial_output() {
+        let ev = parse_record(
+            "[partial GET /b] Executing <Handle f() at /app/a.py:3> took 1.500 seconds",
+        )
+        .unwrap();
+        assert_eq!(ev.subject().as_deref(), Some("f"));
+    }
+
+    #[test]
+    fn wrapped_prototype_slow_handle() {
+        let ev = parse_record("Executing Handle(<bound method Task._step of \nTask(<coro>)<result=None>>, ()) took 1.001 seconds")
+            .unwrap();
+        assert_eq!(ev.subject().as_deref(), Some("Task._step"));
+        assert_eq!(ev.location(), None);
+    }
+
+    #[test]
+    fn never_awaited_with_origin() {
+        let text = "/app/m.py:13: RuntimeWarning: coroutine 'Repo.save' was never awaited\n\
+                    Coroutine created at (most recent call last)\n\
+                    \x20 File \"/usr/local/lib/python3.11/asyncio/events.py\", line 80, in _run\n\
+                    \x20   self._context.run(self._callback, *self._args)\n\
+                    \x20 File \"/app/m.py\", line 13, in handle\n\
+                    \x20   self.save(item)\n\
+                    \x20 self.save(item)\n\
+                    RuntimeWarning: Enable tracemalloc to get the object allocation traceback";
+        let Event::NeverAwaited(n) = parse_record(text).unwrap() else {
+            panic!()
+        };
+        assert_eq!(n.qualname, "Repo.save");
+        assert_eq!(n.location.unwrap().to_string(), "/app/m.py:13");
+        assert_eq!(n.origin.len(), 2);
+        assert_eq!(n.origin[1].function.as_deref(), Some("handle"));
+    }
+
+    #[test]
+    fn destroyed_with_source_traceback() {
+        let text = "Task was destroyed but it is pending!\n\
+                    source_traceback: Object created at (most recent call last):\n\
+                    \x20 File \"/app/f.py\", line 18, in main\n\
+                    \x20   asyncio.ensure_future(listen())\n\
+                    task: <Task pending name='Task-2' coro=<listen() done, defined at /app/f.py:13> created at /x/tasks.py:680>";
+        let Event::TaskDestroyedPending(d) = parse_record(text).unwrap() else {
+            panic!()
+        };
+        assert_eq!(d.source_traceback.len(), 1);
+        assert_eq!(d.task.unwrap().coro.unwrap().qualname, "listen");
+    }
+
+    #[test]
+    fn unknown_shapes_are_unrecognized_not_panics() {
+        for text in [
+            "Executing <garbage",
+            "Executing <Task pending> took x seconds",
+            "coroutine 'x was never awaited",
+            "Exception in callback f()",
+            "",
+        ] {
+            assert!(parse_record(text).is_err(), "{text}");
+        }
+    }
+}

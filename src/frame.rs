@@ -1,0 +1,133 @@
+//! Stage 3a, frame: turn the raw bytes of one line into text fit to parse.
+//!
+//! # Brief overview
+//! Only lines at or right after a scan hit get here. [`clean_line`] drops the
+//! `\r` of CRLF endings (and a lone `\r` a terminal paste may leave), strips
+//! ANSI colour and cursor sequences, replaces invalid UTF-8 with U+FFFD and cuts
+//! a line longer than the configured bound. Nothing here is fatal: whatever the
+//! bytes, a line comes out, with flags that say what was done to it. The line
+//! grammar (module [`crate::grammar`]) then splits the prefix from the message.
+//!
+//! # Example
+//! ```
+//! use aiolog::frame::clean_line;
+//! let c = clean_line(b"\x1b[33mWARNING\x1b[0m:asyncio:hi\r", 1024);
+//! assert_eq!(c.text, "WARNING:asyncio:hi");
+//! assert!(!c.truncated);
+//! ```
+
+use std::borrow::Cow;
+
+/// The default bound on one line, in bytes.
+pub const DEFAULT_MAX_LINE: usize = 1 << 20;
+
+/// A cleaned line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CleanLine {
+    /// The text: no `\r`, no escape sequences, valid UTF-8.
+    pub text: String,
+    /// The line was longer than the bound and was cut.
+    pub truncated: bool,
+    /// Invalid UTF-8 was replaced.
+    pub invalid_utf8: bool,
+}
+
+/// Cleans one line (without its `\n`).
+pub fn clean_line(raw: &[u8], max_len: usize) -> CleanLine {
+    let mut raw = raw;
+    let truncated = raw.len() > max_len;
+    if truncated {
+        raw = &raw[..max_len];
+    }
+    let stripped: Cow<[u8]> = if raw.iter().any(|&b| b == 0x1b || b == b'\r') {
+        Cow::Owned(strip_controls(raw))
+    } else {
+        Cow::Borrowed(raw)
+    };
+    let (text, invalid_utf8) = match String::from_utf8_lossy(&stripped) {
+        Cow::Borrowed(s) => (s.to_string(), false),
+        Cow::Owned(s) => (s, true),
+    };
+    CleanLine {
+        text,
+        truncated,
+        invalid_utf8,
+    }
+}
+
+/// Removes `\r` and ANSI escape sequences: CSI (`ESC [ … final`), OSC
+/// (`ESC ] … BEL` or `ESC \`) and two-byte escapes.
+fn strip_controls(raw: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(raw.len());
+    let mut i = 0;
+    while i < raw.len() {
+        match raw[i] {
+            b'\r' => i += 1,
+            0x1b => {
+                i += 1;
+                match raw.get(i) {
+                    Some(b'[') => {
+                        i += 1;
+                        // parameters and intermediates, then one final byte 0x40..=0x7e
+                        while i < raw.len() && !(0x40..=0x7e).contains(&raw[i]) {
+                            i += 1;
+                        }
+                        i += 1;
+                    }
+                    Some(b']') => {
+                        i += 1;
+                        while i < raw.len() {
+                            if raw[i] == 0x07 {
+                                i += 1;
+                                break;
+                            }
+                            if raw[i] == 0x1b && raw.get(i + 1) == Some(&b'\\') {
+                                i += 2;
+                                break;
+                            }
+                            i += 1;
+                        }
+                    }
+                    Some(_) => i += 1,
+                    None => {}
+                }
+            }
+            b => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strips_crlf_ansi_and_replaces_bad_utf8() {
+        let c = clean_line(b"\x1b[1;31mERROR\x1b[0m x\xff\r", 100);
+        assert_eq!(c.text, "ERROR x\u{fffd}");
+        assert!(c.invalid_utf8);
+        let c = clean_line(b"\x1b]0;title\x07hello", 100);
+        assert_eq!(c.text, "hello");
+        let c = clean_line(b"unterminated \x1b[", 100);
+        assert_eq!(c.text, "unterminated ");
+    }
+
+    #[test]
+    fn cuts_long_lines() {
+        let c = clean_line(&[b'a'; 50], 10);
+        assert_eq!(c.text.len(), 10);
+        assert!(c.truncated);
+    }
+
+    #[test]
+    fn cut_inside_a_multibyte_character_is_replaced_not_fatal() {
+        let s = "é".repeat(10);
+        let c = clean_line(s.as_bytes(), 5);
+        assert!(c.text.starts_with("éé"));
+        assert!(c.invalid_utf8);
+    }
+}

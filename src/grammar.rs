@@ -1,0 +1,519 @@
+//! Line grammars: the prefix a logging setup writes before each message,
+//! declared as data in `grammars/*.json`.
+//!
+//! # Brief overview
+//! A grammar is a regex with named groups (`message` required; `timestamp`,
+//! `level`, `logger`, `pid` optional), a chrono format for its timestamp and
+//! sample lines with the fields they must yield. [`check`] enforces, in the
+//! manner of lnav's formats, that every sample matches the whole line and
+//! yields exactly its declared fields and that no counter-sample matches. The
+//! files are embedded in the binary at build time (see `build.rs`), so a new
+//! log dialect is a new file.
+//!
+//! Two layers exist. A `record` grammar is a logging format: its prefix is on
+//! the first line of a record only. A `wrapper` grammar is put on every
+//! physical line by a log collector (docker, multilog); it is stripped first
+//! and the rest is read with the record grammars.
+//!
+//! # Example
+//! ```
+//! use aiolog::grammar::Grammars;
+//! let g = Grammars::builtin().unwrap();
+//! let f = g.frame("ERROR:asyncio:Task was destroyed but it is pending!", None);
+//! assert_eq!(f.level, Some("ERROR"));
+//! assert_eq!(f.message, "Task was destroyed but it is pending!");
+//! assert_eq!(g.get(f.grammar).name, "python_basic");
+//! ```
+
+use regex::Regex;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+include!(concat!(env!("OUT_DIR"), "/grammars.rs"));
+
+/// The fields a grammar may capture besides `message`.
+pub const FIELDS: &[&str] = &["timestamp", "level", "logger", "pid", "message"];
+
+/// Whether a grammar describes a logging format or a collector's wrapper.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Layer {
+    /// A logging format; the prefix is on a record's first line only.
+    Record,
+    /// A prefix on every physical line, put there by a log collector.
+    Wrapper,
+}
+
+/// A sample line and the fields it must yield.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Sample {
+    /// The line.
+    pub line: String,
+    /// Every captured field, by group name.
+    pub fields: BTreeMap<String, String>,
+}
+
+/// A grammar file as written.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GrammarFile {
+    /// Short identifier, used by `--grammar`.
+    pub name: String,
+    /// One line for people.
+    pub title: String,
+    /// What produces this format.
+    pub description: String,
+    /// Record or wrapper.
+    pub layer: Layer,
+    /// Higher is tried first.
+    pub priority: i32,
+    /// The regex, with named groups.
+    pub pattern: String,
+    /// chrono format of the `timestamp` group.
+    #[serde(default)]
+    pub timestamp_format: Option<String>,
+    /// Lines that must match, with their fields.
+    pub samples: Vec<Sample>,
+    /// Lines that must not match.
+    #[serde(default)]
+    pub counter_samples: Vec<String>,
+}
+
+/// A loaded grammar.
+#[derive(Debug, Clone)]
+pub struct Grammar {
+    /// The file's contents.
+    pub def: GrammarFile,
+    /// The file it came from.
+    pub file: String,
+    /// The compiled pattern.
+    pub regex: Regex,
+    /// Whether the pattern has a `level` group: a line it matches is surely
+    /// the start of a new log record.
+    pub starts_records: bool,
+}
+
+impl std::ops::Deref for Grammar {
+    type Target = GrammarFile;
+    fn deref(&self) -> &GrammarFile {
+        &self.def
+    }
+}
+
+/// A grammar that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum GrammarError {
+    /// Not valid JSON or not the expected shape.
+    #[error("grammars/{file}: {message}")]
+    Json {
+        /// The file.
+        file: String,
+        /// serde_json's message (with line and column).
+        message: String,
+    },
+    /// The pattern does not compile.
+    #[error("grammars/{file}: invalid pattern: {message}")]
+    Pattern {
+        /// The file.
+        file: String,
+        /// regex's message.
+        message: String,
+    },
+    /// A sample check failed.
+    #[error("grammars/{file}: {problem}\n  help: {help}")]
+    Check {
+        /// The file.
+        file: String,
+        /// What is wrong.
+        problem: String,
+        /// How to fix it.
+        help: String,
+    },
+}
+
+/// A line split by a grammar. All strings borrow from the line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Framed<'a> {
+    /// Index of the record grammar that matched (in [`Grammars::all`]).
+    pub grammar: usize,
+    /// Index of the wrapper grammar that was stripped first, if any.
+    pub wrapper: Option<usize>,
+    /// The timestamp as written (the record's, else the wrapper's).
+    pub timestamp: Option<&'a str>,
+    /// Level name as written.
+    pub level: Option<&'a str>,
+    /// Logger name.
+    pub logger: Option<&'a str>,
+    /// Process id.
+    pub pid: Option<&'a str>,
+    /// The message: the line without its prefixes.
+    pub message: &'a str,
+}
+
+impl Framed<'_> {
+    /// Whether a record grammar with a level matched: such a line starts a
+    /// new log record and cannot continue the previous one.
+    pub fn starts_record(&self, grammars: &Grammars) -> bool {
+        grammars.get(self.grammar).starts_records
+    }
+}
+
+/// The loaded grammars, record grammars sorted by priority (highest first).
+#[derive(Debug, Clone)]
+pub struct Grammars {
+    all: Vec<Grammar>,
+    records: Vec<usize>,
+    wrappers: Vec<usize>,
+    bare: usize,
+}
+
+impl Grammars {
+    /// Loads and checks the grammars embedded from `grammars/`.
+    pub fn builtin() -> Result<Grammars, GrammarError> {
+        Grammars::load(
+            BUILTIN_GRAMMARS
+                .iter()
+                .map(|(f, s)| (f.to_string(), s.to_string())),
+        )
+    }
+
+    /// Loads and checks grammars from `(file name, JSON text)` pairs.
+    pub fn load(
+        files: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Grammars, GrammarError> {
+        let mut all = Vec::new();
+        for (file, text) in files {
+            let g = parse(&file, &text)?;
+            check(&g)?;
+            all.push(g);
+        }
+        all.sort_by(|a, b| b.priority.cmp(&a.priority).then(a.name.cmp(&b.name)));
+        let records: Vec<usize> = (0..all.len())
+            .filter(|&i| all[i].layer == Layer::Record)
+            .collect();
+        let wrappers = (0..all.len())
+            .filter(|&i| all[i].layer == Layer::Wrapper)
+            .collect();
+        let bare = match records.iter().copied().find(|&i| all[i].name == "bare") {
+            Some(b) => b,
+            None => {
+                return Err(GrammarError::Check {
+                    file: "bare.json".into(),
+                    problem: "the `bare` grammar is missing".into(),
+                    help: "aiolog needs a record grammar named `bare` that matches every line"
+                        .into(),
+                })
+            }
+        };
+        Ok(Grammars {
+            all,
+            records,
+            wrappers,
+            bare,
+        })
+    }
+
+    /// Every grammar, in the order they are tried.
+    pub fn all(&self) -> &[Grammar] {
+        &self.all
+    }
+
+    /// A grammar by index.
+    pub fn get(&self, i: usize) -> &Grammar {
+        &self.all[i]
+    }
+
+    /// A grammar's index by name.
+    pub fn find(&self, name: &str) -> Option<usize> {
+        self.all.iter().position(|g| g.name == name)
+    }
+
+    /// Splits a line into prefix fields and message.
+    ///
+    /// Without `forced`, the record grammars are tried by priority; if only
+    /// `bare` matches, the wrappers are tried and the record grammars run
+    /// again on what a wrapper leaves. With `forced`, that grammar is tried
+    /// first, and a line it does not match is read as bare: the warnings
+    /// module writes to stderr without any logging prefix even in an
+    /// application whose logging has one.
+    pub fn frame<'a>(&self, line: &'a str, forced: Option<usize>) -> Framed<'a> {
+        if let Some(f) = forced {
+            let g = &self.all[f];
+            if g.layer == Layer::Wrapper {
+                if let Some(c) = g.regex.captures(line) {
+                    let ts = c.name("timestamp").map(|m| m.as_str());
+                    let rest = c.name("message").map_or("", |m| m.as_str());
+                    let mut fr = self.frame_records(rest, &[self.bare]);
+                    fr.wrapper = Some(f);
+                    fr.timestamp = fr.timestamp.or(ts);
+                    return fr;
+                }
+            } else if let Some(fr) = self.try_record(f, line) {
+                return fr;
+            }
+            return self.frame_records(line, &[self.bare]);
+        }
+        let fr = self.frame_records(line, &self.records);
+        if fr.grammar != self.bare {
+            return fr;
+        }
+        for &w in &self.wrappers {
+            if let Some(c) = self.all[w].regex.captures(line) {
+                let ts = c.name("timestamp").map(|m| m.as_str());
+                let rest = c.name("message").map_or("", |m| m.as_str());
+                let mut inner = self.frame_records(rest, &self.records);
+                inner.wrapper = Some(w);
+                inner.timestamp = inner.timestamp.or(ts);
+                return inner;
+            }
+        }
+        fr
+    }
+
+    fn frame_records<'a>(&self, line: &'a str, order: &[usize]) -> Framed<'a> {
+        for &i in order {
+            if let Some(f) = self.try_record(i, line) {
+                return f;
+            }
+        }
+        Framed {
+            grammar: self.bare,
+            wrapper: None,
+            timestamp: None,
+            level: None,
+            logger: None,
+            pid: None,
+            message: line,
+        }
+    }
+
+    fn try_record<'a>(&self, i: usize, line: &'a str) -> Option<Framed<'a>> {
+        let c = self.all[i].regex.captures(line)?;
+        let get = |n: &str| c.name(n).map(|m| m.as_str());
+        Some(Framed {
+            grammar: i,
+            wrapper: None,
+            timestamp: get("timestamp"),
+            level: get("level"),
+            logger: get("logger"),
+            pid: get("pid"),
+            message: get("message").unwrap_or(""),
+        })
+    }
+
+    /// The timestamp of a framed line in ISO 8601 (`2024-05-01T12:00:00.123`)
+    /// when the grammar's format (or a common fallback) reads it; otherwise
+    /// the text as written.
+    pub fn normalize_timestamp(&self, framed: &Framed<'_>) -> Option<String> {
+        let ts = framed.timestamp?;
+        let formats = [
+            self.all[framed.grammar].timestamp_format.as_deref(),
+            framed
+                .wrapper
+                .and_then(|w| self.all[w].timestamp_format.as_deref()),
+        ];
+        normalize_timestamp(ts, formats.iter().flatten().copied())
+    }
+}
+
+/// Reads `ts` with the first format that fits, then a few common ones, and
+/// writes it as ISO 8601; falls back to the text as written.
+pub fn normalize_timestamp<'f>(ts: &str, formats: impl Iterator<Item = &'f str>) -> Option<String> {
+    use chrono::NaiveDateTime;
+    let ts = ts.trim();
+    let fallbacks = [
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S,%f",
+    ];
+    let cleaned = ts.trim_end_matches('Z').replace(',', ".");
+    for f in formats.chain(fallbacks.iter().copied()) {
+        let parsed = NaiveDateTime::parse_from_str(ts, f)
+            .or_else(|_| NaiveDateTime::parse_from_str(&cleaned, f));
+        if let Ok(dt) = parsed {
+            return Some(dt.format("%Y-%m-%dT%H:%M:%S%.3f").to_string());
+        }
+    }
+    Some(ts.to_string())
+}
+
+fn parse(file: &str, text: &str) -> Result<Grammar, GrammarError> {
+    let def: GrammarFile = serde_json::from_str(text).map_err(|e| GrammarError::Json {
+        file: file.to_string(),
+        message: e.to_string(),
+    })?;
+    let regex = Regex::new(&def.pattern).map_err(|e| GrammarError::Pattern {
+        file: file.to_string(),
+        message: e.to_string(),
+    })?;
+    let starts_records = regex.capture_names().flatten().any(|n| n == "level");
+    Ok(Grammar {
+        def,
+        file: file.to_string(),
+        regex,
+        starts_records,
+    })
+}
+
+/// Checks a grammar against its own samples. Each rule has a reason and a
+/// hint, as lnav's format checks do.
+pub fn check(g: &Grammar) -> Result<(), GrammarError> {
+    let fail = |problem: String, help: &str| GrammarError::Check {
+        file: g.file.clone(),
+        problem,
+        help: help.to_string(),
+    };
+    for name in g.regex.capture_names().flatten() {
+        if !FIELDS.contains(&name) {
+            return Err(fail(
+                format!("pattern has an unknown group `{name}`"),
+                "groups may be: timestamp, level, logger, pid, message",
+            ));
+        }
+    }
+    if !g.regex.capture_names().flatten().any(|n| n == "message") {
+        return Err(fail(
+            "pattern has no `message` group".into(),
+            "capture the message with (?P<message>.*)",
+        ));
+    }
+    if g.samples.is_empty() {
+        return Err(fail(
+            "no samples".into(),
+            "log message samples must be included in a grammar definition",
+        ));
+    }
+    if g.regex.capture_names().flatten().any(|n| n == "timestamp") && g.timestamp_format.is_none() {
+        return Err(fail(
+            "pattern captures a timestamp but has no `timestamp_format`".into(),
+            "add the chrono format of the timestamp, for example \"%Y-%m-%d %H:%M:%S,%3f\"",
+        ));
+    }
+    for (i, s) in g.samples.iter().enumerate() {
+        let Some(c) = g.regex.captures(&s.line) else {
+            return Err(fail(
+                format!("sample {} does not match the pattern: {:?}", i + 1, s.line),
+                "fix the pattern or the sample; every sample must match",
+            ));
+        };
+        let whole = c.get(0).unwrap();
+        if whole.start() != 0 || whole.end() != s.line.len() {
+            return Err(fail(
+                format!("pattern does not match the entire sample {}", i + 1),
+                "update the regular expression to fully capture the sample line",
+            ));
+        }
+        let mut got = BTreeMap::new();
+        for name in g.regex.capture_names().flatten() {
+            if let Some(m) = c.name(name) {
+                got.insert(name.to_string(), m.as_str().to_string());
+            }
+        }
+        if got != s.fields {
+            return Err(fail(
+                format!(
+                    "sample {} yields {:?}, but declares {:?}",
+                    i + 1,
+                    got,
+                    s.fields
+                ),
+                "declare exactly the fields the pattern captures from the sample",
+            ));
+        }
+        if let Some(ts) = got.get("timestamp") {
+            let fmt = g.timestamp_format.as_deref().unwrap_or_default();
+            let norm = normalize_timestamp(ts, std::iter::once(fmt)).unwrap_or_default();
+            if norm == *ts {
+                return Err(fail(
+                    format!("sample {}: timestamp {ts:?} cannot be read", i + 1),
+                    "make `timestamp_format` match the timestamps the pattern captures",
+                ));
+            }
+        }
+    }
+    for s in &g.counter_samples {
+        if g.regex.is_match(s) {
+            return Err(fail(
+                format!("counter-sample matches the pattern: {s:?}"),
+                "tighten the pattern so that it matches only its own dialect",
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_grammars_load_and_pass_their_checks() {
+        let g = Grammars::builtin().unwrap();
+        assert!(g.all().len() >= 5);
+        assert_eq!(g.get(*g.records.last().unwrap()).name, "bare");
+    }
+
+    #[test]
+    fn frames_each_dialect() {
+        let g = Grammars::builtin().unwrap();
+        let f = g.frame(
+            "2024-05-01 12:00:00,123 - asyncio - WARNING - Executing <x> took 1.000 seconds",
+            None,
+        );
+        assert_eq!(g.get(f.grammar).name, "asctime_dashes");
+        assert_eq!(f.logger, Some("asyncio"));
+        assert_eq!(
+            g.normalize_timestamp(&f).as_deref(),
+            Some("2024-05-01T12:00:00.123")
+        );
+
+        let f = g.frame(
+            "2016-11-10 23:34:54.818801500 ERROR:asyncio:Task was destroyed but it is pending!",
+            None,
+        );
+        assert_eq!(g.get(f.grammar).name, "python_basic");
+        assert_eq!(
+            f.wrapper.map(|w| g.get(w).name.as_str()),
+            Some("timestamp_every_line")
+        );
+        assert_eq!(f.message, "Task was destroyed but it is pending!");
+        assert_eq!(
+            g.normalize_timestamp(&f).as_deref(),
+            Some("2016-11-10T23:34:54.818")
+        );
+
+        let f = g.frame("task: <Task pending>", None);
+        assert_eq!(g.get(f.grammar).name, "bare");
+        assert!(!f.starts_record(&g));
+    }
+
+    #[test]
+    fn forced_grammar_reads_other_lines_as_bare() {
+        let g = Grammars::builtin().unwrap();
+        let forced = g.find("python_basic");
+        let f = g.frame("2024-05-01 12:00:00,123 WARNING asyncio: hi", forced);
+        assert_eq!(g.get(f.grammar).name, "bare");
+        let f = g.frame("WARNING:asyncio:hi", forced);
+        assert_eq!(f.message, "hi");
+    }
+
+    #[test]
+    fn check_rejects_bad_grammars() {
+        let bad_sample = r#"{"name":"x","title":"t","description":"d","layer":"record","priority":1,
+            "pattern":"^(?P<level>[A-Z]+) (?P<message>.*)$",
+            "samples":[{"line":"INFO hi","fields":{"level":"INFO","message":"bye"}}]}"#;
+        let err = Grammars::load([("x.json".to_string(), bad_sample.to_string())]).unwrap_err();
+        assert!(err.to_string().contains("sample 1 yields"), "{err}");
+
+        let partial = r#"{"name":"x","title":"t","description":"d","layer":"record","priority":1,
+            "pattern":"(?P<level>[A-Z]+) (?P<message>\\w+)",
+            "samples":[{"line":"INFO hi there","fields":{"level":"INFO","message":"hi"}}]}"#;
+        let err = Grammars::load([("x.json".to_string(), partial.to_string())]).unwrap_err();
+        assert!(err.to_string().contains("entire sample"), "{err}");
+
+        let none = r#"{"name":"x","title":"t","description":"d","layer":"record","priority":1,
+            "pattern":"^(?P<message>.*)$","samples":[]}"#;
+        let err = Grammars::load([("x.json".to_string(), none.to_string())]).unwrap_err();
+        assert!(err.to_string().contains("no samples"), "{err}");
+    }
+}

@@ -1,0 +1,29 @@
+//! aiolog reads Python asyncio debug-mode logs, ties each warning to a line of
+//! the user's code and ranks what to fix first.
+//!
+//! # Brief overview
+//! The modules are the stages of one pipeline, in data-flow order; no stage
+//! knows the ones after it:
+//!
+//! 1. [`input`]: byte chunks from files, stdin or a live stream;
+//! 2. [`scan`]: block search for rare asyncio markers, lines between hits only counted;
+//! 3. [`frame`], [`grammar`], [`record`]: clean the lines around a hit, strip the
+//!    logging prefix, reassemble the multi-line record;
+//! 4. [`event`]: nom parsers turn a record into a typed event;
+//! 5. [`correlate`]: the event's site in the user's code;
+//! 6. [`aggregate`]: per-site statistics and ranking;
+//! 7. [`render`]: one renderer per output format.
+//!
+//! [`pipeline`] wires stages 2–5 for one input.
+#![deny(missing_docs)]
+
+pub mod aggregate;
+pub mod correlate;
+pub mod event;
+pub mod frame;
+pub mod grammar;
+pub mod input;
+pub mod pipeline;
+pub mod record;
+pub mod render;
+pub mod scan;

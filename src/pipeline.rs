@@ -1,0 +1,422 @@
+//! The pipeline for one input: chunks in, findings out.
+//!
+//! # Brief overview
+//! A [`SourceAnalyzer`] owns the state of one input (the partial last line,
+//! the open record, the line account). [`SourceAnalyzer::feed`] takes chunks
+//! of any size; between records it searches the chunk for markers (module
+//! [`crate::scan`]) and only counts the newlines it skips; at a hit it goes
+//! line by line (frame → record) until the record is complete, turns the
+//! record into an event (module [`crate::event`]) and the event into a finding
+//! (module [`crate::correlate`]). Batch, live and `run` inputs are the same
+//! calls; a live caller also calls [`SourceAnalyzer::flush_idle`] after a
+//! pause. Every line is counted as parsed, passed through or skipped
+//! ([`LineStats`]).
+//!
+//! # Example
+//! ```
+//! use aiolog::grammar::Grammars;
+//! use aiolog::pipeline::{Options, SourceAnalyzer};
+//! use aiolog::scan::Scanner;
+//! let (g, s) = (Grammars::builtin().unwrap(), Scanner::new());
+//! let mut a = SourceAnalyzer::new("app.log", &g, &s, Options::default());
+//! let mut out = Vec::new();
+//! a.feed(b"GET /\nExecuting <Handle f() at /app/a.py:3> took 0.200 seconds\nGET /x\n", &mut out);
+//! a.finish(&mut out);
+//! assert_eq!(out[0].site.as_ref().unwrap().line, 3);
+//! assert_eq!(a.stats().lines, 3);
+//! assert_eq!(a.stats().passed_through, 2);
+//! ```
+
+use serde::Serialize;
+
+use crate::correlate::{correlate, Finding};
+use crate::event::parse_record;
+use crate::frame::{clean_line, DEFAULT_MAX_LINE};
+use crate::grammar::Grammars;
+use crate::record::{Builder, Offer, Record};
+use crate::scan::{count_lines, Scanner};
+
+/// Samples of unrecognized records kept per input.
+pub const MAX_SAMPLES: usize = 5;
+/// Characters of an unrecognized record kept in a sample.
+pub const SAMPLE_CHARS: usize = 400;
+
+/// Settings for one input.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    /// A grammar forced with `--grammar` (index into [`Grammars::all`]).
+    pub forced_grammar: Option<usize>,
+    /// Lines longer than this many bytes are cut.
+    pub max_line: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            forced_grammar: None,
+            max_line: DEFAULT_MAX_LINE,
+        }
+    }
+}
+
+/// The line account of one input (or several, added up).
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
+pub struct LineStats {
+    /// Bytes read.
+    pub bytes: u64,
+    /// Lines read (a last line without `\n` counts).
+    pub lines: u64,
+    /// Lines of records that became findings.
+    pub parsed: u64,
+    /// Application lines, counted and not read.
+    pub passed_through: u64,
+    /// Lines of records that hold an asyncio marker but could not be read.
+    pub skipped: u64,
+    /// Records that became findings.
+    pub records: u64,
+    /// Records counted as unrecognized.
+    pub unrecognized_records: u64,
+    /// Lines cut at the length bound (among those aiolog had to read).
+    pub truncated_lines: u64,
+    /// Lines with invalid UTF-8, replaced (among those aiolog had to read).
+    pub invalid_utf8_lines: u64,
+    /// Samples of unrecognized records.
+    pub unrecognized_samples: Vec<UnrecognizedSample>,
+}
+
+impl LineStats {
+    /// Adds another account to this one.
+    pub fn merge(&mut self, o: &LineStats) {
+        self.bytes += o.bytes;
+        self.lines += o.lines;
+        self.parsed += o.parsed;
+        self.passed_through += o.passed_through;
+        self.skipped += o.skipped;
+        self.records += o.records;
+        self.unrecognized_records += o.unrecognized_records;
+        self.truncated_lines += o.truncated_lines;
+        self.invalid_utf8_lines += o.invalid_utf8_lines;
+        for s in &o.unrecognized_samples {
+            if self.unrecognized_samples.len() < MAX_SAMPLES {
+                self.unrecognized_samples.push(s.clone());
+            }
+        }
+    }
+
+    /// Whether every line is accounted for.
+    pub fn balanced(&self) -> bool {
+        self.lines == self.parsed + self.passed_through + self.skipped
+    }
+}
+
+/// An unrecognized record, as kept for `--stats`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UnrecognizedSample {
+    /// The input.
+    pub input: String,
+    /// Its first line.
+    pub line: u64,
+    /// Why it was not read.
+    pub reason: String,
+    /// The start of its text.
+    pub text: String,
+}
+
+/// The analyzer of one input.
+pub struct SourceAnalyzer<'a> {
+    name: String,
+    grammars: &'a Grammars,
+    scanner: &'a Scanner,
+    opts: Options,
+    carry: Vec<u8>,
+    carry_cut: bool,
+    line_no: u64,
+    open: Option<Builder>,
+    stats: LineStats,
+}
+
+impl<'a> SourceAnalyzer<'a> {
+    /// A fresh analyzer for the input called `name`.
+    pub fn new(name: &str, grammars: &'a Grammars, scanner: &'a Scanner, opts: Options) -> Self {
+        SourceAnalyzer {
+            name: name.to_string(),
+            grammars,
+            scanner,
+            opts,
+            carry: Vec::new(),
+            carry_cut: false,
+            line_no: 0,
+            open: None,
+            stats: LineStats::default(),
+        }
+    }
+
+    /// The line account so far.
+    pub fn stats(&self) -> &LineStats {
+        &self.stats
+    }
+
+    /// Consumes a chunk; complete findings are pushed to `out`.
+    pub fn feed(&mut self, data: &[u8], out: &mut Vec<Finding>) {
+        self.stats.bytes += data.len() as u64;
+        let mut data = data;
+        if !self.carry.is_empty() || self.carry_cut {
+            match memchr::memchr(b'\n', data) {
+                None => {
+                    self.extend_carry(data);
+                    return;
+                }
+                Some(i) => {
+                    self.extend_carry(&data[..i]);
+                    let line = std::mem::take(&mut self.carry);
+                    self.carry_cut = false;
+                    self.whole_line(&line, out);
+                    data = &data[i + 1..];
+                }
+            }
+        }
+        match memchr::memrchr(b'\n', data) {
+            Some(last) => {
+                self.block(&data[..=last], out);
+                self.extend_carry(&data[last + 1..]);
+            }
+            None => self.extend_carry(data),
+        }
+    }
+
+    /// Closes an open record: on a live stream, after a pause.
+    pub fn flush_idle(&mut self, out: &mut Vec<Finding>) {
+        self.close(out);
+    }
+
+    /// End of input: the last line without `\n`, then the open record.
+    pub fn finish(&mut self, out: &mut Vec<Finding>) {
+        if !self.carry.is_empty() || self.carry_cut {
+            let line = std::mem::take(&mut self.carry);
+            self.carry_cut = false;
+            self.whole_line(&line, out);
+        }
+        self.close(out);
+    }
+
+    fn extend_carry(&mut self, bytes: &[u8]) {
+        // A line is never buffered past the bound; the rest is dropped and
+        // the line counted as truncated when it ends.
+        let room = (self.opts.max_line + 1).saturating_sub(self.carry.len());
+        if bytes.len() > room {
+            self.carry.extend_from_slice(&bytes[..room]);
+            self.carry_cut = true;
+        } else {
+            self.carry.extend_from_slice(bytes);
+        }
+    }
+
+    /// A line that came through the carry: check it for a marker first.
+    fn whole_line(&mut self, line: &[u8], out: &mut Vec<Finding>) {
+        if self.open.is_none() && !self.scanner.is_hit(line) {
+            self.line_no += 1;
+            self.stats.lines += 1;
+            self.stats.passed_through += 1;
+            if line.len() > self.opts.max_line {
+                self.stats.truncated_lines += 1;
+            }
+        } else {
+            self.slow_line(line, out);
+        }
+    }
+
+    /// Complete lines, each ending with `\n`.
+    fn block(&mut self, block: &[u8], out: &mut Vec<Finding>) {
+        let mut pos = 0;
+        while pos < block.len() {
+            if self.open.is_some() {
+                let end =
+                    pos + memchr::memchr(b'\n', &block[pos..]).expect("block ends with a newline");
+                self.slow_line(&block[pos..end], out);
+                pos = end + 1;
+                continue;
+            }
+            // The fast path: search for the next marker, count what lies before.
+            match self.scanner.find(&block[pos..]) {
+                None => {
+                    let n = count_lines(&block[pos..]);
+                    self.skip_lines(n);
+                    return;
+                }
+                Some(off) => {
+                    let hit = pos + off;
+                    let start =
+                        memchr::memrchr(b'\n', &block[pos..hit]).map_or(pos, |i| pos + i + 1);
+                    let n = count_lines(&block[pos..start]);
+                    self.skip_lines(n);
+                    let end = start
+                        + memchr::memchr(b'\n', &block[start..])
+                            .expect("block ends with a newline");
+                    self.slow_line(&block[start..end], out);
+                    pos = end + 1;
+                }
+            }
+        }
+    }
+
+    fn skip_lines(&mut self, n: u64) {
+        self.line_no += n;
+        self.stats.lines += n;
+        self.stats.passed_through += n;
+    }
+
+    /// One line read in full: framed and offered to the open record, or
+    /// started as a new one.
+    fn slow_line(&mut self, raw: &[u8], out: &mut Vec<Finding>) {
+        self.line_no += 1;
+        self.stats.lines += 1;
+        let clean = clean_line(raw, self.opts.max_line);
+        self.stats.truncated_lines += clean.truncated as u64;
+        self.stats.invalid_utf8_lines += clean.invalid_utf8 as u64;
+        let hit = self.scanner.is_hit(clean.text.as_bytes());
+        let framed = self.grammars.frame(&clean.text, self.opts.forced_grammar);
+        if let Some(open) = self.open.as_mut() {
+            match open.offer(&framed, hit, self.grammars) {
+                Offer::Accept => return,
+                Offer::Hold => return,
+                Offer::Reject => self.close(out),
+            }
+        }
+        if hit {
+            let indent = clean.text.len() - clean.text.trim_start().len();
+            self.open = Some(Builder::start(self.line_no, &framed, self.grammars, indent));
+        } else {
+            self.stats.passed_through += 1;
+        }
+    }
+
+    fn close(&mut self, out: &mut Vec<Finding>) {
+        let Some(b) = self.open.take() else { return };
+        let (rec, held) = b.finish();
+        self.stats.passed_through += held;
+        self.emit(rec, out);
+    }
+
+    fn emit(&mut self, rec: Record, out: &mut Vec<Finding>) {
+        match parse_record(&rec.text) {
+            Ok(ev) => {
+                self.stats.records += 1;
+                self.stats.parsed += rec.line_count;
+                out.push(correlate(&ev, &self.name, rec.line_no, rec.timestamp));
+            }
+            Err(u) => {
+                self.stats.unrecognized_records += 1;
+                self.stats.skipped += rec.line_count;
+                if self.stats.unrecognized_samples.len() < MAX_SAMPLES {
+                    self.stats.unrecognized_samples.push(UnrecognizedSample {
+                        input: self.name.clone(),
+                        line: rec.line_no,
+                        reason: u.reason,
+                        text: rec.text.chars().take(SAMPLE_CHARS).collect(),
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// Runs a whole in-memory input through a fresh analyzer: a convenience for
+/// tests and small inputs.
+pub fn analyze_bytes(
+    name: &str,
+    data: &[u8],
+    grammars: &Grammars,
+    opts: Options,
+) -> (Vec<Finding>, LineStats) {
+    let scanner = Scanner::new();
+    let mut a = SourceAnalyzer::new(name, grammars, &scanner, opts);
+    let mut out = Vec::new();
+    a.feed(data, &mut out);
+    a.finish(&mut out);
+    (out, a.stats.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run_in_pieces(data: &[u8], piece: usize) -> (Vec<Finding>, LineStats) {
+        let g = Grammars::builtin().unwrap();
+        let s = Scanner::new();
+        let mut a = SourceAnalyzer::new("t", &g, &s, Options::default());
+        let mut out = Vec::new();
+        for c in data.chunks(piece.max(1)) {
+            a.feed(c, &mut out);
+        }
+        a.finish(&mut out);
+        (out, a.stats.clone())
+    }
+
+    /// Application lines, CRLF endings, three records and a last line
+    /// without a newline.
+    fn mixed() -> Vec<u8> {
+        r#"app started<CR>
+Executing <Task pending name='Task-2' coro=<h() running at /app/b.py:18> created at /usr/lib/python3.11/asyncio/tasks.py:384> took 0.251 seconds<CR>
+GET / 200
+Task was destroyed but it is pending!
+source_traceback: Object created at (most recent call last):
+  File "/app/f.py", line 18, in main
+    asyncio.ensure_future(listen())
+task: <Task pending name='Task-3' coro=<listen() done, defined at /app/f.py:13>>
+
+/app/m.py:13: RuntimeWarning: coroutine 'Repo.save' was never awaited
+  self.save(item)
+RuntimeWarning: Enable tracemalloc to get the object allocation traceback
+bye"#
+            .replace("<CR>", "\r")
+            .into_bytes()
+    }
+
+    #[test]
+    fn same_findings_whatever_the_chunk_size() {
+        let data = mixed();
+        let (want, want_stats) = run_in_pieces(&data, data.len());
+        assert_eq!(want.len(), 3, "{want:#?}");
+        assert_eq!(want_stats.lines, 13, "{want_stats:#?}");
+        assert!(want_stats.balanced(), "{want_stats:?}");
+        assert_eq!(want_stats.parsed, 1 + 5 + 3);
+        for piece in [1, 2, 3, 7, 64, 100] {
+            let (got, stats) = run_in_pieces(&data, piece);
+            assert_eq!(got, want, "piece {piece}");
+            assert_eq!(stats, want_stats, "piece {piece}");
+        }
+    }
+
+    #[test]
+    fn long_lines_are_cut_and_counted() {
+        let g = Grammars::builtin().unwrap();
+        let mut data = vec![b'x'; 5000];
+        data.extend_from_slice(b"\nExecuting <Handle f() at /app/a.py:3> took 0.200 seconds ");
+        data.extend(vec![b'y'; 5000]);
+        data.extend_from_slice(b"\nend\n");
+        let opts = Options {
+            max_line: 1000,
+            ..Options::default()
+        };
+        let (out, stats) = analyze_bytes("t", &data, &g, opts);
+        assert_eq!(stats.lines, 3);
+        assert!(stats.balanced());
+        assert!(stats.truncated_lines >= 1);
+        // The cut slow-callback line no longer ends with its duration: it is
+        // counted as unrecognized, not lost and not guessed.
+        assert!(out.is_empty());
+        assert_eq!(stats.unrecognized_records, 1);
+    }
+
+    #[test]
+    fn empty_and_binary_inputs() {
+        let g = Grammars::builtin().unwrap();
+        let (out, stats) = analyze_bytes("t", b"", &g, Options::default());
+        assert!(out.is_empty());
+        assert_eq!(stats.lines, 0);
+        let bin: Vec<u8> = (0..=255u8).cycle().take(100_000).collect();
+        let (out, stats) = analyze_bytes("t", &bin, &g, Options::default());
+        assert!(out.is_empty());
+        assert!(stats.balanced());
+    }
+}

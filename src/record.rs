@@ -1,0 +1,393 @@
+//! Stage 3b, records: reassemble the multi-line messages CPython writes.
+//!
+//! # Brief overview
+//! A record starts at a line that holds a scan marker. Only that first line
+//! carries a logging prefix; CPython's continuation lines are raw
+//! (FORMATS.md §7.7), so whether a following line belongs to the record is
+//! decided by its shape, per kind of record:
+//!
+//! * **slow callback**: one line; a paste wrapped at a space may continue on
+//!   up to two more lines until ` took N seconds`.
+//! * **warning** (`path:N: RuntimeWarning: …`, `<CoroWrapper …> was never
+//!   yielded from`): indented lines (the echoed source line, frames),
+//!   `Coroutine created at (most recent call last)`, `Object allocated at …`,
+//!   and a final `RuntimeWarning: Enable tracemalloc …` that closes it.
+//! * **exception handler** (`Task was destroyed but it is pending!`, `…
+//!   exception was never retrieved`, …): `key: value` lines such as
+//!   `task: <…>` and `source_traceback: Object created at …`, indented frame
+//!   lines, `Traceback (most recent call last):`, the exception line, and
+//!   chained tracebacks. Blank lines are held back and kept only if the record
+//!   goes on after them.
+//!
+//! A line that a grammar with a level recognizes as a new log record never
+//! continues the previous one. A record is complete when a line is refused,
+//! at end of input, or (on a live stream) after a pause; the caller decides
+//! which.
+
+use crate::grammar::{Framed, Grammars};
+
+/// At most this many lines in one record; a longer one is closed.
+pub const MAX_RECORD_LINES: u64 = 10_000;
+/// At most this many bytes of text in one record.
+pub const MAX_RECORD_BYTES: usize = 8 << 20;
+
+/// One reassembled record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    /// 1-based line number of the first line in its input.
+    pub line_no: u64,
+    /// Physical lines the record spans.
+    pub line_count: u64,
+    /// The first line's timestamp, ISO 8601 when it could be read.
+    pub timestamp: Option<String>,
+    /// The first line's level.
+    pub level: Option<String>,
+    /// The first line's logger.
+    pub logger: Option<String>,
+    /// The first line's process id.
+    pub pid: Option<String>,
+    /// The message and its continuation lines, prefixes removed, joined
+    /// with `\n`.
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    Slow,
+    Warning,
+    Handler,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// Before any traceback: key lines and their frames.
+    Keys,
+    /// Inside `Traceback (most recent call last):`.
+    Frames,
+    /// After the exception line; only a chained traceback may follow.
+    AfterException,
+    /// A warning closed by its `Enable tracemalloc` line.
+    Done,
+}
+
+/// What the builder says to the next line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Offer {
+    /// The line belongs to the record.
+    Accept,
+    /// A blank line: kept only if the record goes on after it.
+    Hold,
+    /// The record is complete; the line is not part of it.
+    Reject,
+}
+
+/// A record being assembled.
+#[derive(Debug, Clone)]
+pub struct Builder {
+    rec: Record,
+    shape: Shape,
+    phase: Phase,
+    held_blanks: u64,
+    base_indent: usize,
+    /// Lines still allowed to continue a wrapped line (slow callback) or an
+    /// unbalanced `key: <…` repr.
+    wrap_budget: u32,
+    unbalanced: i32,
+    /// The last line ended with a space (where a wrapped paste breaks).
+    ends_with_space: bool,
+}
+
+impl Builder {
+    /// Starts a record at a hit line. `raw_indent` is the leading whitespace
+    /// of the whole line (a paste indented as a block keeps it on every
+    /// line).
+    pub fn start(
+        line_no: u64,
+        framed: &Framed<'_>,
+        grammars: &Grammars,
+        raw_indent: usize,
+    ) -> Builder {
+        let msg = framed.message;
+        let shape = if msg.contains("Executing ") {
+            Shape::Slow
+        } else if msg.contains("Warning: ") || msg.contains("was never yielded from") {
+            Shape::Warning
+        } else {
+            Shape::Handler
+        };
+        let wrap_budget = if shape == Shape::Slow && !is_slow_complete(msg) {
+            2
+        } else {
+            0
+        };
+        Builder {
+            rec: Record {
+                line_no,
+                line_count: 1,
+                timestamp: grammars.normalize_timestamp(framed),
+                level: framed.level.map(str::to_string),
+                logger: framed.logger.map(str::to_string),
+                pid: framed.pid.map(str::to_string),
+                text: msg.trim_end().to_string(),
+            },
+            shape,
+            phase: Phase::Keys,
+            held_blanks: 0,
+            base_indent: raw_indent,
+            wrap_budget,
+            unbalanced: 0,
+            ends_with_space: msg.ends_with(' '),
+        }
+    }
+
+    /// Offers the next line. `hit` says whether it holds a scan marker.
+    /// On [`Offer::Accept`] the line has been added.
+    pub fn offer(&mut self, framed: &Framed<'_>, hit: bool, grammars: &Grammars) -> Offer {
+        if framed.starts_record(grammars)
+            || self.rec.line_count >= MAX_RECORD_LINES
+            || self.rec.text.len() >= MAX_RECORD_BYTES
+        {
+            return Offer::Reject;
+        }
+        let line = strip_indent(framed.message, self.base_indent);
+        let accept = match self.shape {
+            Shape::Slow => self.offer_slow(line, hit),
+            Shape::Warning => self.offer_warning(line, hit),
+            Shape::Handler => return self.offer_handler(line, hit),
+        };
+        if accept {
+            self.push(line);
+            Offer::Accept
+        } else {
+            Offer::Reject
+        }
+    }
+
+    fn push(&mut self, line: &str) {
+        self.rec.line_count += 1 + self.held_blanks;
+        for _ in 0..self.held_blanks {
+            self.rec.text.push('\n');
+        }
+        self.held_blanks = 0;
+        self.rec.text.push('\n');
+        self.rec.text.push_str(line.trim_end());
+    }
+
+    fn offer_slow(&mut self, line: &str, hit: bool) -> bool {
+        // A wrapped paste breaks at a space: the previous line ended with one.
+        if self.wrap_budget == 0 || !self.ends_with_space || hit || line.trim().is_empty() {
+            return false;
+        }
+        self.wrap_budget -= 1;
+        self.ends_with_space = line.ends_with(' ');
+        if is_slow_complete(line) {
+            self.wrap_budget = 0;
+        }
+        true
+    }
+
+    fn offer_warning(&mut self, line: &str, hit: bool) -> bool {
+        if self.phase == Phase::Done || hit {
+            return false;
+        }
+        let t = line.trim_start();
+        if t.starts_with("RuntimeWarning: Enable tracemalloc")
+            || t.starts_with("ResourceWarning: Enable tracemalloc")
+        {
+            self.phase = Phase::Done;
+            return true;
+        }
+        t.starts_with("Coroutine created at (most recent call last)")
+            || t.starts_with("Coroutine object created at (most recent call last")
+            || t.starts_with("Object allocated at (most recent call last)")
+            || (is_indented(line) && !t.is_empty())
+    }
+
+    fn offer_handler(&mut self, line: &str, hit: bool) -> Offer {
+        let t = line.trim_start();
+        if t.is_empty() {
+            // At most one blank line in a row belongs to a record (between a
+            // message and its keys, or before a chained traceback).
+            if self.held_blanks >= 1 || self.unbalanced > 0 {
+                return Offer::Reject;
+            }
+            self.held_blanks += 1;
+            return Offer::Hold;
+        }
+        if self.unbalanced > 0 && self.wrap_budget > 0 && !hit {
+            // The rest of a `key: <…>` repr that a paste wrapped.
+            self.wrap_budget -= 1;
+            self.unbalanced += angle_balance(t);
+            self.push_joined(line);
+            return Offer::Accept;
+        }
+        self.unbalanced = 0;
+        let accept = if t.starts_with("During handling of the above exception")
+            || t.starts_with("The above exception was the direct cause")
+        {
+            self.phase = Phase::Keys;
+            true
+        } else if self.held_blanks > 0 && self.phase != Phase::Keys {
+            false
+        } else if t.starts_with("Traceback (most recent call last):")
+            || t.starts_with("Exception Group Traceback (most recent call last):")
+        {
+            self.phase = Phase::Frames;
+            true
+        } else if self.phase == Phase::AfterException || self.phase == Phase::Done {
+            false
+        } else if is_indented(line) {
+            !hit || t.starts_with("File \"")
+        } else if self.phase == Phase::Keys && is_key_line(t) {
+            let balance = angle_balance(t);
+            if balance > 0 {
+                self.unbalanced = balance;
+                self.wrap_budget = 4;
+            }
+            true
+        } else if is_exception_line(t) && !hit {
+            self.phase = Phase::AfterException;
+            true
+        } else {
+            false
+        };
+        if accept {
+            self.push(line);
+            Offer::Accept
+        } else {
+            Offer::Reject
+        }
+    }
+
+    fn push_joined(&mut self, line: &str) {
+        self.rec.line_count += 1;
+        self.rec.text.push(' ');
+        self.rec.text.push_str(line.trim());
+    }
+
+    /// The record so far, and the held blank lines that turned out not to be
+    /// part of it.
+    pub fn finish(self) -> (Record, u64) {
+        (self.rec, self.held_blanks)
+    }
+
+    /// The line number of the first line.
+    pub fn line_no(&self) -> u64 {
+        self.rec.line_no
+    }
+}
+
+fn strip_indent(s: &str, n: usize) -> &str {
+    let ws = s.len() - s.trim_start_matches([' ', '\t']).len();
+    &s[ws.min(n)..]
+}
+
+fn is_indented(line: &str) -> bool {
+    line.starts_with("  ") || line.starts_with('\t')
+}
+
+/// ` took 0.123 seconds` at the end.
+pub fn is_slow_complete(s: &str) -> bool {
+    let s = s.trim_end();
+    let Some(rest) = s.strip_suffix(" seconds") else {
+        return false;
+    };
+    let num_start = rest
+        .rfind(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .map_or(0, |i| i + 1);
+    num_start < rest.len() && rest[..num_start].ends_with("took ")
+}
+
+/// `task: <…>`, `source_traceback: Object created at …`: a lowercase key at
+/// the start of the line.
+fn is_key_line(t: &str) -> bool {
+    let Some(colon) = t.find(": ") else {
+        return false;
+    };
+    let key = &t[..colon];
+    !key.is_empty()
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b == b'_' || b.is_ascii_digit())
+}
+
+/// `ValueError: text`, `asyncio.exceptions.CancelledError`,
+/// `concurrent.futures._base.CancelledError`: a dotted class name whose last
+/// part names an exception, optionally followed by `: text`.
+pub fn is_exception_line(t: &str) -> bool {
+    let name = t.split_once(':').map_or(t, |(n, _)| n);
+    if name.is_empty() || name.contains(' ') {
+        return false;
+    }
+    let last = name.rsplit('.').next().unwrap_or(name);
+    let valid = name.split('.').all(|part| {
+        !part.is_empty()
+            && part.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+            && !part.as_bytes()[0].is_ascii_digit()
+    });
+    valid
+        && last.as_bytes()[0].is_ascii_uppercase()
+        && [
+            "Error",
+            "Exception",
+            "Warning",
+            "Exit",
+            "Interrupt",
+            "Group",
+            "Cancelled",
+            "Timeout",
+            "Iteration",
+        ]
+        .iter()
+        .any(|s| last.ends_with(s))
+}
+
+/// Opening minus closing angle brackets.
+fn angle_balance(s: &str) -> i32 {
+    s.bytes().fold(0, |n, b| match b {
+        b'<' => n + 1,
+        b'>' => n - 1,
+        _ => n,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slow_completion() {
+        assert!(is_slow_complete(
+            "Executing <Handle f()> took 0.150 seconds"
+        ));
+        assert!(is_slow_complete("took 1.001 seconds"));
+        assert!(!is_slow_complete(
+            "Executing Handle(<function f at 0x1>, ()) "
+        ));
+        assert!(!is_slow_complete("it took seconds"));
+    }
+
+    #[test]
+    fn exception_lines() {
+        assert!(is_exception_line(
+            "ConnectionError: inventory service unreachable"
+        ));
+        assert!(is_exception_line("concurrent.futures._base.CancelledError"));
+        assert!(is_exception_line(
+            "KeyError: <QSelectorEventLoop running=True>"
+        ));
+        assert!(!is_exception_line("request 0 done"));
+        assert!(!is_exception_line("Done"));
+        assert!(!is_exception_line("GET /orders: Error"));
+    }
+
+    #[test]
+    fn key_lines() {
+        assert!(is_key_line("task: <Task pending name='Task-2'>"));
+        assert!(is_key_line(
+            "source_traceback: Object created at (most recent call last):"
+        ));
+        assert!(!is_key_line("Task: x"));
+        assert!(!is_key_line("no colon"));
+    }
+}

@@ -1,0 +1,119 @@
+//! `--format json`: one document for scripts.
+//!
+//! # Format
+//! ```json
+//! {
+//!   "version": 1,
+//!   "input": {"files": ["app.log"], "bytes": 0, "lines": 0, "parsed_lines": 0,
+//!             "passed_through_lines": 0, "skipped_lines": 0, "records": 0,
+//!             "unrecognized_records": 0, "truncated_lines": 0,
+//!             "invalid_utf8_lines": 0, "findings": 0, "interrupted": false,
+//!             "unrecognized_samples": [{"input": "", "line": 0, "reason": "", "text": ""}]},
+//!   "summary": {"slow_callback": {"sites": 0, "count": 0, "total_seconds": 0.0}, "...": {}},
+//!   "findings": [{"rank": 1, "kind": "slow_callback", "subject": "Repo.save",
+//!                 "site": {"path": "", "line": 0, "function": ""}, "site_basis": "",
+//!                 "site_note": "",
+//!                 "location": "path:line", "created_at": "path:line", "count": 1,
+//!                 "total_seconds": 0.0, "max_seconds": 0.0, "p95_seconds": 0.0,
+//!                 "first_seen": null, "last_seen": null,
+//!                 "first_occurrence": {"input": "", "line": 0}, "why": ""}]
+//! }
+//! ```
+//! `findings` are ordered by kind (slow_callback, never_awaited,
+//! task_destroyed_pending, exception_never_retrieved), then by `rank`. The
+//! seconds fields are null for kinds other than slow_callback; `site`,
+//! `location`, `created_at`, `subject` and the timestamps are null when the
+//! log does not give them. The README documents every field.
+
+use serde_json::{json, Value};
+use std::io::{self, Write};
+
+use super::{Report, Sink};
+use crate::event::Kind;
+
+/// The JSON renderer.
+pub struct Json<W: Write> {
+    out: W,
+}
+
+impl<W: Write> Json<W> {
+    /// Writes to `out`.
+    pub fn new(out: W) -> Self {
+        Json { out }
+    }
+}
+
+fn seconds(ms: Option<u64>) -> Value {
+    ms.map_or(Value::Null, |ms| json!(ms as f64 / 1000.0))
+}
+
+/// The document as a value.
+pub fn document(r: &Report) -> Value {
+    let s = &r.stats;
+    let findings: Vec<Value> = r
+        .ranked
+        .iter()
+        .map(|rk| {
+            let g = &rk.group;
+            let slow = g.key.kind == Kind::SlowCallback;
+            json!({
+                "rank": rk.rank,
+                "kind": g.key.kind,
+                "subject": g.subject,
+                "site": g.key.site,
+                "site_basis": g.basis,
+                "site_note": g.basis.explain(),
+                "location": g.location,
+                "created_at": g.created_at,
+                "count": g.count,
+                "total_seconds": if slow { seconds(Some(g.total_ms())) } else { Value::Null },
+                "max_seconds": if slow { seconds(g.max_ms()) } else { Value::Null },
+                "p95_seconds": if slow { seconds(g.p95_ms()) } else { Value::Null },
+                "first_seen": g.first_seen,
+                "last_seen": g.last_seen,
+                "first_occurrence": {"input": g.first_input, "line": g.first_line},
+                "other": g.key.other,
+                "why": rk.why,
+            })
+        })
+        .collect();
+    let mut summary = serde_json::Map::new();
+    for kind in Kind::ALL {
+        let mut entry = json!({
+            "sites": r.of_kind(kind).count(),
+            "count": r.events_of(kind),
+        });
+        if kind == Kind::SlowCallback {
+            entry["total_seconds"] = json!(r.blocked_ms() as f64 / 1000.0);
+        }
+        summary.insert(kind.as_str().to_string(), entry);
+    }
+    json!({
+        "version": 1,
+        "input": {
+            "files": r.inputs,
+            "bytes": s.bytes,
+            "lines": s.lines,
+            "parsed_lines": s.parsed,
+            "passed_through_lines": s.passed_through,
+            "skipped_lines": s.skipped,
+            "records": s.records,
+            "unrecognized_records": s.unrecognized_records,
+            "truncated_lines": s.truncated_lines,
+            "invalid_utf8_lines": s.invalid_utf8_lines,
+            "findings": r.events,
+            "interrupted": r.interrupted,
+            "unrecognized_samples": s.unrecognized_samples,
+        },
+        "summary": summary,
+        "findings": findings,
+    })
+}
+
+impl<W: Write> Sink for Json<W> {
+    fn finish(&mut self, report: &Report) -> io::Result<()> {
+        serde_json::to_writer_pretty(&mut self.out, &document(report))?;
+        writeln!(self.out)?;
+        self.out.flush()
+    }
+}

@@ -1,0 +1,168 @@
+//! `--format table` (the default): for people at a terminal.
+//!
+//! On a live stream each finding is first printed as one
+//! `path:line: kind: message` line the moment its record is complete; at the
+//! end (or on Ctrl-C) one ranked table per kind follows, then the totals.
+
+use comfy_table::{presets, Cell, CellAlignment, ContentArrangement, Table};
+use std::io::{self, Write};
+
+use super::{fmt_ms, live_line, Report, Sink};
+use crate::correlate::Finding;
+use crate::event::Kind;
+
+/// The table renderer.
+pub struct TableSink<W: Write> {
+    out: W,
+    printed_live: bool,
+    terminal: bool,
+}
+
+impl<W: Write> TableSink<W> {
+    /// `terminal`: the output is a terminal (Unicode borders, wrapping to
+    /// its width).
+    pub fn new(out: W, terminal: bool) -> Self {
+        TableSink {
+            out,
+            printed_live: false,
+            terminal,
+        }
+    }
+}
+
+/// How a kind's table is ranked and how to read its sites.
+fn kind_note(kind: Kind) -> &'static str {
+    match kind {
+        Kind::SlowCallback => {
+            "Ranked by total blocked time, then count. For a task step, asyncio names the line where the task \
+             suspended after the slow step: the blocking call is between the previous await and that line \
+             (or, for `done, defined at`, after the coroutine's last await)."
+        }
+        Kind::NeverAwaited => {
+            "Ranked by count. The site is the innermost line of your code in `Coroutine created at` \
+             (debug mode), else the warning's own line, where the coroutine was garbage-collected."
+        }
+        Kind::TaskDestroyedPending => {
+            "Ranked by count. The site is where the task was created (debug mode), else its coroutine. \
+             Keep a reference to each task and await or cancel it before the loop closes."
+        }
+        Kind::ExceptionNeverRetrieved => {
+            "Ranked by count. The site is where the exception was raised. Await the task, or check \
+             `task.exception()` in a done callback."
+        }
+    }
+}
+
+fn plural(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+impl<W: Write> Sink for TableSink<W> {
+    fn finding(&mut self, f: &Finding) -> io::Result<()> {
+        self.printed_live = true;
+        writeln!(self.out, "{}", live_line(f))?;
+        self.out.flush()
+    }
+
+    fn finish(&mut self, r: &Report) -> io::Result<()> {
+        if self.printed_live {
+            writeln!(self.out)?;
+        }
+        for kind in Kind::ALL {
+            let rows: Vec<_> = r.of_kind(kind).collect();
+            if rows.is_empty() {
+                continue;
+            }
+            let mut heading = format!(
+                "{}: {} at {}",
+                kind.title(),
+                plural(r.events_of(kind), "finding", "findings"),
+                plural(rows.len() as u64, "site", "sites")
+            );
+            if kind == Kind::SlowCallback {
+                heading.push_str(&format!(
+                    ", {} s of blocked event loop",
+                    fmt_ms(r.blocked_ms())
+                ));
+            }
+            writeln!(self.out, "{heading}")?;
+            let mut t = Table::new();
+            if self.terminal {
+                t.load_preset(presets::UTF8_FULL_CONDENSED);
+                t.set_content_arrangement(ContentArrangement::Dynamic);
+            } else {
+                t.load_preset(presets::ASCII_FULL_CONDENSED);
+                t.set_content_arrangement(ContentArrangement::Disabled);
+            }
+            let mut header = vec!["#", "site", "function"];
+            if kind != Kind::SlowCallback {
+                header.push("coroutine");
+            }
+            header.push("count");
+            if kind == Kind::SlowCallback {
+                header.extend(["total s", "max s", "p95 s"]);
+            }
+            header.push("why");
+            t.set_header(header);
+            for rk in rows {
+                let g = &rk.group;
+                let (site, function) = match &g.key.site {
+                    Some(s) => (s.location(), s.function.clone().unwrap_or_default()),
+                    None if g.key.other => ("(other sites)".to_string(), String::new()),
+                    None => ("(no line in the log)".to_string(), String::new()),
+                };
+                let mut row = vec![Cell::new(rk.rank), Cell::new(site), Cell::new(function)];
+                if kind != Kind::SlowCallback {
+                    row.push(Cell::new(g.subject.clone().unwrap_or_default()));
+                }
+                row.push(Cell::new(g.count).set_alignment(CellAlignment::Right));
+                if kind == Kind::SlowCallback {
+                    for v in [Some(g.total_ms()), g.max_ms(), g.p95_ms()] {
+                        row.push(
+                            Cell::new(v.map(fmt_ms).unwrap_or_default())
+                                .set_alignment(CellAlignment::Right),
+                        );
+                    }
+                }
+                row.push(Cell::new(&rk.why));
+                t.add_row(row);
+            }
+            writeln!(self.out, "{t}")?;
+            writeln!(self.out, "{}", kind_note(kind))?;
+            writeln!(self.out)?;
+        }
+        let s = &r.stats;
+        if r.events == 0 {
+            writeln!(
+                self.out,
+                "No asyncio debug warnings found in {}. Is debug mode on? Run with PYTHONASYNCIODEBUG=1, \
+                 `python -X dev` or asyncio.run(main(), debug=True).",
+                plural(s.lines, "line", "lines")
+            )?;
+        } else {
+            writeln!(
+                self.out,
+                "{} read from {}: {} at {}; {} passed through.",
+                plural(s.lines, "line", "lines"),
+                plural(r.inputs.len() as u64, "input", "inputs"),
+                plural(r.events, "finding", "findings"),
+                plural(r.ranked.len() as u64, "site", "sites"),
+                plural(s.passed_through, "application line", "application lines"),
+            )?;
+        }
+        if s.unrecognized_records > 0 {
+            writeln!(
+                self.out,
+                "{} with asyncio markers not analyzed (see --stats).",
+                plural(s.unrecognized_records, "record", "records")
+            )?;
+        }
+        if r.interrupted {
+            writeln!(
+                self.out,
+                "Interrupted: the summary covers what was read until Ctrl-C."
+            )?;
+        }
+        self.out.flush()
+    }
+}

@@ -1,0 +1,111 @@
+//! Stage 2, scan: find the rare places in a block where asyncio spoke.
+//!
+//! # Brief overview
+//! Application logs are mostly lines that have nothing to do with asyncio.
+//! Splitting and parsing each of them is what makes a naive analyzer slow, so
+//! aiolog searches whole blocks for a few markers that asyncio's messages
+//! contain and ordinary application lines almost never do (a multi-pattern
+//! search, many gigabytes per second), and only counts the newlines between
+//! two hits. Markers shared with application text, such as ` took `, are
+//! deliberately absent: they would turn the block search back into a line
+//! search.
+//!
+//! # Example
+//! ```
+//! use aiolog::scan::{Scanner, count_lines};
+//! let block = b"GET / 200\nExecuting <Handle f() at /app/a.py:3> took 0.2 seconds\n";
+//! let scanner = Scanner::new();
+//! let hit = scanner.find(block).unwrap();
+//! assert_eq!(count_lines(&block[..hit]), 1);
+//! ```
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+
+/// The markers. Each one starts (or sits in the first line of) a record that
+/// the event stage knows, or one it should at least count as unrecognized
+/// rather than let pass silently.
+pub const MARKERS: &[&str] = &[
+    // slow callback / slow task step (FORMATS.md §3.1), and the 2014 prototype
+    "Executing <",
+    "Executing Handle(",
+    // default exception handler messages (§3.2)
+    "was destroyed but it is pending",
+    "exception was never retrieved",
+    "Exception in callback ",
+    // warnings (§3.3, §3.4) and the pre-3.7 CoroWrapper message
+    "was never awaited",
+    "was never yielded from",
+    "ResourceWarning: unclosed",
+    // §3.5
+    "Non-thread-safe operation",
+];
+
+/// The block searcher.
+#[derive(Clone, Debug)]
+pub struct Scanner {
+    ac: AhoCorasick,
+}
+
+impl Default for Scanner {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Scanner {
+    /// Builds the searcher for [`MARKERS`].
+    pub fn new() -> Scanner {
+        let ac = AhoCorasickBuilder::new()
+            .match_kind(MatchKind::LeftmostFirst)
+            .build(MARKERS)
+            .expect("markers are valid patterns");
+        Scanner { ac }
+    }
+
+    /// The offset of the first marker in `hay`, if any.
+    #[inline]
+    pub fn find(&self, hay: &[u8]) -> Option<usize> {
+        self.ac.find(hay).map(|m| m.start())
+    }
+
+    /// Whether `line` holds a marker.
+    #[inline]
+    pub fn is_hit(&self, line: &[u8]) -> bool {
+        self.ac.is_match(line)
+    }
+}
+
+/// The number of `\n` bytes in `hay`.
+#[inline]
+pub fn count_lines(hay: &[u8]) -> u64 {
+    memchr::memchr_iter(b'\n', hay).count() as u64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_every_marker_and_nothing_in_app_lines() {
+        let s = Scanner::new();
+        for m in MARKERS {
+            let line = format!("prefix {m} suffix");
+            assert!(s.is_hit(line.as_bytes()), "{m}");
+        }
+        for line in [
+            "INFO request took 1.2 seconds",
+            "Executing query SELECT 1",
+            "task destroyed",
+            "2023-10-11 09:40:39 - DEBUG - starting loop \"backup\" with interval 10.000s",
+        ] {
+            assert!(!s.is_hit(line.as_bytes()), "{line}");
+        }
+    }
+
+    #[test]
+    fn counts_lines() {
+        assert_eq!(count_lines(b""), 0);
+        assert_eq!(count_lines(b"a\nb\n"), 2);
+        assert_eq!(count_lines(b"a\nb"), 1);
+    }
+}
