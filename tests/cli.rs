@@ -1,0 +1,340 @@
+//! The command line as a user meets it: errors, exit codes, formats, live
+//! streams, Ctrl-C and closed pipes.
+
+mod common;
+
+use common::*;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::Stdio;
+use std::sync::mpsc;
+use std::time::Duration;
+
+fn temp_file(name: &str, data: &[u8]) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("aiolog-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join(name);
+    std::fs::write(&p, data).unwrap();
+    p
+}
+
+fn sample(name: &str) -> String {
+    root()
+        .join("samples")
+        .join(name)
+        .to_string_lossy()
+        .into_owned()
+}
+
+fn stderr(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn stdout(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[test]
+fn missing_file_is_named_and_exits_2_but_other_inputs_are_still_reported() {
+    let o = run(&["no/such/file.log"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("cannot read no/such/file.log"),
+        "{}",
+        stderr(&o)
+    );
+
+    let o = run(&["no/such/file.log", &sample("cpu_work.log")]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stdout(&o).contains("/app/cpu_work.py:21"), "{}", stdout(&o));
+}
+
+#[test]
+fn a_directory_is_an_input_error() {
+    let o = run(&[root().join("samples").to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("is a directory"), "{}", stderr(&o));
+}
+
+#[test]
+fn empty_input_gives_an_empty_report() {
+    let p = temp_file("empty.log", b"");
+    let o = run(&[p.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(
+        stdout(&o).contains("No asyncio debug warnings found in 0 lines"),
+        "{}",
+        stdout(&o)
+    );
+    let doc = run_json(&[p.to_str().unwrap()]);
+    assert_eq!(doc["findings"].as_array().unwrap().len(), 0);
+    assert_eq!(doc["input"]["lines"], 0);
+}
+
+#[test]
+fn binary_input_is_read_without_panic() {
+    let mut data: Vec<u8> = (0..200_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    data.extend_from_slice(
+        b"\n\x00\xffExecuting <Handle f() at /app/a.py:3> took 0.200 seconds\n\x00\x01",
+    );
+    let p = temp_file("binary.bin", &data);
+    let o = run(&["--stats", p.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("/app/a.py:3"), "{}", stdout(&o));
+    assert!(stderr(&o).contains("lines read"));
+}
+
+#[test]
+fn unknown_grammar_lists_the_known_ones() {
+    let o = run(&["--grammar", "nope", &sample("cpu_work.log")]);
+    assert_eq!(o.status.code(), Some(2));
+    let e = stderr(&o);
+    assert!(
+        e.contains("unknown grammar `nope`") && e.contains("python_basic"),
+        "{e}"
+    );
+    let o = run(&["--list-grammars"]);
+    assert!(
+        stdout(&o).contains("asctime_level_logger"),
+        "{}",
+        stdout(&o)
+    );
+}
+
+#[test]
+fn forced_grammar_still_reads_bare_warnings() {
+    let doc = run_json(&[
+        "--grammar",
+        "asctime_level_logger",
+        &sample("forgot_await_method.timestamped.log"),
+    ]);
+    assert_eq!(summarize(&doc).len(), 1);
+    let doc = run_json(&[
+        "--grammar",
+        "asctime_level_logger",
+        &sample("blocking_sleep.timestamped.log"),
+    ]);
+    assert_eq!(doc["findings"][0]["count"], 2);
+}
+
+#[test]
+fn json_has_the_documented_shape() {
+    let doc = run_json(&[&sample("call_soon_callback.timestamped.log")]);
+    assert_eq!(doc["version"], 1);
+    for k in [
+        "files",
+        "bytes",
+        "lines",
+        "parsed_lines",
+        "passed_through_lines",
+        "skipped_lines",
+        "records",
+        "unrecognized_records",
+        "findings",
+    ] {
+        assert!(doc["input"].get(k).is_some(), "input.{k}");
+    }
+    let f = &doc["findings"][0];
+    assert_eq!(f["kind"], "slow_callback");
+    assert_eq!(f["subject"], "flush_metrics");
+    assert_eq!(f["site"]["path"], "/app/call_soon_callback.py");
+    assert_eq!(f["site"]["line"], 12);
+    assert_eq!(f["site"]["function"], "flush_metrics");
+    assert_eq!(f["location"], "/app/call_soon_callback.py:12");
+    assert_eq!(f["created_at"], "/app/call_soon_callback.py:18");
+    assert_eq!(f["count"], 1);
+    assert_eq!(f["total_seconds"], 0.15);
+    assert_eq!(f["max_seconds"], 0.15);
+    assert_eq!(f["p95_seconds"], 0.15);
+    assert_eq!(f["rank"], 1);
+    assert_eq!(f["site_basis"], "callback_definition");
+    assert!(f["why"].as_str().unwrap().contains("0.150 s"));
+    assert!(f["first_seen"].is_string());
+
+    let doc = run_json(&[&sample("forgot_await_nested.log")]);
+    let f = &doc["findings"][0];
+    assert_eq!(f["kind"], "never_awaited");
+    assert_eq!(f["location"], "/app/forgot_await_nested.py:12");
+    assert!(f["total_seconds"].is_null() && f["first_seen"].is_null());
+}
+
+#[test]
+fn format_can_come_from_the_environment() {
+    let o = aiolog()
+        .env("AIOLOG_FORMAT", "json")
+        .arg(sample("cpu_work.log"))
+        .output()
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(doc["version"], 1);
+}
+
+#[test]
+fn crlf_and_ansi_colours_do_not_change_the_findings() {
+    let plain = std::fs::read(sample("fire_and_forget.timestamped.log")).unwrap();
+    let text = String::from_utf8(plain.clone()).unwrap();
+    let crlf = text.replace('\n', "\r\n");
+    let coloured = text.replace("ERROR", "\x1b[31mERROR\x1b[0m");
+    let want = summarize(&run_json(&[&sample("fire_and_forget.timestamped.log")]));
+    for (name, data) in [("crlf.log", crlf), ("ansi.log", coloured)] {
+        let p = temp_file(name, data.as_bytes());
+        assert_eq!(summarize(&run_json(&[p.to_str().unwrap()])), want, "{name}");
+    }
+}
+
+#[test]
+fn stats_accounts_for_every_line() {
+    let o = run(&["--stats", &sample("blocking_sleep.log")]);
+    let e = stderr(&o);
+    assert!(e.contains("lines read"), "{e}");
+    let n = |label: &str| -> u64 {
+        let line = e
+            .lines()
+            .find(|l| l.trim_start().starts_with(label))
+            .unwrap();
+        line[label.len() + 2..]
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    assert_eq!(n("lines read"), 5);
+    assert_eq!(n("parsed"), 2);
+    assert_eq!(n("passed through"), 3);
+    assert_eq!(n("skipped"), 0);
+}
+
+#[test]
+fn unrecognized_records_are_counted_with_a_sample() {
+    let p = temp_file(
+        "unrec.log",
+        b"Exception in callback f() at /app/a.py:3\nhandle: <Handle f() at /app/a.py:3>\nok\n",
+    );
+    let o = run(&["--stats", p.to_str().unwrap()]);
+    let e = stderr(&o);
+    assert!(e.contains("not read:") && e.contains("unrec.log:1"), "{e}");
+    let doc = run_json(&[p.to_str().unwrap()]);
+    assert_eq!(doc["input"]["unrecognized_records"], 1);
+    assert_eq!(doc["input"]["skipped_lines"], 2);
+    assert_eq!(doc["input"]["passed_through_lines"], 1);
+}
+
+/// Reads the child's stdout lines on a thread.
+fn line_reader(out: std::process::ChildStdout) -> mpsc::Receiver<String> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(out).lines() {
+            if tx.send(line.unwrap_or_default()).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+#[test]
+fn live_stream_prints_a_finding_as_soon_as_its_record_is_complete() {
+    let mut child = aiolog()
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let rx = line_reader(child.stdout.take().unwrap());
+    // A warning record stays open for its continuation lines; only the
+    // 200 ms pause completes it while the stream is still open.
+    stdin
+        .write_all(b"app up\n/app/m.py:13: RuntimeWarning: coroutine 'Repo.save' was never awaited\n  self.save(item)\n")
+        .unwrap();
+    stdin.flush().unwrap();
+    let line = rx
+        .recv_timeout(Duration::from_secs(5))
+        .expect("a live line before end of input");
+    assert_eq!(
+        line,
+        "/app/m.py:13: never_awaited: coroutine 'Repo.save' was never awaited"
+    );
+    drop(stdin);
+    let rest: Vec<String> = rx.iter().collect();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0));
+    assert!(
+        rest.iter()
+            .any(|l| l.starts_with("Coroutines never awaited: 1 finding")),
+        "{rest:?}"
+    );
+}
+
+#[test]
+fn ctrl_c_prints_the_summary_and_exits_130() {
+    let mut child = aiolog()
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let rx = line_reader(child.stdout.take().unwrap());
+    stdin
+        .write_all(
+            b"Executing <Handle f() at /app/a.py:3 created at /app/a.py:9> took 0.300 seconds\n",
+        )
+        .unwrap();
+    stdin.flush().unwrap();
+    let first = rx.recv_timeout(Duration::from_secs(5)).expect("live line");
+    assert!(first.starts_with("/app/a.py:3: slow_callback"), "{first}");
+    let ok = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(ok.success());
+    let rest: Vec<String> = rx.iter().collect();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130));
+    assert!(
+        rest.iter().any(|l| l.starts_with("Blocking calls")),
+        "{rest:?}"
+    );
+    assert!(rest.iter().any(|l| l.contains("Interrupted")), "{rest:?}");
+    drop(stdin);
+}
+
+#[test]
+fn a_closed_output_pipe_ends_quietly() {
+    let mut big = Vec::new();
+    for i in 0..20_000 {
+        big.extend_from_slice(format!("Executing <Handle f{i}() at /app/a.py:{i} created at /app/a.py:9> took 0.300 seconds\n").as_bytes());
+    }
+    let p = temp_file("big.log", &big);
+    let mut child = aiolog()
+        .arg(p.to_str().unwrap())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = child.stdout.take().unwrap();
+    let mut first = [0u8; 16];
+    out.read_exact(&mut first).unwrap();
+    drop(out);
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0), "{err}");
+    assert!(err.is_empty(), "{err}");
+}
+
+#[test]
+fn help_teaches_the_exit_codes_and_the_slow_step_semantics() {
+    let o = run(&["--help"]);
+    let h = stdout(&o);
+    assert!(h.contains("Exit status:") && h.contains("130"), "{h}");
+    assert!(h.contains("between the"), "{h}");
+}

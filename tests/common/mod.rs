@@ -1,0 +1,111 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The project root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The aiolog binary built for this test run.
+pub fn aiolog() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_aiolog"))
+}
+
+/// Runs aiolog and returns its output.
+pub fn run(args: &[&str]) -> Output {
+    aiolog().args(args).output().expect("aiolog runs")
+}
+
+/// Runs `aiolog --format json ARGS` and parses the document.
+pub fn run_json(args: &[&str]) -> Value {
+    let out = aiolog()
+        .arg("--format")
+        .arg("json")
+        .args(args)
+        .output()
+        .expect("aiolog runs");
+    assert!(
+        out.status.success(),
+        "aiolog {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("valid JSON")
+}
+
+/// A finding reduced to what the sample tests check.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Expect {
+    pub kind: String,
+    pub location: String,
+    pub function: String,
+    pub count: u64,
+}
+
+/// The findings of a JSON document as [`Expect`] rows, sorted.
+pub fn summarize(doc: &Value) -> Vec<Expect> {
+    let mut v: Vec<Expect> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| Expect {
+            kind: f["kind"].as_str().unwrap().to_string(),
+            location: format!(
+                "{}:{}",
+                f["site"]["path"].as_str().unwrap_or("?"),
+                f["site"]["line"]
+            ),
+            function: f["site"]["function"].as_str().unwrap_or("").to_string(),
+            count: f["count"].as_u64().unwrap(),
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// The findings a scenario script declares with `# expect: KIND FUNCTION
+/// [count=N]` comments on the line each finding must point at. The path is
+/// the one the regenerate script maps the scenarios to: `/app/NAME.py`.
+pub fn expected_from_scenario(script: &Path) -> Vec<Expect> {
+    let text = std::fs::read_to_string(script).unwrap();
+    let name = script.file_name().unwrap().to_string_lossy();
+    let mut v = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let Some(idx) = line.find("# expect: ") else {
+            continue;
+        };
+        let mut words = line[idx + "# expect: ".len()..].split_whitespace();
+        let kind = words.next().expect("kind").to_string();
+        let function = words.next().expect("function").to_string();
+        let count = words
+            .next()
+            .map(|w| w.strip_prefix("count=").expect("count=N").parse().unwrap())
+            .unwrap_or(1);
+        v.push(Expect {
+            kind,
+            location: format!("/app/{name}:{}", i + 1),
+            function,
+            count,
+        });
+    }
+    v.sort();
+    v
+}
+
+/// The scenario scripts (not the helper modules starting with `_`).
+pub fn scenarios() -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(root().join("samples/scenarios"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "py"))
+        .filter(|p| !p.file_name().unwrap().to_string_lossy().starts_with('_'))
+        .collect();
+    v.sort();
+    v
+}
+
+/// The log variants the regenerate script writes for each scenario.
+pub const VARIANTS: &[&str] = &[".log", ".timestamped.log"];

@@ -1,0 +1,53 @@
+//! Running the scenarios again with this machine's python3 gives the same
+//! findings as the committed logs. This test runs real Python: without
+//! python3 on PATH it says so on stderr and checks nothing else.
+
+mod common;
+
+use common::*;
+use std::process::Command;
+
+#[test]
+fn regenerated_samples_give_the_same_findings() {
+    let python = std::env::var("AIOLOG_TEST_PYTHON").unwrap_or_else(|_| "python3".to_string());
+    if Command::new(&python).arg("--version").output().is_err() {
+        eprintln!("SKIPPED regenerated_samples_give_the_same_findings: `{python}` not found; install Python 3 to run it");
+        return;
+    }
+    let out_dir = std::env::temp_dir().join(format!("aiolog-regen-{}", std::process::id()));
+    let status = Command::new(&python)
+        .arg(root().join("samples/regenerate.py"))
+        .arg("--python")
+        .arg(&python)
+        .arg("--out")
+        .arg(&out_dir)
+        .status()
+        .expect("regenerate.py runs");
+    assert!(status.success(), "regenerate.py failed");
+    for s in scenarios() {
+        let stem = s.file_stem().unwrap().to_string_lossy().into_owned();
+        for v in VARIANTS {
+            let fresh = out_dir.join(format!("{stem}{v}"));
+            let committed = root().join("samples").join(format!("{stem}{v}"));
+            let fresh_doc = run_json(&[fresh.to_str().unwrap()]);
+            let committed_doc = run_json(&[committed.to_str().unwrap()]);
+            assert_eq!(
+                summarize(&fresh_doc),
+                summarize(&committed_doc),
+                "{stem}{v}"
+            );
+            assert_eq!(
+                summarize(&fresh_doc),
+                expected_from_scenario(&s),
+                "{stem}{v}"
+            );
+            // The mappings leave no path of this machine in the log.
+            let text = std::fs::read_to_string(&fresh).unwrap();
+            assert!(
+                !text.contains(&*std::env::temp_dir().to_string_lossy()),
+                "{stem}{v} leaks a temp path"
+            );
+        }
+    }
+    let _ = std::fs::remove_dir_all(&out_dir);
+}
