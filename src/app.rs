@@ -137,6 +137,9 @@ pub fn run(args: Args) -> io::Result<Status> {
             }
         };
         names.push(opened.name.clone());
+        if opened.live && *spec == InputSpec::Stdin && io::stdin().is_terminal() {
+            eprintln!("aiolog: reading the terminal; pipe a log in or name a file (Ctrl-D ends the input)");
+        }
         let mut analyzer = SourceAnalyzer::new(&opened.name, &grammars, &scanner, opts);
         let result = if opened.live {
             catch_ctrl_c();

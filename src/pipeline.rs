@@ -277,14 +277,24 @@ impl<'a> SourceAnalyzer<'a> {
         let framed = self.grammars.frame(&clean.text, self.opts.forced_grammar);
         if let Some(open) = self.open.as_mut() {
             match open.offer(&framed, hit, self.grammars) {
-                Offer::Accept => return,
+                Offer::Accept => {
+                    if open.is_complete() {
+                        self.close(out);
+                    }
+                    return;
+                }
                 Offer::Hold => return,
                 Offer::Reject => self.close(out),
             }
         }
         if hit {
             let indent = clean.text.len() - clean.text.trim_start().len();
-            self.open = Some(Builder::start(self.line_no, &framed, self.grammars, indent));
+            let b = Builder::start(self.line_no, &framed, self.grammars, indent);
+            let complete = b.is_complete();
+            self.open = Some(b);
+            if complete {
+                self.close(out);
+            }
         } else {
             self.stats.passed_through += 1;
         }

@@ -275,6 +275,18 @@ impl Builder {
     pub fn line_no(&self) -> u64 {
         self.rec.line_no
     }
+
+    /// Whether no further line can belong to the record: a slow-callback
+    /// line that ends with its duration, a warning closed by its
+    /// `Enable tracemalloc` line. Such a record can be emitted at once
+    /// instead of waiting for the next line.
+    pub fn is_complete(&self) -> bool {
+        match self.shape {
+            Shape::Slow => self.wrap_budget == 0,
+            Shape::Warning => self.phase == Phase::Done,
+            Shape::Handler => false,
+        }
+    }
 }
 
 fn strip_indent(s: &str, n: usize) -> &str {
