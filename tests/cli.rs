@@ -234,16 +234,26 @@ fn line_reader(out: std::process::ChildStdout) -> mpsc::Receiver<String> {
     rx
 }
 
-#[test]
-fn live_stream_prints_a_finding_as_soon_as_its_record_is_complete() {
+/// aiolog reading a pipe on stdin: the child, its stdin and its stdout lines.
+fn spawn_live() -> (
+    std::process::Child,
+    std::process::ChildStdin,
+    mpsc::Receiver<String>,
+) {
     let mut child = aiolog()
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
+    let stdin = child.stdin.take().unwrap();
     let rx = line_reader(child.stdout.take().unwrap());
+    (child, stdin, rx)
+}
+
+#[test]
+fn live_stream_prints_a_finding_as_soon_as_its_record_is_complete() {
+    let (mut child, mut stdin, rx) = spawn_live();
     // A warning record stays open for its continuation lines; only the
     // 200 ms pause completes it while the stream is still open.
     stdin
@@ -270,14 +280,7 @@ fn live_stream_prints_a_finding_as_soon_as_its_record_is_complete() {
 
 #[test]
 fn ctrl_c_prints_the_summary_and_exits_130() {
-    let mut child = aiolog()
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let rx = line_reader(child.stdout.take().unwrap());
+    let (mut child, mut stdin, rx) = spawn_live();
     stdin
         .write_all(
             b"Executing <Handle f() at /app/a.py:3 created at /app/a.py:9> took 0.300 seconds\n",
