@@ -243,7 +243,7 @@ impl Grammars {
                 if let Some(c) = g.regex.captures(line) {
                     let ts = c.name("timestamp").map(|m| m.as_str());
                     let rest = c.name("message").map_or("", |m| m.as_str());
-                    let mut fr = self.frame_records(rest, &[self.bare]);
+                    let mut fr = self.frame_records(rest, &self.records);
                     fr.wrapper = Some(f);
                     fr.timestamp = fr.timestamp.or(ts);
                     return fr;

@@ -4,7 +4,7 @@
 //! `path:line: kind: message` line the moment its record is complete; at the
 //! end (or on Ctrl-C) one ranked table per kind follows, then the totals.
 
-use comfy_table::{presets, Cell, CellAlignment, ContentArrangement, Table};
+use comfy_table::{presets, Cell, CellAlignment, ColumnConstraint, ContentArrangement, Table};
 use std::io::{self, Write};
 
 use super::{fmt_ms, live_line, Report, Sink};
@@ -126,6 +126,14 @@ impl<W: Write> Sink for TableSink<W> {
                 }
                 row.push(Cell::new(&rk.why));
                 t.add_row(row);
+            }
+            // Only the last column (why) wraps: a site cut in two could not be
+            // copied or clicked.
+            let last = t.column_count().saturating_sub(1);
+            for (i, col) in t.column_iter_mut().enumerate() {
+                if i < last {
+                    col.set_constraint(ColumnConstraint::ContentWidth);
+                }
             }
             writeln!(self.out, "{t}")?;
             writeln!(self.out, "{}", kind_note(kind))?;
