@@ -1,33 +1,35 @@
 //! Runs the inputs through the pipeline and hands the results to a renderer.
-//! Only this module and `main` know about exit codes.
+//! Only this module and `main` know about exit codes and processes.
 
+use std::fs::File;
 use std::io::{self, IsTerminal, Write};
-use std::process::ExitCode;
+use std::process::{Child, ExitCode, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::RecvTimeoutError;
-use std::sync::Once;
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::time::{Duration, Instant};
 
 use aiolog::aggregate::Aggregator;
 use aiolog::correlate::Finding;
 use aiolog::grammar::Grammars;
-use aiolog::input::{self, InputSpec, LiveMsg, LiveReader, CHUNK_SIZE, IDLE_FLUSH};
+use aiolog::input::{self, InputSpec, LiveMsg, CHUNK_SIZE, IDLE_FLUSH};
 use aiolog::pipeline::{LineStats, Options, SourceAnalyzer};
 use aiolog::render::json::Json;
 use aiolog::render::table::TableSink;
 use aiolog::render::{Report, Sink};
 use aiolog::scan::Scanner;
 
-use crate::cli::{Args, Format};
+use crate::cli::{Args, Command, Format, RunArgs};
+use crate::signals;
 
 /// How a run ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
-    /// Every input was read.
+    /// Every input was read (or a live stream was ended by a signal).
     Success,
     /// Something could not be read, or the arguments were wrong.
     Error,
-    /// Ctrl-C.
-    Interrupted,
+    /// `aiolog run`: the child's exit status.
+    Child(u8),
 }
 
 impl From<Status> for ExitCode {
@@ -35,20 +37,9 @@ impl From<Status> for ExitCode {
         match s {
             Status::Success => ExitCode::SUCCESS,
             Status::Error => ExitCode::from(2),
-            Status::Interrupted => ExitCode::from(130),
+            Status::Child(c) => ExitCode::from(c),
         }
     }
-}
-
-static INTERRUPTED: AtomicBool = AtomicBool::new(false);
-static HANDLER: Once = Once::new();
-
-/// Ctrl-C stops reading; the summary of what was read is still printed.
-/// Installed only for live inputs, so that a batch run stops at once.
-fn catch_ctrl_c() {
-    HANDLER.call_once(|| {
-        let _ = ctrlc::set_handler(|| INTERRUPTED.store(true, Ordering::SeqCst));
-    });
 }
 
 /// An I/O error as a message: the OS's words without `(os error N)`.
@@ -60,8 +51,38 @@ pub fn describe_io_error(e: &io::Error) -> String {
     }
 }
 
+/// What the run shares: grammars, scanner, options, aggregate, renderer.
+struct Ctx<'g> {
+    grammars: &'g Grammars,
+    scanner: &'g Scanner,
+    opts: Options,
+    agg: Aggregator,
+    stats: LineStats,
+    names: Vec<String>,
+    sink: Box<dyn Sink + 'g>,
+    status_line: Option<StatusLine>,
+    errored: bool,
+    interrupted: bool,
+}
+
+impl Ctx<'_> {
+    fn emit(&mut self, out: &mut Vec<Finding>, live: bool) -> io::Result<()> {
+        for f in out.drain(..) {
+            self.agg.add(&f);
+            if live {
+                if let Some(s) = self.status_line.as_mut() {
+                    s.clear();
+                }
+                self.sink.finding(&f)?;
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Runs aiolog.
 pub fn run(args: Args) -> io::Result<Status> {
+    let c = &args.common;
     let grammars = match Grammars::builtin() {
         Ok(g) => g,
         Err(e) => {
@@ -69,9 +90,8 @@ pub fn run(args: Args) -> io::Result<Status> {
             return Ok(Status::Error);
         }
     };
-    let stdout = io::stdout();
-    if args.list_grammars {
-        let mut out = stdout.lock();
+    if c.list_grammars {
+        let mut out = io::stdout().lock();
         for g in grammars.all() {
             writeln!(
                 out,
@@ -83,7 +103,7 @@ pub fn run(args: Args) -> io::Result<Status> {
         }
         return Ok(Status::Success);
     }
-    let forced = match &args.grammar {
+    let forced = match &c.grammar {
         None => None,
         Some(name) => match grammars.find(name) {
             Some(i) => Some(i),
@@ -97,32 +117,89 @@ pub fn run(args: Args) -> io::Result<Status> {
             }
         },
     };
-    if args.max_line_bytes == 0 {
+    if c.max_line_bytes == 0 {
         eprintln!("aiolog: error: --max-line-bytes must be at least 1");
         return Ok(Status::Error);
     }
-    let opts = Options {
-        forced_grammar: forced,
-        max_line: args.max_line_bytes,
-    };
-    let specs: Vec<InputSpec> = if args.files.is_empty() {
-        vec![InputSpec::Stdin]
-    } else {
-        args.files.iter().map(|a| InputSpec::from_arg(a)).collect()
-    };
+    let run_args = args.command.as_ref().map(|Command::Run(r)| r);
 
-    let terminal = stdout.is_terminal();
-    let mut sink: Box<dyn Sink> = match args.format {
-        Format::Table => Box::new(TableSink::new(stdout.lock(), terminal)),
-        Format::Json => Box::new(Json::new(stdout.lock())),
+    // Where findings and the report go: --output, else stderr for `run`
+    // (the child's stdout is its own), else stdout.
+    let (out, terminal): (Box<dyn Write>, bool) = match &c.output {
+        Some(path) => match File::create(path) {
+            Ok(f) => (Box::new(io::BufWriter::new(f)), false),
+            Err(e) => {
+                eprintln!(
+                    "aiolog: error: cannot write {}: {}",
+                    path.display(),
+                    describe_io_error(&e)
+                );
+                return Ok(Status::Error);
+            }
+        },
+        None if run_args.is_some() => (Box::new(io::stderr()), io::stderr().is_terminal()),
+        None => (Box::new(io::stdout().lock()), io::stdout().is_terminal()),
+    };
+    let sink: Box<dyn Sink> = match c.format {
+        Format::Table => Box::new(TableSink::new(out, terminal)),
+        Format::Json => Box::new(Json::new(out)),
     };
     let scanner = Scanner::new();
-    let mut agg = Aggregator::new();
-    let mut stats = LineStats::default();
-    let mut names = Vec::new();
-    let mut errored = false;
-    let mut interrupted = false;
+    let mut ctx = Ctx {
+        grammars: &grammars,
+        scanner: &scanner,
+        opts: Options {
+            forced_grammar: forced,
+            max_line: c.max_line_bytes,
+        },
+        agg: Aggregator::new(),
+        stats: LineStats::default(),
+        names: Vec::new(),
+        sink,
+        status_line: None,
+        errored: false,
+        interrupted: false,
+    };
 
+    let mut status = Status::Success;
+    if let Some(r) = run_args {
+        match run_child(r, &mut ctx)? {
+            Some(code) => status = Status::Child(code),
+            None => return Ok(Status::Error),
+        }
+    } else if let Some(path) = &args.follow {
+        follow(path, args.from_start, &mut ctx)?;
+    } else {
+        read_inputs(&args.files, &mut ctx)?;
+    }
+
+    let report = Report {
+        inputs: std::mem::take(&mut ctx.names),
+        stats: ctx.stats.clone(),
+        ranked: ctx.agg.ranked(),
+        events: ctx.agg.events,
+        interrupted: ctx.interrupted,
+    };
+    if let Some(s) = ctx.status_line.as_mut() {
+        s.clear();
+    }
+    ctx.sink.finish(&report)?;
+    if c.stats {
+        print_stats(&report);
+    }
+    if status == Status::Success && ctx.errored {
+        status = Status::Error;
+    }
+    Ok(status)
+}
+
+/// Files and standard input, one after the other.
+fn read_inputs(files: &[String], ctx: &mut Ctx) -> io::Result<()> {
+    let specs: Vec<InputSpec> = if files.is_empty() {
+        vec![InputSpec::Stdin]
+    } else {
+        files.iter().map(|a| InputSpec::from_arg(a)).collect()
+    };
     for spec in &specs {
         let opened = match input::open(spec) {
             Ok(o) => o,
@@ -132,129 +209,339 @@ pub fn run(args: Args) -> io::Result<Status> {
                     e.name,
                     describe_io_error(&e.source)
                 );
-                errored = true;
+                ctx.errored = true;
                 continue;
             }
         };
-        names.push(opened.name.clone());
-        if opened.live && *spec == InputSpec::Stdin && io::stdin().is_terminal() {
-            eprintln!("aiolog: reading the terminal; pipe a log in or name a file (Ctrl-D ends the input)");
-        }
-        let mut analyzer = SourceAnalyzer::new(&opened.name, &grammars, &scanner, opts);
-        let result = if opened.live {
-            catch_ctrl_c();
-            read_live(opened.reader, &mut analyzer, &mut agg, sink.as_mut())
-        } else {
-            read_batch(opened.reader, &mut analyzer, &mut agg)
-        };
-        match result {
-            Ok(stop) => interrupted |= stop,
-            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Err(e),
-            Err(e) => {
-                eprintln!(
-                    "aiolog: error: reading {}: {}",
-                    opened.name,
-                    describe_io_error(&e)
-                );
-                errored = true;
-                let mut out = Vec::new();
-                analyzer.finish(&mut out);
-                out.iter().for_each(|f| agg.add(f));
+        ctx.names.push(opened.name.clone());
+        if opened.live {
+            if *spec == InputSpec::Stdin && io::stdin().is_terminal() {
+                eprintln!("aiolog: reading the terminal; pipe a log in or name a file (Ctrl-D ends the input)");
             }
+            let (tx, rx) = input::live_channel();
+            input::spawn_reader(0, opened.reader, None, tx);
+            live_loop(rx, std::slice::from_ref(&opened.name), ctx, &mut |_| true)?;
+        } else {
+            read_batch(opened.reader, &opened.name, ctx)?;
         }
-        stats.merge(analyzer.stats());
-        if interrupted {
+        if ctx.interrupted {
             break;
         }
     }
-
-    let report = Report {
-        inputs: names,
-        stats,
-        ranked: agg.ranked(),
-        events: agg.events,
-        interrupted,
-    };
-    sink.finish(&report)?;
-    if args.stats {
-        print_stats(&report);
-    }
-    Ok(if interrupted {
-        Status::Interrupted
-    } else if errored {
-        Status::Error
-    } else {
-        Status::Success
-    })
+    Ok(())
 }
 
 /// A regular file: large reads, no timers.
-fn read_batch(
-    mut reader: Box<dyn io::Read + Send>,
-    an: &mut SourceAnalyzer,
-    agg: &mut Aggregator,
-) -> io::Result<bool> {
+fn read_batch(mut reader: Box<dyn io::Read + Send>, name: &str, ctx: &mut Ctx) -> io::Result<()> {
+    let mut an = SourceAnalyzer::new(name, ctx.grammars, ctx.scanner, ctx.opts);
     let mut buf = vec![0u8; CHUNK_SIZE];
     let mut out = Vec::new();
     loop {
-        let n = input::read_chunk(&mut reader, &mut buf)?;
-        if n == 0 {
+        match input::read_chunk(&mut reader, &mut buf) {
+            Ok(0) => break,
+            Ok(n) => an.feed(&buf[..n], &mut out),
+            Err(e) => {
+                eprintln!("aiolog: error: reading {name}: {}", describe_io_error(&e));
+                ctx.errored = true;
+                break;
+            }
+        }
+        ctx.emit(&mut out, false)?;
+        // Signals are caught only once a live source was read; then a later
+        // file stops at the next chunk.
+        if signals::take().is_some() {
+            ctx.interrupted = true;
             break;
         }
-        an.feed(&buf[..n], &mut out);
-        out.drain(..).for_each(|f| agg.add(&f));
-        if INTERRUPTED.load(Ordering::SeqCst) {
-            an.finish(&mut out);
-            out.drain(..).for_each(|f| agg.add(&f));
-            return Ok(true);
-        }
     }
     an.finish(&mut out);
-    out.drain(..).for_each(|f| agg.add(&f));
-    Ok(false)
+    ctx.emit(&mut out, false)?;
+    ctx.stats.merge(an.stats());
+    Ok(())
 }
 
-/// A live stream: findings printed as their records complete; a record is
-/// complete after [`IDLE_FLUSH`] without new data. Returns whether Ctrl-C
-/// ended it.
-fn read_live(
-    reader: Box<dyn io::Read + Send>,
-    an: &mut SourceAnalyzer,
-    agg: &mut Aggregator,
-    sink: &mut dyn Sink,
-) -> io::Result<bool> {
-    let live = LiveReader::spawn(reader);
-    let mut out: Vec<Finding> = Vec::new();
-    let emit =
-        |out: &mut Vec<Finding>, agg: &mut Aggregator, sink: &mut dyn Sink| -> io::Result<()> {
-            for f in out.drain(..) {
-                agg.add(&f);
-                sink.finding(&f)?;
-            }
-            Ok(())
-        };
-    loop {
-        if INTERRUPTED.load(Ordering::SeqCst) {
-            an.finish(&mut out);
-            emit(&mut out, agg, sink)?;
-            return Ok(true);
-        }
-        match live.rx.recv_timeout(IDLE_FLUSH) {
-            Ok(LiveMsg::Data(d)) => an.feed(&d, &mut out),
-            Ok(LiveMsg::Eof) | Err(RecvTimeoutError::Disconnected) => break,
-            Ok(LiveMsg::Error(e)) => {
-                an.finish(&mut out);
-                emit(&mut out, agg, sink)?;
-                return Err(e);
-            }
-            Ok(LiveMsg::Interrupt) => INTERRUPTED.store(true, Ordering::SeqCst),
-            Err(RecvTimeoutError::Timeout) => an.flush_idle(&mut out),
-        }
-        emit(&mut out, agg, sink)?;
+/// `-F FILE`.
+fn follow(path: &std::path::Path, from_start: bool, ctx: &mut Ctx) -> io::Result<()> {
+    let name = path.display().to_string();
+    let (tx, rx) = input::live_channel();
+    if let Err(e) = input::spawn_follower(0, path.to_path_buf(), from_start, tx) {
+        eprintln!(
+            "aiolog: error: cannot follow {}: {}",
+            e.name,
+            describe_io_error(&e.source)
+        );
+        ctx.errored = true;
+        return Ok(());
     }
-    an.finish(&mut out);
-    emit(&mut out, agg, sink)?;
-    Ok(false)
+    ctx.names.push(name.clone());
+    live_loop(rx, &[name], ctx, &mut |_| true)
+}
+
+/// Reads live sources until each has ended, or until `on_signal` says to
+/// stop. Findings are printed as their records complete; a record is
+/// complete after [`IDLE_FLUSH`] without new data from its source.
+fn live_loop(
+    rx: Receiver<LiveMsg>,
+    names: &[String],
+    ctx: &mut Ctx,
+    on_signal: &mut dyn FnMut(signals::Caught) -> bool,
+) -> io::Result<()> {
+    signals::install();
+    if ctx.status_line.is_none() && io::stderr().is_terminal() && ctx.sink_is_not_stderr() {
+        ctx.status_line = Some(StatusLine::new());
+    }
+    let mut ans: Vec<SourceAnalyzer> = names
+        .iter()
+        .map(|n| SourceAnalyzer::new(n, ctx.grammars, ctx.scanner, ctx.opts))
+        .collect();
+    let mut last_data = vec![Instant::now(); ans.len()];
+    let mut done = vec![false; ans.len()];
+    let mut out: Vec<Finding> = Vec::new();
+    let mut stopped = false;
+    while done.iter().any(|d| !d) {
+        if let Some(sig) = signals::take() {
+            if on_signal(sig) {
+                stopped = true;
+                break;
+            }
+        }
+        // Wake up when the oldest open record has been silent long enough.
+        let now = Instant::now();
+        let wait = ans
+            .iter()
+            .zip(&last_data)
+            .filter(|(a, _)| a.has_open_record())
+            .map(|(_, t)| (*t + IDLE_FLUSH).saturating_duration_since(now))
+            .min()
+            .unwrap_or(IDLE_FLUSH)
+            .max(Duration::from_millis(5));
+        match rx.recv_timeout(wait) {
+            Ok(LiveMsg::Data { source, bytes }) => {
+                ans[source].feed(&bytes, &mut out);
+                last_data[source] = Instant::now();
+            }
+            Ok(LiveMsg::Eof { source }) => {
+                ans[source].finish(&mut out);
+                done[source] = true;
+            }
+            Ok(LiveMsg::Error { source, error }) => {
+                eprintln!(
+                    "aiolog: error: reading {}: {}",
+                    names[source],
+                    describe_io_error(&error)
+                );
+                ctx.errored = true;
+                ans[source].finish(&mut out);
+                done[source] = true;
+            }
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => break,
+        }
+        let now = Instant::now();
+        for (a, t) in ans.iter_mut().zip(&last_data) {
+            if a.has_open_record() && now.duration_since(*t) >= IDLE_FLUSH {
+                a.flush_idle(&mut out);
+            }
+        }
+        ctx.emit(&mut out, true)?;
+        if let Some(s) = ctx.status_line.as_mut() {
+            let lines: u64 = ans.iter().map(|a| a.stats().lines).sum();
+            s.draw(lines, ctx.agg.events);
+        }
+    }
+    for a in ans.iter_mut() {
+        a.finish(&mut out);
+    }
+    ctx.emit(&mut out, true)?;
+    for a in &ans {
+        ctx.stats.merge(a.stats());
+    }
+    ctx.interrupted |= stopped;
+    Ok(())
+}
+
+impl Ctx<'_> {
+    /// The status line goes to stderr; it would garble findings written there.
+    fn sink_is_not_stderr(&self) -> bool {
+        !RUN_MODE.load(Ordering::SeqCst)
+    }
+}
+
+/// Set in `aiolog run`, where stderr carries the child's output.
+static RUN_MODE: AtomicBool = AtomicBool::new(false);
+
+/// `aiolog run -- COMMAND`. Returns the child's exit status, or `None` when
+/// it could not be started.
+fn run_child(r: &RunArgs, ctx: &mut Ctx) -> io::Result<Option<u8>> {
+    RUN_MODE.store(true, Ordering::SeqCst);
+    let program = &r.command[0];
+    let mut cmd = std::process::Command::new(program);
+    cmd.args(&r.command[1..])
+        .env("PYTHONASYNCIODEBUG", "1")
+        .env("PYTHONWARNINGS", "default")
+        .env("PYTHONUNBUFFERED", "1")
+        .stdin(Stdio::inherit())
+        .stderr(Stdio::piped())
+        .stdout(if r.stdout {
+            Stdio::piped()
+        } else {
+            Stdio::inherit()
+        });
+    if r.tracemalloc > 0 {
+        cmd.env("PYTHONTRACEMALLOC", r.tracemalloc.to_string());
+    }
+    if r.dev {
+        cmd.env("PYTHONDEVMODE", "1");
+    }
+    let inject = if r.no_inject {
+        None
+    } else {
+        Some(Injection::create()?)
+    };
+    if let Some(inj) = &inject {
+        let mut path = inj.dir.clone().into_os_string();
+        if let Some(old) = std::env::var_os("PYTHONPATH").filter(|p| !p.is_empty()) {
+            path.push(":");
+            path.push(old);
+        }
+        cmd.env("PYTHONPATH", path)
+            .env("AIOLOG_RUN_MARKER", &inj.marker);
+        if let Some(slow) = r.slow {
+            cmd.env("AIOLOG_RUN_SLOW", slow.to_string());
+        }
+    } else if r.slow.is_some() {
+        eprintln!("aiolog: warning: --slow needs the injected sitecustomize; it is ignored with --no-inject");
+    }
+    // Signals that arrive while the child runs are handled below.
+    signals::install();
+    let mut child: Child = match cmd.spawn() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!(
+                "aiolog: error: cannot run {program}: {}",
+                describe_io_error(&e)
+            );
+            return Ok(None);
+        }
+    };
+    let (tx, rx) = input::live_channel();
+    let mut names = vec![format!("{program} (stderr)")];
+    input::spawn_reader(
+        0,
+        Box::new(child.stderr.take().unwrap()),
+        Some(Box::new(io::stderr())),
+        tx.clone(),
+    );
+    if let Some(so) = child.stdout.take() {
+        names.push(format!("{program} (stdout)"));
+        input::spawn_reader(1, Box::new(so), Some(Box::new(io::stdout())), tx.clone());
+    }
+    drop(tx);
+    ctx.names.extend(names.iter().cloned());
+    let pid = child.id();
+    // Ctrl-C on the terminal reaches the child with the whole process group;
+    // a signal sent to aiolog alone is passed on. aiolog goes on reading until
+    // the child has exited, so its last words are analyzed too.
+    live_loop(rx, &names, ctx, &mut |sig| {
+        if !sig.from_terminal || sig.signal == libc::SIGTERM {
+            signals::send(pid, sig.signal);
+        }
+        false
+    })?;
+    let status = child.wait()?;
+    let code = match (
+        status.code(),
+        std::os::unix::process::ExitStatusExt::signal(&status),
+    ) {
+        (Some(c), _) => c as u8,
+        (None, Some(sig)) => (128 + sig) as u8,
+        _ => 1,
+    };
+    if let Some(inj) = &inject {
+        if !inj.marker.exists() {
+            eprintln!(
+                "aiolog: warning: {program} ran no asyncio event loop in debug mode, so its output holds no \
+                 debug-mode warnings (an event loop such as uvloop that does not derive from asyncio's, or a \
+                 program that is not Python?)"
+            );
+        }
+    }
+    Ok(Some(code))
+}
+
+/// The sitecustomize module `aiolog run` puts first on the child's
+/// PYTHONPATH, in a directory removed when aiolog ends.
+struct Injection {
+    dir: std::path::PathBuf,
+    marker: std::path::PathBuf,
+}
+
+const SITECUSTOMIZE: &str = include_str!("run/sitecustomize.py");
+
+impl Injection {
+    fn create() -> io::Result<Injection> {
+        let dir = std::env::temp_dir().join(format!("aiolog-run-{}", std::process::id()));
+        std::fs::create_dir_all(&dir)?;
+        std::fs::write(dir.join("sitecustomize.py"), SITECUSTOMIZE)?;
+        let marker = dir.join("debug-loop-seen");
+        let _ = std::fs::remove_file(&marker);
+        Ok(Injection { dir, marker })
+    }
+}
+
+impl Drop for Injection {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// The status line on a terminal's stderr during a live run: lines read,
+/// their rate and findings so far, redrawn at most four times a second and
+/// cleared before anything else is printed.
+struct StatusLine {
+    start: Instant,
+    last_draw: Option<Instant>,
+    shown: bool,
+}
+
+impl StatusLine {
+    fn new() -> StatusLine {
+        StatusLine {
+            start: Instant::now(),
+            last_draw: None,
+            shown: false,
+        }
+    }
+
+    fn draw(&mut self, lines: u64, findings: u64) {
+        let now = Instant::now();
+        if self
+            .last_draw
+            .is_some_and(|t| now.duration_since(t) < Duration::from_millis(250))
+        {
+            return;
+        }
+        self.last_draw = Some(now);
+        let secs = now.duration_since(self.start).as_secs_f64().max(0.001);
+        let mut e = io::stderr().lock();
+        let _ = write!(
+            e,
+            "\r\x1b[2Kaiolog: {lines} lines ({:.0}/s), {findings} findings",
+            lines as f64 / secs
+        );
+        let _ = e.flush();
+        self.shown = true;
+    }
+
+    fn clear(&mut self) {
+        if self.shown {
+            let mut e = io::stderr().lock();
+            let _ = write!(e, "\r\x1b[2K");
+            let _ = e.flush();
+            self.shown = false;
+            self.last_draw = None;
+        }
+    }
 }
 
 fn print_stats(r: &Report) {

@@ -1,6 +1,7 @@
 //! The command line: flags and their documentation.
 
-use clap::{Parser, ValueEnum};
+use clap::{Args as ClapArgs, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
 
 use aiolog::frame::DEFAULT_MAX_LINE;
 
@@ -22,13 +23,16 @@ const AFTER_HELP: &str = "\
 Examples:
   aiolog app.log                       rank the findings of a log
   tail -f app.log | aiolog             findings as they happen, summary on Ctrl-C
-  PYTHONASYNCIODEBUG=1 python app.py 2>&1 | aiolog
+  aiolog -F app.log                    follow a file across rotation, like tail -F
+  aiolog run -- python app.py          run a program in debug mode and analyze it
   aiolog --format json app.log > findings.json";
 
 const AFTER_LONG_HELP: &str = "\
 Examples:
   aiolog app.log                       rank the findings of a log
   tail -f app.log | aiolog             findings as they happen, summary on Ctrl-C
+  aiolog -F app.log                    follow a file across rotation, like tail -F
+  aiolog run -- python app.py          run a program in debug mode and analyze it
   PYTHONASYNCIODEBUG=1 python app.py 2>&1 | aiolog
   aiolog --format json app.log > findings.json
 
@@ -39,9 +43,10 @@ previous await and that line. `done, defined at` means the coroutine finished in
 the slow step: the blocking code is after its last await.
 
 Exit status:
-  0    the input was read (findings or not: a log analyzer in a pipeline does not fail for finding things)
+  0    the input was read (findings or not: a log analyzer in a pipeline does not fail for finding things);
+       also when Ctrl-C or SIGTERM ends a live stream, after the summary
   2    an input could not be read, or the command line or a grammar is invalid
-  130  interrupted with Ctrl-C (the summary of what was read is still printed)
+  aiolog run exits with the child's exit status (128+N if a signal N ended it).
   A closed output pipe (aiolog app.log | head) ends aiolog quietly with status 0.";
 
 /// Output formats.
@@ -62,7 +67,7 @@ pub enum Format {
     long_about = LONG_ABOUT,
     after_help = AFTER_HELP,
     after_long_help = AFTER_LONG_HELP,
-    max_term_width = 100
+    max_term_width = 100,
 )]
 pub struct Args {
     /// Log files to read; none, or `-`, reads standard input.
@@ -74,9 +79,50 @@ pub struct Args {
     #[arg(value_name = "FILE")]
     pub files: Vec<String>,
 
+    /// Follow FILE as it grows, like `tail -F`.
+    ///
+    /// Starts at the end of the file (see --from-start) and goes on across
+    /// rotation (the file renamed and created anew) and truncation. Findings
+    /// are printed as they happen; Ctrl-C or SIGTERM prints the summary.
+    #[arg(
+        short = 'F',
+        long,
+        value_name = "FILE",
+        conflicts_with = "files",
+        help_heading = "Input"
+    )]
+    pub follow: Option<PathBuf>,
+
+    /// With --follow: read the whole file first, then follow it.
+    #[arg(long, requires = "follow", help_heading = "Input")]
+    pub from_start: bool,
+
+    #[command(flatten)]
+    pub common: Common,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Options shared by every way of running aiolog.
+#[derive(Debug, ClapArgs)]
+pub struct Common {
     /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Table, env = "AIOLOG_FORMAT", help_heading = "Output")]
+    #[arg(long, value_enum, default_value_t = Format::Table, env = "AIOLOG_FORMAT", global = true, help_heading = "Output")]
     pub format: Format,
+
+    /// Write the findings and the report to FILE instead of standard output.
+    ///
+    /// `aiolog run` writes them to standard error by default, so that the
+    /// child's standard output stays its own.
+    #[arg(
+        short = 'o',
+        long,
+        value_name = "FILE",
+        global = true,
+        help_heading = "Output"
+    )]
+    pub output: Option<PathBuf>,
 
     /// Print the line account (parsed, passed through, skipped) to stderr.
     ///
@@ -84,7 +130,7 @@ pub struct Args {
     /// became a finding (parsed), as an application line (passed through), or
     /// as part of a record that holds an asyncio marker but could not be read
     /// (skipped; a few samples are shown).
-    #[arg(long, help_heading = "Output")]
+    #[arg(long, global = true, help_heading = "Output")]
     pub stats: bool,
 
     /// Read logging prefixes with this grammar instead of detecting them.
@@ -94,7 +140,7 @@ pub struct Args {
     /// match are read as bare messages: the warnings module writes to stderr
     /// without a logging prefix even in applications whose logging has one.
     /// See --list-grammars.
-    #[arg(long, value_name = "NAME", help_heading = "Parsing")]
+    #[arg(long, value_name = "NAME", global = true, help_heading = "Parsing")]
     pub grammar: Option<String>,
 
     /// List the line grammars and exit.
@@ -104,6 +150,63 @@ pub struct Args {
     /// Cut lines longer than this many bytes.
     ///
     /// A cut line is counted in --stats; it is never buffered whole.
-    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_LINE, help_heading = "Input")]
+    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_LINE, global = true, help_heading = "Input")]
     pub max_line_bytes: usize,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a Python program with asyncio debug mode on and analyze its output as it runs.
+    ///
+    /// The child gets PYTHONASYNCIODEBUG=1, PYTHONWARNINGS=default,
+    /// PYTHONUNBUFFERED=1 and PYTHONTRACEMALLOC (see --tracemalloc), and a
+    /// sitecustomize module that keeps every asyncio event loop in debug mode
+    /// even where the program turns it off (uvicorn does) and applies --slow
+    /// (see --no-inject). Its standard output and standard error pass through
+    /// unchanged; its standard error (and with --stdout its standard output) is
+    /// analyzed. Findings and the summary go to standard error (or --output).
+    /// Ctrl-C and SIGTERM are passed on to the child; aiolog exits with the
+    /// child's exit status once the child has exited.
+    #[command(
+        after_help = "Example:\n  aiolog run -- python app.py\n  aiolog run --slow 0.05 -- uvicorn app:app"
+    )]
+    Run(RunArgs),
+}
+
+/// `aiolog run` options.
+#[derive(Debug, ClapArgs)]
+pub struct RunArgs {
+    /// Also analyze the child's standard output.
+    #[arg(long)]
+    pub stdout: bool,
+
+    /// Frames of allocation traceback to keep (PYTHONTRACEMALLOC); 0 turns it off.
+    ///
+    /// tracemalloc makes never-awaited warnings name where the coroutine was
+    /// created even for coroutines created outside a running loop, at a cost
+    /// in memory and speed.
+    #[arg(long, value_name = "FRAMES", default_value_t = 5)]
+    pub tracemalloc: u32,
+
+    /// Run the child in Python's development mode (PYTHONDEVMODE=1, as `-X dev`).
+    #[arg(long)]
+    pub dev: bool,
+
+    /// Report callbacks and task steps that take at least SECONDS (asyncio's default: 0.1).
+    #[arg(long, value_name = "SECONDS")]
+    pub slow: Option<f64>,
+
+    /// Do not add the sitecustomize module that forces debug mode on.
+    #[arg(long)]
+    pub no_inject: bool,
+
+    /// The program and its arguments.
+    #[arg(
+        required = true,
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "COMMAND"
+    )]
+    pub command: Vec<String>,
 }

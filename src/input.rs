@@ -5,12 +5,13 @@
 //! them into lines here: the scan stage does that only around asyncio markers.
 //! A regular file (or standard input redirected from one) is read in a loop by
 //! the caller. A stream that is still open (a pipe such as `tail -f app.log |
-//! aiolog`, or a terminal) is read by a [`LiveReader`] thread that hands the
+//! aiolog`, or a terminal), a followed file ([`spawn_follower`]) and a child
+//! process's output are read by threads ([`spawn_reader`]) that hand the
 //! chunks over a channel, so that the caller can wait with a timeout and close
 //! a record after [`IDLE_FLUSH`] of silence.
 
 use std::fs::File;
-use std::io::{self, Read};
+use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::PathBuf;
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::thread;
@@ -127,56 +128,188 @@ pub fn read_chunk(reader: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
     Ok(filled)
 }
 
-/// A message from a [`LiveReader`] (or from the Ctrl-C handler, which shares
-/// the channel).
+/// A message from a live source thread. `source` tells the sources of one
+/// run apart (a child's stderr and stdout, say).
 #[derive(Debug)]
 pub enum LiveMsg {
     /// Bytes, as returned by one read.
-    Data(Vec<u8>),
-    /// The stream ended.
-    Eof,
-    /// A read failed.
-    Error(io::Error),
-    /// The user pressed Ctrl-C.
-    Interrupt,
+    Data {
+        /// Which source.
+        source: usize,
+        /// The bytes.
+        bytes: Vec<u8>,
+    },
+    /// The source ended.
+    Eof {
+        /// Which source.
+        source: usize,
+    },
+    /// A read failed; the source is over.
+    Error {
+        /// Which source.
+        source: usize,
+        /// What failed.
+        error: io::Error,
+    },
 }
 
-/// A thread that reads a live stream and forwards what each read returns.
-pub struct LiveReader {
-    /// Where the chunks arrive.
-    pub rx: Receiver<LiveMsg>,
-    /// A sender for other producers (the Ctrl-C handler).
-    pub tx: Sender<LiveMsg>,
-}
-
-impl LiveReader {
-    /// Starts the reader thread. Unlike [`read_chunk`], each message carries
-    /// whatever a single read returned, so a line is handed on as soon as it
-    /// arrives.
-    pub fn spawn(mut reader: Box<dyn Read + Send>) -> LiveReader {
-        let (tx, rx) = mpsc::channel();
-        let thread_tx = tx.clone();
-        thread::spawn(move || {
-            let mut buf = vec![0u8; 64 * 1024];
-            loop {
-                match reader.read(&mut buf) {
-                    Ok(0) => {
-                        let _ = thread_tx.send(LiveMsg::Eof);
-                        break;
-                    }
-                    Ok(n) => {
-                        if thread_tx.send(LiveMsg::Data(buf[..n].to_vec())).is_err() {
-                            break;
+/// Starts a thread that reads `reader` and sends what each read returns on
+/// `tx`, so that a line is handed on as soon as it arrives. With `tee`, each
+/// chunk is first written there unchanged (`aiolog run` passes the child's
+/// output through this way).
+pub fn spawn_reader(
+    source: usize,
+    mut reader: Box<dyn Read + Send>,
+    mut tee: Option<Box<dyn Write + Send>>,
+    tx: Sender<LiveMsg>,
+) {
+    thread::spawn(move || {
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            match reader.read(&mut buf) {
+                Ok(0) => {
+                    let _ = tx.send(LiveMsg::Eof { source });
+                    break;
+                }
+                Ok(n) => {
+                    if let Some(t) = tee.as_mut() {
+                        // The pass-through must not stop the analysis: a closed
+                        // terminal only ends the copy.
+                        if t.write_all(&buf[..n]).and_then(|_| t.flush()).is_err() {
+                            tee = None;
                         }
                     }
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                    Err(e) => {
-                        let _ = thread_tx.send(LiveMsg::Error(e));
+                    if tx
+                        .send(LiveMsg::Data {
+                            source,
+                            bytes: buf[..n].to_vec(),
+                        })
+                        .is_err()
+                    {
                         break;
                     }
                 }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(error) => {
+                    let _ = tx.send(LiveMsg::Error { source, error });
+                    break;
+                }
             }
-        });
-        LiveReader { rx, tx }
+        }
+    });
+}
+
+/// A channel for live sources.
+pub fn live_channel() -> (Sender<LiveMsg>, Receiver<LiveMsg>) {
+    mpsc::channel()
+}
+
+/// How often a followed file is checked for new data, rotation and
+/// truncation when it is idle. The thread sleeps in between: an idle follow
+/// costs no measurable CPU.
+pub const FOLLOW_POLL: Duration = Duration::from_millis(100);
+
+/// Follows a file like `tail -F`: reads what is appended; when the path is
+/// renamed away and created anew (rotation), reads the rest of the old file
+/// and then the new one from its start; when the file shrinks (truncation,
+/// `copytruncate`), reads again from its start. Starts at the end of the file
+/// unless `from_start`.
+///
+/// Fails at once only if the file cannot be opened; later errors end the
+/// source with [`LiveMsg::Error`].
+pub fn spawn_follower(
+    source: usize,
+    path: PathBuf,
+    from_start: bool,
+    tx: Sender<LiveMsg>,
+) -> Result<(), InputError> {
+    let name = path.display().to_string();
+    let err = |source| InputError {
+        name: name.clone(),
+        source,
+    };
+    let mut file = File::open(&path).map_err(err)?;
+    let meta = file.metadata().map_err(err)?;
+    if meta.is_dir() {
+        return Err(err(io::Error::other("is a directory")));
     }
+    let mut pos = if from_start { 0 } else { meta.len() };
+    file.seek(SeekFrom::Start(pos)).map_err(err)?;
+    let mut ino = file_id(&meta);
+    thread::spawn(move || {
+        let mut buf = vec![0u8; 256 * 1024];
+        let mut last_byte = b'\n';
+        loop {
+            // Drain what is there.
+            let mut got = false;
+            loop {
+                match file.read(&mut buf) {
+                    Ok(0) => break,
+                    Ok(n) => {
+                        got = true;
+                        pos += n as u64;
+                        last_byte = buf[n - 1];
+                        if tx
+                            .send(LiveMsg::Data {
+                                source,
+                                bytes: buf[..n].to_vec(),
+                            })
+                            .is_err()
+                        {
+                            return;
+                        }
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(error) => {
+                        let _ = tx.send(LiveMsg::Error { source, error });
+                        return;
+                    }
+                }
+            }
+            if got {
+                continue;
+            }
+            // At the end: has the path been rotated or truncated?
+            match std::fs::metadata(&path) {
+                Ok(m) if file_id(&m) != ino => {
+                    // Rotated: the old file is drained; go on with the new one.
+                    if let Ok(f) = File::open(&path) {
+                        if let Ok(fm) = f.metadata() {
+                            file = f;
+                            ino = file_id(&fm);
+                            pos = 0;
+                            if last_byte != b'\n' {
+                                // The old file's last line ends with the file.
+                                last_byte = b'\n';
+                                if tx
+                                    .send(LiveMsg::Data {
+                                        source,
+                                        bytes: vec![b'\n'],
+                                    })
+                                    .is_err()
+                                {
+                                    return;
+                                }
+                            }
+                            continue;
+                        }
+                    }
+                }
+                // Truncated in place.
+                Ok(m) if m.len() < pos && file.seek(SeekFrom::Start(0)).is_ok() => {
+                    pos = 0;
+                    continue;
+                }
+                // Unchanged, or renamed away and not yet created again.
+                _ => {}
+            }
+            thread::sleep(FOLLOW_POLL);
+        }
+    });
+    Ok(())
+}
+
+fn file_id(m: &std::fs::Metadata) -> (u64, u64) {
+    use std::os::unix::fs::MetadataExt;
+    (m.dev(), m.ino())
 }

@@ -3,6 +3,7 @@
 
 mod app;
 mod cli;
+mod signals;
 
 use clap::Parser;
 use std::io;

@@ -184,6 +184,11 @@ impl<'a> SourceAnalyzer<'a> {
         }
     }
 
+    /// Whether a record is open, waiting for lines that may continue it.
+    pub fn has_open_record(&self) -> bool {
+        self.open.is_some()
+    }
+
     /// Closes an open record: on a live stream, after a pause.
     pub fn flush_idle(&mut self, out: &mut Vec<Finding>) {
         self.close(out);

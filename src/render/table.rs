@@ -168,7 +168,7 @@ impl<W: Write> Sink for TableSink<W> {
         if r.interrupted {
             writeln!(
                 self.out,
-                "Interrupted: the summary covers what was read until Ctrl-C."
+                "Interrupted: the summary covers what was read until the signal (Ctrl-C or SIGTERM)."
             )?;
         }
         self.out.flush()

@@ -1,0 +1,192 @@
+//! `aiolog run -- COMMAND` with a real python3 (each test says SKIPPED on
+//! stderr and checks nothing when python3 is missing).
+
+mod common;
+
+use common::*;
+use std::process::{Command, Output};
+
+fn python() -> Option<String> {
+    let py = std::env::var("AIOLOG_TEST_PYTHON").unwrap_or_else(|_| "python3".to_string());
+    if Command::new(&py).arg("--version").output().is_ok() {
+        Some(py)
+    } else {
+        eprintln!("SKIPPED: `{py}` not found; install Python 3 to run the `aiolog run` tests");
+        None
+    }
+}
+
+fn script(name: &str) -> String {
+    root()
+        .join("tests/scripts")
+        .join(name)
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// `aiolog --format json -o REPORT run ARGS`; returns the output and the report.
+fn aiolog_run(args: &[&str]) -> (Output, serde_json::Value) {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let report =
+        std::env::temp_dir().join(format!("aiolog-run-test-{}-{n}.json", std::process::id()));
+    let out = aiolog()
+        .args(["--format", "json", "-o", report.to_str().unwrap(), "run"])
+        .args(args)
+        .env_remove("PYTHONASYNCIODEBUG")
+        .output()
+        .unwrap();
+    let doc = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    let _ = std::fs::remove_file(report);
+    (out, doc)
+}
+
+/// The `# expect:` lines of a script, with the script's real path.
+fn expected(name: &str) -> Vec<Expect> {
+    let path = root().join("tests/scripts").join(name);
+    expected_from_scenario(&path)
+        .into_iter()
+        .map(|mut e| {
+            e.location = e
+                .location
+                .replace(&format!("/app/{name}"), &path.to_string_lossy());
+            e
+        })
+        .collect()
+}
+
+#[test]
+fn reports_the_blocking_site_and_returns_the_childs_exit_status() {
+    let Some(py) = python() else { return };
+    let (out, doc) = aiolog_run(&["--", &py, &script("blocking_then_exit_3.py")]);
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(summarize(&doc), expected("blocking_then_exit_3.py"));
+
+    let (out, doc) = aiolog_run(&[
+        "--",
+        &py,
+        &root()
+            .join("samples/scenarios/blocking_sleep.py")
+            .to_string_lossy(),
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(doc["findings"][0]["site"]["line"], 18);
+    assert_eq!(doc["findings"][0]["count"], 2);
+    // The child's own output passes through unchanged.
+    let so = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        so.contains("listening on :8080") && so.contains("request 1 done"),
+        "{so}"
+    );
+    let se = String::from_utf8_lossy(&out.stderr);
+    assert!(se.contains("Executing <Task pending name='Task-2'"), "{se}");
+}
+
+#[test]
+fn debug_mode_stays_on_when_the_program_turns_it_off() {
+    let Some(py) = python() else { return };
+    // Without aiolog run's help, the program hides its own blocking call.
+    let plain = Command::new(&py)
+        .arg(script("debug_off_server.py"))
+        .env("PYTHONASYNCIODEBUG", "1")
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&plain.stderr).contains("Executing"));
+    let (out, doc) = aiolog_run(&["--", &py, &script("debug_off_server.py")]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(summarize(&doc), expected("debug_off_server.py"));
+    // --no-inject leaves the program as it is: nothing found, and a warning.
+    let (out, doc) = aiolog_run(&["--no-inject", "--", &py, &script("debug_off_server.py")]);
+    assert_eq!(doc["findings"].as_array().unwrap().len(), 0);
+    let _ = out;
+}
+
+#[test]
+fn slow_sets_the_threshold_in_the_child() {
+    let Some(py) = python() else { return };
+    // time.sleep(0.15) is slow at the default 0.1 s, not at 0.5 s.
+    let (_, doc) = aiolog_run(&[
+        "--slow",
+        "0.5",
+        "--",
+        &py,
+        &script("blocking_then_exit_3.py"),
+    ]);
+    assert_eq!(doc["findings"].as_array().unwrap().len(), 0);
+    let (_, doc) = aiolog_run(&[
+        "--slow",
+        "0.01",
+        "--",
+        &py,
+        &script("blocking_then_exit_3.py"),
+    ]);
+    assert_eq!(doc["findings"].as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn warns_when_the_child_ran_no_debug_loop() {
+    let Some(py) = python() else { return };
+    let (out, _) = aiolog_run(&["--", &py, "-c", "print('no asyncio here')"]);
+    assert_eq!(out.status.code(), Some(0));
+    let se = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        se.contains("ran no asyncio event loop in debug mode"),
+        "{se}"
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "no asyncio here\n");
+}
+
+#[test]
+fn a_missing_program_is_an_error() {
+    let out = aiolog()
+        .args(["run", "--", "no-such-program-aiolog"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot run no-such-program-aiolog"));
+}
+
+#[test]
+fn a_child_killed_by_a_signal_gives_128_plus_its_number() {
+    let out = aiolog()
+        .args(["run", "--", "sh", "-c", "kill -TERM $$"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(128 + 15));
+}
+
+#[test]
+fn sigterm_is_passed_on_and_the_summary_printed() {
+    let Some(py) = python() else { return };
+    let report = std::env::temp_dir().join(format!("aiolog-run-term-{}.json", std::process::id()));
+    let mut child = aiolog()
+        .args([
+            "--format",
+            "json",
+            "-o",
+            report.to_str().unwrap(),
+            "run",
+            "--",
+            &py,
+            &script("warn_then_wait.py"),
+        ])
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let status = child.wait().unwrap();
+    // Python's default SIGTERM action ends it: 128 + 15.
+    assert_eq!(status.code(), Some(143));
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    assert_eq!(summarize(&doc), expected("warn_then_wait.py"));
+    let _ = std::fs::remove_file(report);
+}

@@ -1,0 +1,19 @@
+"""A server that turns asyncio debug mode off, as uvicorn does.
+
+PYTHONASYNCIODEBUG=1 alone reports nothing here: asyncio.run(debug=False)
+switches debug mode off. `aiolog run` keeps it on.
+"""
+import asyncio
+import time
+
+
+async def handle():
+    time.sleep(0.2)
+    await asyncio.sleep(0)  # expect: slow_callback handle
+
+
+async def main():
+    await asyncio.create_task(handle())
+
+
+asyncio.run(main(), debug=False)
