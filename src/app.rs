@@ -499,7 +499,9 @@ impl Drop for Injection {
 /// their rate and findings so far, redrawn at most four times a second and
 /// cleared before anything else is printed.
 struct StatusLine {
-    start: Instant,
+    /// When the rate was last measured, and the line count then.
+    mark: (Instant, u64),
+    rate: f64,
     last_draw: Option<Instant>,
     shown: bool,
 }
@@ -507,7 +509,8 @@ struct StatusLine {
 impl StatusLine {
     fn new() -> StatusLine {
         StatusLine {
-            start: Instant::now(),
+            mark: (Instant::now(), 0),
+            rate: 0.0,
             last_draw: None,
             shown: false,
         }
@@ -522,12 +525,18 @@ impl StatusLine {
             return;
         }
         self.last_draw = Some(now);
-        let secs = now.duration_since(self.start).as_secs_f64().max(0.001);
+        // The rate over the last second or so, not since the start.
+        let (t0, n0) = self.mark;
+        let dt = now.duration_since(t0).as_secs_f64();
+        if dt >= 1.0 {
+            self.rate = lines.saturating_sub(n0) as f64 / dt;
+            self.mark = (now, lines);
+        }
         let mut e = io::stderr().lock();
         let _ = write!(
             e,
             "\r\x1b[2Kaiolog: {lines} lines ({:.0}/s), {findings} findings",
-            lines as f64 / secs
+            self.rate
         );
         let _ = e.flush();
         self.shown = true;

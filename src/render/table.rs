@@ -4,7 +4,9 @@
 //! `path:line: kind: message` line the moment its record is complete; at the
 //! end (or on Ctrl-C) one ranked table per kind follows, then the totals.
 
-use comfy_table::{presets, Cell, CellAlignment, ColumnConstraint, ContentArrangement, Table};
+use comfy_table::{
+    presets, Cell, CellAlignment, ColumnConstraint, ContentArrangement, Table, Width,
+};
 use std::io::{self, Write};
 
 use super::{fmt_ms, live_line, Report, Sink};
@@ -131,9 +133,11 @@ impl<W: Write> Sink for TableSink<W> {
             // copied or clicked.
             let last = t.column_count().saturating_sub(1);
             for (i, col) in t.column_iter_mut().enumerate() {
-                if i < last {
-                    col.set_constraint(ColumnConstraint::ContentWidth);
-                }
+                col.set_constraint(if i < last {
+                    ColumnConstraint::ContentWidth
+                } else {
+                    ColumnConstraint::LowerBoundary(Width::Fixed(30))
+                });
             }
             writeln!(self.out, "{t}")?;
             writeln!(self.out, "{}", kind_note(kind))?;
