@@ -166,11 +166,10 @@ fn idle_follow_uses_no_measurable_cpu() {
 
 #[test]
 fn a_real_python_writer_gets_its_finding_while_it_holds_the_pipe_open() {
-    let py = std::env::var("AIOLOG_TEST_PYTHON").unwrap_or_else(|_| "python3".to_string());
-    if Command::new(&py).arg("--version").output().is_err() {
-        eprintln!("SKIPPED: `{py}` not found; install Python 3 to run this test");
+    let Some(py) = python("a_real_python_writer_gets_its_finding_while_it_holds_the_pipe_open")
+    else {
         return;
-    }
+    };
     let mut writer = Command::new(&py)
         .arg(root().join("tests/scripts/warn_then_wait.py"))
         .env("PYTHONASYNCIODEBUG", "1")

@@ -9,11 +9,9 @@ use std::process::Command;
 
 #[test]
 fn regenerated_samples_give_the_same_findings() {
-    let python = std::env::var("AIOLOG_TEST_PYTHON").unwrap_or_else(|_| "python3".to_string());
-    if Command::new(&python).arg("--version").output().is_err() {
-        eprintln!("SKIPPED regenerated_samples_give_the_same_findings: `{python}` not found; install Python 3 to run it");
+    let Some(python) = python("regenerated_samples_give_the_same_findings") else {
         return;
-    }
+    };
     let out_dir = std::env::temp_dir().join(format!("aiolog-regen-{}", std::process::id()));
     let status = Command::new(&python)
         .arg(root().join("samples/regenerate.py"))

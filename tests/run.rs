@@ -6,16 +6,6 @@ mod common;
 use common::*;
 use std::process::{Command, Output};
 
-fn python() -> Option<String> {
-    let py = std::env::var("AIOLOG_TEST_PYTHON").unwrap_or_else(|_| "python3".to_string());
-    if Command::new(&py).arg("--version").output().is_ok() {
-        Some(py)
-    } else {
-        eprintln!("SKIPPED: `{py}` not found; install Python 3 to run the `aiolog run` tests");
-        None
-    }
-}
-
 fn script(name: &str) -> String {
     root()
         .join("tests/scripts")
@@ -57,7 +47,9 @@ fn expected(name: &str) -> Vec<Expect> {
 
 #[test]
 fn reports_the_blocking_site_and_returns_the_childs_exit_status() {
-    let Some(py) = python() else { return };
+    let Some(py) = python(module_path!()) else {
+        return;
+    };
     let (out, doc) = aiolog_run(&["--", &py, &script("blocking_then_exit_3.py")]);
     assert_eq!(
         out.status.code(),
@@ -89,7 +81,9 @@ fn reports_the_blocking_site_and_returns_the_childs_exit_status() {
 
 #[test]
 fn debug_mode_stays_on_when_the_program_turns_it_off() {
-    let Some(py) = python() else { return };
+    let Some(py) = python(module_path!()) else {
+        return;
+    };
     // Without aiolog run's help, the program hides its own blocking call.
     let plain = Command::new(&py)
         .arg(script("debug_off_server.py"))
@@ -108,7 +102,9 @@ fn debug_mode_stays_on_when_the_program_turns_it_off() {
 
 #[test]
 fn slow_sets_the_threshold_in_the_child() {
-    let Some(py) = python() else { return };
+    let Some(py) = python(module_path!()) else {
+        return;
+    };
     // time.sleep(0.15) is slow at the default 0.1 s, not at 0.5 s.
     let (_, doc) = aiolog_run(&[
         "--slow",
@@ -130,7 +126,9 @@ fn slow_sets_the_threshold_in_the_child() {
 
 #[test]
 fn warns_when_the_child_ran_no_debug_loop() {
-    let Some(py) = python() else { return };
+    let Some(py) = python(module_path!()) else {
+        return;
+    };
     let (out, _) = aiolog_run(&["--", &py, "-c", "print('no asyncio here')"]);
     assert_eq!(out.status.code(), Some(0));
     let se = String::from_utf8_lossy(&out.stderr);
@@ -162,7 +160,9 @@ fn a_child_killed_by_a_signal_gives_128_plus_its_number() {
 
 #[test]
 fn sigterm_is_passed_on_and_the_summary_printed() {
-    let Some(py) = python() else { return };
+    let Some(py) = python(module_path!()) else {
+        return;
+    };
     let report = std::env::temp_dir().join(format!("aiolog-run-term-{}.json", std::process::id()));
     let mut child = aiolog()
         .args([

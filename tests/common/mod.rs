@@ -109,3 +109,16 @@ pub fn scenarios() -> Vec<PathBuf> {
 
 /// The log variants the regenerate script writes for each scenario.
 pub const VARIANTS: &[&str] = &[".log", ".timestamped.log"];
+
+/// The Python interpreter for tests that run real Python: `AIOLOG_TEST_PYTHON`,
+/// else `python3`. When it cannot be run, says so on stderr (with the test's
+/// name) and returns `None`: the caller then checks nothing.
+pub fn python(test: &str) -> Option<String> {
+    let py = std::env::var("AIOLOG_TEST_PYTHON").unwrap_or_else(|_| "python3".to_string());
+    if Command::new(&py).arg("--version").output().is_ok() {
+        Some(py)
+    } else {
+        eprintln!("SKIPPED {test}: `{py}` not found; install Python 3 to run it");
+        None
+    }
+}
