@@ -190,3 +190,19 @@ fn sigterm_is_passed_on_and_the_summary_printed() {
     assert_eq!(summarize(&doc), expected("warn_then_wait.py"));
     let _ = std::fs::remove_file(report);
 }
+
+#[test]
+fn stdout_is_analyzed_only_when_asked() {
+    let Some(py) = python(module_path!()) else {
+        return;
+    };
+    let code =
+        "print('Executing <Handle f() at /app/a.py:3 created at /app/a.py:9> took 0.200 seconds')";
+    let (out, doc) = aiolog_run(&["--", &py, "-c", code]);
+    assert_eq!(doc["findings"].as_array().unwrap().len(), 0);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("took 0.200 seconds"));
+    let (out, doc) = aiolog_run(&["--stdout", "--", &py, "-c", code]);
+    assert_eq!(doc["findings"][0]["site"]["line"], 3);
+    // Passed through unchanged all the same.
+    assert!(String::from_utf8_lossy(&out.stdout).contains("took 0.200 seconds"));
+}
