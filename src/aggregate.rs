@@ -19,8 +19,9 @@ use std::collections::{BTreeMap, HashMap};
 use crate::correlate::{Basis, Finding, Site};
 use crate::event::Kind;
 
-/// The most groups kept before new sites are folded into `other`.
-pub const MAX_GROUPS: usize = 100_000;
+/// The most groups kept before new sites are folded into `other`: a few
+/// megabytes at most, whatever the log.
+pub const MAX_GROUPS: usize = 10_000;
 
 /// What findings are grouped by.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -181,14 +182,23 @@ impl Aggregator {
             .add(f);
     }
 
-    /// Adds everything `other` counted.
+    /// Adds everything `other` counted. `other` is taken to come after
+    /// what this aggregate has seen (first occurrences stay this one's).
     pub fn merge(&mut self, other: &Aggregator) {
+        self.merge_shifted(other, 0);
+    }
+
+    /// Like [`Aggregator::merge`], for a part of the same input that starts
+    /// `line_offset` lines further on: its line numbers are shifted.
+    pub fn merge_shifted(&mut self, other: &Aggregator, line_offset: u64) {
         self.events += other.events;
         for (k, g) in &other.groups {
             match self.groups.get_mut(k) {
                 Some(mine) => mine.merge(g),
                 None => {
-                    self.groups.insert(k.clone(), g.clone());
+                    let mut g = g.clone();
+                    g.first_line += line_offset;
+                    self.groups.insert(k.clone(), g);
                 }
             }
         }
@@ -335,6 +345,20 @@ mod tests {
             "{}",
             r[0].why
         );
+    }
+
+    #[test]
+    fn distinct_sites_beyond_the_cap_go_to_one_other_group() {
+        let mut a = Aggregator::new();
+        for line in 0..(MAX_GROUPS as u32 + 500) {
+            a.add(&finding(Kind::SlowCallback, line, Some(0.1), "t"));
+        }
+        assert_eq!(a.groups.len(), MAX_GROUPS + 1);
+        let r = a.ranked();
+        let other: Vec<_> = r.iter().filter(|x| x.group.key.other).collect();
+        assert_eq!(other.len(), 1);
+        assert_eq!(other[0].group.count, 500);
+        assert_eq!(a.events, MAX_GROUPS as u64 + 500);
     }
 
     #[test]

@@ -12,6 +12,7 @@ use aiolog::aggregate::Aggregator;
 use aiolog::correlate::Finding;
 use aiolog::grammar::Grammars;
 use aiolog::input::{self, InputSpec, LiveMsg, CHUNK_SIZE, IDLE_FLUSH};
+use aiolog::parallel;
 use aiolog::pipeline::{LineStats, Options, SourceAnalyzer};
 use aiolog::render::json::Json;
 use aiolog::render::table::TableSink;
@@ -53,6 +54,7 @@ pub fn describe_io_error(e: &io::Error) -> String {
 
 /// What the run shares: grammars, scanner, options, aggregate, renderer.
 struct Ctx<'g> {
+    threads: usize,
     grammars: &'g Grammars,
     scanner: &'g Scanner,
     opts: Options,
@@ -145,7 +147,12 @@ pub fn run(args: Args) -> io::Result<Status> {
         Format::Json => Box::new(Json::new(out)),
     };
     let scanner = Scanner::new();
+    let threads = match c.threads {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    };
     let mut ctx = Ctx {
+        threads,
         grammars: &grammars,
         scanner: &scanner,
         opts: Options {
@@ -221,6 +228,29 @@ fn read_inputs(files: &[String], ctx: &mut Ctx) -> io::Result<()> {
             let (tx, rx) = input::live_channel();
             input::spawn_reader(0, opened.reader, None, tx);
             live_loop(rx, std::slice::from_ref(&opened.name), ctx, &mut |_| true)?;
+        } else if let (InputSpec::File(path), true) = (spec, ctx.threads > 1) {
+            drop(opened);
+            match parallel::analyze_file(
+                path,
+                &ctx.names[ctx.names.len() - 1],
+                ctx.grammars,
+                ctx.opts,
+                ctx.threads,
+                parallel::MIN_PARALLEL_BYTES,
+            ) {
+                Ok(r) => {
+                    ctx.agg.merge(&r.agg);
+                    ctx.stats.merge(&r.stats);
+                }
+                Err(e) => {
+                    eprintln!(
+                        "aiolog: error: reading {}: {}",
+                        path.display(),
+                        describe_io_error(&e)
+                    );
+                    ctx.errored = true;
+                }
+            }
         } else {
             read_batch(opened.reader, &opened.name, ctx)?;
         }

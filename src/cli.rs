@@ -147,6 +147,19 @@ pub struct Common {
     #[arg(long, help_heading = "Parsing")]
     pub list_grammars: bool,
 
+    /// Threads for a large regular file (0: one per core).
+    ///
+    /// A file of 32 MiB or more is cut at record boundaries and its parts are
+    /// analyzed in parallel; the result is the same as in one pass.
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 0,
+        global = true,
+        help_heading = "Input"
+    )]
+    pub threads: usize,
+
     /// Cut lines longer than this many bytes.
     ///
     /// A cut line is counted in --stats; it is never buffered whole.

@@ -88,6 +88,10 @@ pub struct Grammar {
     pub file: String,
     /// The compiled pattern.
     pub regex: Regex,
+    /// When the pattern ends with `(?P<message>.*)$`: the pattern without
+    /// it. The message is then the rest of the line after the prefix match,
+    /// and matching never has to run over a long message.
+    prefix: Option<Regex>,
     /// Whether the pattern has a `level` group: a line it matches is surely
     /// the start of a new log record.
     pub starts_records: bool,
@@ -162,9 +166,15 @@ impl Framed<'_> {
 #[derive(Debug, Clone)]
 pub struct Grammars {
     all: Vec<Grammar>,
-    records: Vec<usize>,
     wrappers: Vec<usize>,
     bare: usize,
+    /// The record grammars other than `bare`, in one automaton: a line is
+    /// matched against all of them in one pass, and captured only by the
+    /// first that matches. Most lines framed are continuation lines that no
+    /// prefix matches; they then cost one quick rejection.
+    record_set: regex::RegexSet,
+    /// Grammar index of each pattern in `record_set`.
+    record_set_idx: Vec<usize>,
 }
 
 impl Grammars {
@@ -205,11 +215,19 @@ impl Grammars {
                 })
             }
         };
+        let record_set_idx: Vec<usize> = records.iter().copied().filter(|&i| i != bare).collect();
+        let record_set =
+            regex::RegexSet::new(record_set_idx.iter().map(|&i| all[i].matcher().as_str()))
+                .map_err(|e| GrammarError::Pattern {
+                    file: "(all record grammars)".into(),
+                    message: e.to_string(),
+                })?;
         Ok(Grammars {
             all,
-            records,
             wrappers,
             bare,
+            record_set,
+            record_set_idx,
         })
     }
 
@@ -243,7 +261,7 @@ impl Grammars {
                 if let Some(c) = g.regex.captures(line) {
                     let ts = c.name("timestamp").map(|m| m.as_str());
                     let rest = c.name("message").map_or("", |m| m.as_str());
-                    let mut fr = self.frame_records(rest, &self.records);
+                    let mut fr = self.frame_records(rest, true);
                     fr.wrapper = Some(f);
                     fr.timestamp = fr.timestamp.or(ts);
                     return fr;
@@ -251,17 +269,21 @@ impl Grammars {
             } else if let Some(fr) = self.try_record(f, line) {
                 return fr;
             }
-            return self.frame_records(line, &[self.bare]);
+            return self.frame_records(line, false);
         }
-        let fr = self.frame_records(line, &self.records);
+        let fr = self.frame_records(line, true);
         if fr.grammar != self.bare {
             return fr;
         }
         for &w in &self.wrappers {
-            if let Some(c) = self.all[w].regex.captures(line) {
+            let g = &self.all[w];
+            if let Some(c) = g.matcher().captures(line) {
                 let ts = c.name("timestamp").map(|m| m.as_str());
-                let rest = c.name("message").map_or("", |m| m.as_str());
-                let mut inner = self.frame_records(rest, &self.records);
+                let rest = match &g.prefix {
+                    Some(_) => &line[c.get(0).map_or(0, |m| m.end())..],
+                    None => c.name("message").map_or("", |m| m.as_str()),
+                };
+                let mut inner = self.frame_records(rest, true);
                 inner.wrapper = Some(w);
                 inner.timestamp = inner.timestamp.or(ts);
                 return inner;
@@ -270,10 +292,16 @@ impl Grammars {
         fr
     }
 
-    fn frame_records<'a>(&self, line: &'a str, order: &[usize]) -> Framed<'a> {
-        for &i in order {
-            if let Some(f) = self.try_record(i, line) {
-                return f;
+    /// Frames `line` with the record grammars (`all`), or as bare.
+    fn frame_records<'a>(&self, line: &'a str, all: bool) -> Framed<'a> {
+        if all {
+            let matched = self.record_set.matches(line);
+            for (si, &gi) in self.record_set_idx.iter().enumerate() {
+                if matched.matched(si) {
+                    if let Some(f) = self.try_record(gi, line) {
+                        return f;
+                    }
+                }
             }
         }
         Framed {
@@ -288,8 +316,13 @@ impl Grammars {
     }
 
     fn try_record<'a>(&self, i: usize, line: &'a str) -> Option<Framed<'a>> {
-        let c = self.all[i].regex.captures(line)?;
+        let g = &self.all[i];
+        let c = g.matcher().captures(line)?;
         let get = |n: &str| c.name(n).map(|m| m.as_str());
+        let message = match &g.prefix {
+            Some(_) => &line[c.get(0).map_or(0, |m| m.end())..],
+            None => get("message").unwrap_or(""),
+        };
         Some(Framed {
             grammar: i,
             wrapper: None,
@@ -297,7 +330,7 @@ impl Grammars {
             level: get("level"),
             logger: get("logger"),
             pid: get("pid"),
-            message: get("message").unwrap_or(""),
+            message,
         })
     }
 
@@ -337,6 +370,17 @@ pub fn normalize_timestamp<'f>(ts: &str, formats: impl Iterator<Item = &'f str>)
     Some(ts.to_string())
 }
 
+/// The usual end of a pattern: the message is the rest of the line.
+const MESSAGE_TO_END: &str = "(?P<message>.*)$";
+
+impl Grammar {
+    /// The pattern used to decide whether a line matches: the prefix alone
+    /// when the message runs to the end of the line.
+    fn matcher(&self) -> &Regex {
+        self.prefix.as_ref().unwrap_or(&self.regex)
+    }
+}
+
 fn parse(file: &str, text: &str) -> Result<Grammar, GrammarError> {
     let def: GrammarFile = serde_json::from_str(text).map_err(|e| GrammarError::Json {
         file: file.to_string(),
@@ -347,10 +391,16 @@ fn parse(file: &str, text: &str) -> Result<Grammar, GrammarError> {
         message: e.to_string(),
     })?;
     let starts_records = regex.capture_names().flatten().any(|n| n == "level");
+    let prefix = def
+        .pattern
+        .strip_suffix(MESSAGE_TO_END)
+        .filter(|p| !p.is_empty())
+        .and_then(|p| Regex::new(p).ok());
     Ok(Grammar {
         def,
         file: file.to_string(),
         regex,
+        prefix,
         starts_records,
     })
 }
@@ -450,7 +500,8 @@ mod tests {
     fn builtin_grammars_load_and_pass_their_checks() {
         let g = Grammars::builtin().unwrap();
         assert!(g.all().len() >= 5);
-        assert_eq!(g.get(*g.records.last().unwrap()).name, "bare");
+        let last_record = g.all().iter().rfind(|x| x.layer == Layer::Record).unwrap();
+        assert_eq!(last_record.name, "bare");
     }
 
     #[test]

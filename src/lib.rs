@@ -14,7 +14,9 @@
 //! 6. [`aggregate`]: per-site statistics and ranking;
 //! 7. [`render`]: one renderer per output format.
 //!
-//! [`pipeline`] wires stages 2–5 for one input.
+//! [`pipeline`] wires stages 2–5 for one input; [`parallel`] runs it on parts of
+//! a large file on several threads. [`workload`] generates a synthetic log for
+//! benchmarks and tests.
 #![deny(missing_docs)]
 
 pub mod aggregate;
@@ -23,7 +25,9 @@ pub mod event;
 pub mod frame;
 pub mod grammar;
 pub mod input;
+pub mod parallel;
 pub mod pipeline;
 pub mod record;
 pub mod render;
 pub mod scan;
+pub mod workload;

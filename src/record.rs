@@ -289,6 +289,16 @@ impl Builder {
     }
 }
 
+/// Whether a line that holds a scan marker ends any open record and starts
+/// its own: a new logging record, or a message that no record shape accepts
+/// as a continuation (not indented, not a `key: value` line). A file split
+/// just before such a line is analyzed in parts exactly as in one piece.
+pub fn hit_line_always_starts_record(framed: &Framed<'_>, grammars: &Grammars) -> bool {
+    let m = framed.message;
+    framed.starts_record(grammars)
+        || !(m.starts_with([' ', '\t']) || m.is_empty() || is_key_line(m))
+}
+
 fn strip_indent(s: &str, n: usize) -> &str {
     let ws = s.len() - s.trim_start_matches([' ', '\t']).len();
     &s[ws.min(n)..]
