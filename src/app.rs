@@ -123,7 +123,20 @@ pub fn run(args: Args) -> io::Result<Status> {
         eprintln!("aiolog: error: --max-line-bytes must be at least 1");
         return Ok(Status::Error);
     }
-    let run_args = args.command.as_ref().map(|Command::Run(r)| r);
+    let run_args = match &args.command {
+        Some(Command::Run(r)) => Some(r),
+        Some(Command::Completions { shell }) => {
+            let mut cmd = <Args as clap::CommandFactory>::command();
+            clap_complete::generate(*shell, &mut cmd, "aiolog", &mut io::stdout());
+            return Ok(Status::Success);
+        }
+        Some(Command::Man) => {
+            let cmd = <Args as clap::CommandFactory>::command();
+            clap_mangen::Man::new(cmd).render(&mut io::stdout())?;
+            return Ok(Status::Success);
+        }
+        None => None,
+    };
 
     // Where findings and the report go: --output, else stderr for `run`
     // (the child's stdout is its own), else stdout.

@@ -62,7 +62,7 @@ pub enum Format {
 #[derive(Debug, Parser)]
 #[command(
     name = "aiolog",
-    version,
+    version = env!("AIOLOG_VERSION"),
     about = ABOUT,
     long_about = LONG_ABOUT,
     after_help = AFTER_HELP,
@@ -185,6 +185,20 @@ pub enum Command {
         after_help = "Example:\n  aiolog run -- python app.py\n  aiolog run --slow 0.05 -- uvicorn app:app"
     )]
     Run(RunArgs),
+
+    /// Print a shell completion script.
+    ///
+    /// bash: `aiolog completions bash > ~/.local/share/bash-completion/completions/aiolog`;
+    /// zsh: `aiolog completions zsh > "${fpath[1]}/_aiolog"`;
+    /// fish: `aiolog completions fish > ~/.config/fish/completions/aiolog.fish`.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+
+    /// Print the manual page (roff), e.g. `aiolog man > aiolog.1; man ./aiolog.1`.
+    Man,
 }
 
 /// `aiolog run` options.

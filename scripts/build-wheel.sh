@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Builds the Python wheel that carries the aiolog binary into target/wheels/.
+# maturin comes from PyPI into a private virtual environment under target/.
+#
+#   scripts/build-wheel.sh            # then: pipx install target/wheels/aiolog-*.whl
+set -euo pipefail
+cd "$(dirname "$0")/.."
+python=${PYTHON:-python3}
+env=target/maturin-env
+if [ ! -x "$env/bin/maturin" ]; then
+  "$python" -m venv "$env"
+  "$env/bin/python" -m pip install --quiet --disable-pip-version-check 'maturin>=1.5,<2'
+fi
+rm -f target/wheels/aiolog-*.whl
+"$env/bin/maturin" build --release --quiet --out target/wheels "$@"
+ls target/wheels/aiolog-*.whl

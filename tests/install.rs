@@ -1,0 +1,154 @@
+//! Installing aiolog the ways its users do: the Python wheel in a fresh
+//! virtual environment, shell completions and the manual page.
+
+mod common;
+
+use common::*;
+use std::process::Command;
+
+#[test]
+fn version_names_the_commit_when_built_from_a_checkout() {
+    let o = run(&["--version"]);
+    let v = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        v.starts_with(&format!("aiolog {}", env!("CARGO_PKG_VERSION"))),
+        "{v}"
+    );
+    if root().join(".git").exists() {
+        assert!(v.contains('(') && v.trim_end().ends_with(')'), "{v}");
+    }
+}
+
+#[test]
+fn completions_are_produced_for_each_shell_and_parse() {
+    let bash = run(&["completions", "bash"]);
+    let text = String::from_utf8_lossy(&bash.stdout);
+    assert!(
+        text.contains("complete -F _aiolog") && text.contains("--follow"),
+        "{text}"
+    );
+    // bash itself checks the syntax.
+    if let Ok(out) = Command::new("bash").args(["-n", "-c", &text]).output() {
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let zsh = String::from_utf8_lossy(&run(&["completions", "zsh"]).stdout).into_owned();
+    assert!(
+        zsh.starts_with("#compdef aiolog") && zsh.contains("--grammar"),
+        "{zsh}"
+    );
+    let fish = String::from_utf8_lossy(&run(&["completions", "fish"]).stdout).into_owned();
+    assert!(
+        fish.contains("complete -c aiolog") && fish.contains("-l stats"),
+        "{fish}"
+    );
+}
+
+#[test]
+fn the_man_page_is_well_formed_roff() {
+    let o = run(&["man"]);
+    assert!(o.status.success());
+    let page = String::from_utf8_lossy(&o.stdout);
+    assert!(page.contains(".TH aiolog 1"), "{page}");
+    for section in [
+        ".SH NAME",
+        ".SH SYNOPSIS",
+        ".SH DESCRIPTION",
+        ".SH OPTIONS",
+        ".SH SUBCOMMANDS",
+    ] {
+        assert!(page.contains(section), "missing {section}");
+    }
+    // When man is installed, it renders the page without complaint.
+    let p = std::env::temp_dir().join(format!("aiolog-{}.1", std::process::id()));
+    std::fs::write(&p, page.as_bytes()).unwrap();
+    if let Ok(out) = Command::new("man")
+        .arg("-l")
+        .arg(&p)
+        .env("MANWIDTH", "80")
+        .output()
+    {
+        if out.status.success() {
+            let text = String::from_utf8_lossy(&out.stdout);
+            assert!(
+                text.contains("Find what stalls your asyncio event loop"),
+                "{text}"
+            );
+        }
+    }
+    let _ = std::fs::remove_file(p);
+}
+
+/// Builds the wheel with scripts/build-wheel.sh, installs it into a fresh
+/// virtual environment and analyzes a sample with the installed command.
+/// Needs python3 with venv and the PyPI registry (for maturin); says SKIPPED
+/// when python3 is missing.
+#[test]
+fn the_wheel_installs_into_a_fresh_venv_and_works() {
+    let Some(py) = python("the_wheel_installs_into_a_fresh_venv_and_works") else {
+        return;
+    };
+    let build = Command::new(root().join("scripts/build-wheel.sh"))
+        .env("PYTHON", &py)
+        .current_dir(root())
+        .output()
+        .unwrap();
+    assert!(
+        build.status.success(),
+        "{}",
+        String::from_utf8_lossy(&build.stderr)
+    );
+    let wheel = String::from_utf8_lossy(&build.stdout)
+        .lines()
+        .last()
+        .unwrap()
+        .trim()
+        .to_string();
+    assert!(wheel.ends_with(".whl"), "{wheel}");
+
+    let venv = root()
+        .join("target")
+        .join(format!("wheel-venv-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&venv);
+    let ok = Command::new(&py)
+        .args(["-m", "venv"])
+        .arg(&venv)
+        .status()
+        .unwrap();
+    assert!(ok.success());
+    let pip = Command::new(venv.join("bin/python"))
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--no-index",
+        ])
+        .arg(root().join(&wheel))
+        .output()
+        .unwrap();
+    assert!(
+        pip.status.success(),
+        "{}",
+        String::from_utf8_lossy(&pip.stderr)
+    );
+
+    let installed = venv.join("bin/aiolog");
+    let v = Command::new(&installed).arg("--version").output().unwrap();
+    assert!(String::from_utf8_lossy(&v.stdout).starts_with("aiolog "));
+    let o = Command::new(&installed)
+        .args(["--format", "json"])
+        .arg(root().join("samples/forgot_await_method.log"))
+        .output()
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        summarize(&doc),
+        expected_from_scenario(&root().join("samples/scenarios/forgot_await_method.py"))
+    );
+    let _ = std::fs::remove_dir_all(&venv);
+}
