@@ -61,6 +61,28 @@ pub struct Group {
     pub first_input: String,
     /// Line of the first occurrence.
     pub first_line: u64,
+    /// The rule code.
+    pub code: &'static str,
+    /// The first occurrence's record text, cut at [`SAMPLE_RECORD_BYTES`].
+    pub sample_record: String,
+}
+
+/// The most bytes of a record kept as a group's sample.
+pub const SAMPLE_RECORD_BYTES: usize = 8 << 10;
+
+/// The most points kept on the slow-callback timeline; past it, every
+/// other point is dropped, so the timeline thins out evenly.
+pub const MAX_TIMELINE: usize = 4096;
+
+/// One slow callback on the timeline.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
+pub struct TimePoint {
+    /// ISO 8601 timestamp from the record's prefix.
+    pub ts: String,
+    /// Milliseconds blocked.
+    pub ms: u64,
+    /// `path:line` of the site.
+    pub site: String,
 }
 
 impl Group {
@@ -77,6 +99,8 @@ impl Group {
             last_seen: None,
             first_input: f.input.clone(),
             first_line: f.line_no,
+            code: f.code,
+            sample_record: cut(&f.record, SAMPLE_RECORD_BYTES).to_string(),
         }
     }
 
@@ -141,12 +165,30 @@ impl Group {
     }
 }
 
+/// The longest prefix of `s` of at most `n` bytes that ends on a character
+/// boundary.
+pub fn cut(s: &str, n: usize) -> &str {
+    if s.len() <= n {
+        return s;
+    }
+    let mut end = n;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
 /// Groups findings.
 #[derive(Debug, Default, Clone)]
 pub struct Aggregator {
     groups: HashMap<GroupKey, Group>,
     /// Findings seen, including those folded into `other`.
     pub events: u64,
+    /// Slow callbacks with a timestamp, thinned out past [`MAX_TIMELINE`].
+    timeline: Vec<TimePoint>,
+    /// Keep one point in `stride`.
+    stride: u64,
+    seen_points: u64,
 }
 
 impl Aggregator {
@@ -158,6 +200,16 @@ impl Aggregator {
     /// Adds one finding.
     pub fn add(&mut self, f: &Finding) {
         self.events += 1;
+        if let (Some(ts), Some(secs)) = (&f.timestamp, f.seconds) {
+            self.add_point(TimePoint {
+                ts: ts.clone(),
+                ms: (secs * 1000.0).round() as u64,
+                site: f
+                    .site
+                    .as_ref()
+                    .map_or_else(|| "?".to_string(), |s| s.location()),
+            });
+        }
         let mut key = GroupKey {
             kind: f.kind,
             subject: if f.site.is_none() {
@@ -182,6 +234,45 @@ impl Aggregator {
             .add(f);
     }
 
+    fn add_point(&mut self, p: TimePoint) {
+        self.stride = self.stride.max(1);
+        self.seen_points += 1;
+        if self.seen_points % self.stride != 0 {
+            return;
+        }
+        self.timeline.push(p);
+        if self.timeline.len() >= MAX_TIMELINE {
+            let mut i = 0;
+            self.timeline.retain(|_| {
+                i += 1;
+                i % 2 == 0
+            });
+            self.stride *= 2;
+        }
+    }
+
+    /// The slow callbacks that carry a timestamp, in time order (thinned
+    /// out evenly on long logs).
+    pub fn timeline(&self) -> Vec<TimePoint> {
+        let mut t = self.timeline.clone();
+        t.sort();
+        t
+    }
+
+    /// Adds a group read back from a report (see `aiolog merge`).
+    pub fn insert_group(&mut self, g: Group, points: &[TimePoint]) {
+        self.events += g.count;
+        for p in points {
+            self.add_point(p.clone());
+        }
+        match self.groups.get_mut(&g.key) {
+            Some(mine) => mine.merge(&g),
+            None => {
+                self.groups.insert(g.key.clone(), g);
+            }
+        }
+    }
+
     /// Adds everything `other` counted. `other` is taken to come after
     /// what this aggregate has seen (first occurrences stay this one's).
     pub fn merge(&mut self, other: &Aggregator) {
@@ -192,6 +283,9 @@ impl Aggregator {
     /// `line_offset` lines further on: its line numbers are shifted.
     pub fn merge_shifted(&mut self, other: &Aggregator, line_offset: u64) {
         self.events += other.events;
+        for p in &other.timeline {
+            self.add_point(p.clone());
+        }
         for (k, g) in &other.groups {
             match self.groups.get_mut(k) {
                 Some(mine) => mine.merge(g),
@@ -315,6 +409,8 @@ mod tests {
             input: "x.log".into(),
             line_no: 1,
             detail: None,
+            code: "AIO101",
+            record: "Executing <Handle f() at /app/a.py:1> took 0.100 seconds".into(),
         }
     }
 

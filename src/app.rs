@@ -14,7 +14,9 @@ use aiolog::grammar::Grammars;
 use aiolog::input::{self, InputSpec, LiveMsg, CHUNK_SIZE, IDLE_FLUSH};
 use aiolog::parallel;
 use aiolog::pipeline::{LineStats, Options, SourceAnalyzer};
+use aiolog::render::github::Github;
 use aiolog::render::json::Json;
+use aiolog::render::ndjson::Ndjson;
 use aiolog::render::table::TableSink;
 use aiolog::render::{Report, Sink};
 use aiolog::scan::Scanner;
@@ -27,6 +29,8 @@ use crate::signals;
 pub enum Status {
     /// Every input was read (or a live stream was ended by a signal).
     Success,
+    /// A gate (`--fail-on`, `--min-seconds`) matched findings.
+    Gated,
     /// Something could not be read, or the arguments were wrong.
     Error,
     /// `aiolog run`: the child's exit status.
@@ -37,6 +41,7 @@ impl From<Status> for ExitCode {
     fn from(s: Status) -> ExitCode {
         match s {
             Status::Success => ExitCode::SUCCESS,
+            Status::Gated => ExitCode::from(1),
             Status::Error => ExitCode::from(2),
             Status::Child(c) => ExitCode::from(c),
         }
@@ -75,8 +80,8 @@ impl Ctx<'_> {
                 if let Some(s) = self.status_line.as_mut() {
                     s.clear();
                 }
-                self.sink.finding(&f)?;
             }
+            self.sink.finding(&f, live)?;
         }
         Ok(())
     }
@@ -130,6 +135,7 @@ pub fn run(args: Args) -> io::Result<Status> {
             clap_complete::generate(*shell, &mut cmd, "aiolog", &mut io::stdout());
             return Ok(Status::Success);
         }
+        Some(Command::Merge { .. }) => None,
         Some(Command::Man) => {
             let cmd = <Args as clap::CommandFactory>::command();
             clap_mangen::Man::new(cmd).render(&mut io::stdout())?;
@@ -155,9 +161,22 @@ pub fn run(args: Args) -> io::Result<Status> {
         None if run_args.is_some() => (Box::new(io::stderr()), io::stderr().is_terminal()),
         None => (Box::new(io::stdout().lock()), io::stdout().is_terminal()),
     };
+    let gate = match Gate::new(&c.fail_on, c.min_seconds) {
+        Ok(g) => g,
+        Err(msg) => {
+            eprintln!("aiolog: error: {msg}");
+            return Ok(Status::Error);
+        }
+    };
     let sink: Box<dyn Sink> = match c.format {
         Format::Table => Box::new(TableSink::new(out, terminal)),
         Format::Json => Box::new(Json::new(out)),
+        Format::Ndjson => Box::new(Ndjson::new(out)),
+        Format::Github => Box::new(Github::new(out)),
+        Format::Markdown => Box::new(aiolog::render::markdown::Markdown::new(out)),
+        Format::Sarif => Box::new(aiolog::render::sarif::Sarif::new(out)),
+        Format::Html => Box::new(aiolog::render::html::Html::new(out)),
+        Format::Brief => Box::new(aiolog::render::brief::Brief::new(out)),
     };
     let scanner = Scanner::new();
     let threads = match c.threads {
@@ -187,6 +206,8 @@ pub fn run(args: Args) -> io::Result<Status> {
             Some(code) => status = Status::Child(code),
             None => return Ok(Status::Error),
         }
+    } else if let Some(Command::Merge { reports }) = &args.command {
+        merge_reports(reports, &mut ctx);
     } else if let Some(path) = &args.follow {
         follow(path, args.from_start, &mut ctx)?;
     } else {
@@ -199,6 +220,7 @@ pub fn run(args: Args) -> io::Result<Status> {
         ranked: ctx.agg.ranked(),
         events: ctx.agg.events,
         interrupted: ctx.interrupted,
+        timeline: ctx.agg.timeline(),
     };
     if let Some(s) = ctx.status_line.as_mut() {
         s.clear();
@@ -207,10 +229,77 @@ pub fn run(args: Args) -> io::Result<Status> {
     if c.stats {
         print_stats(&report);
     }
-    if status == Status::Success && ctx.errored {
+    if ctx.errored && !matches!(status, Status::Child(_)) {
         status = Status::Error;
+    } else if gate.matches(&report) {
+        status = Status::Gated;
     }
     Ok(status)
+}
+
+/// `--fail-on` and `--min-seconds`.
+struct Gate {
+    selectors: Vec<String>,
+    min_ms: Option<u64>,
+}
+
+impl Gate {
+    fn new(fail_on: &[String], min_seconds: Option<f64>) -> Result<Gate, String> {
+        for sel in fail_on {
+            let known = sel == "all"
+                || aiolog::event::Kind::ALL.iter().any(|k| k.as_str() == sel)
+                || aiolog::rules::RULES
+                    .iter()
+                    .any(|r| r.code.starts_with(&sel.to_ascii_uppercase()) && sel.len() >= 4);
+            if !known {
+                let codes: Vec<&str> = aiolog::rules::RULES.iter().map(|r| r.code).collect();
+                let kinds: Vec<&str> = aiolog::event::Kind::ALL
+                    .iter()
+                    .map(|k| k.as_str())
+                    .collect();
+                return Err(format!(
+                    "--fail-on {sel:?} names no rule or kind\n  help: use `all`, a kind ({}), or a code or code prefix ({}, AIO1, …)",
+                    kinds.join(", "),
+                    codes.join(", ")
+                ));
+            }
+        }
+        if let Some(s) = min_seconds {
+            if !(s.is_finite() && s >= 0.0) {
+                return Err(format!("--min-seconds takes a number of seconds, not {s}"));
+            }
+        }
+        Ok(Gate {
+            selectors: fail_on.to_vec(),
+            min_ms: min_seconds.map(|s| (s * 1000.0).round() as u64),
+        })
+    }
+
+    /// Whether any finding of the report is gated.
+    fn matches(&self, r: &Report) -> bool {
+        if self.selectors.is_empty() && self.min_ms.is_none() {
+            return false;
+        }
+        r.ranked.iter().any(|rk| {
+            let g = &rk.group;
+            let selected = if self.selectors.is_empty() {
+                g.key.kind == aiolog::event::Kind::SlowCallback
+            } else {
+                self.selectors.iter().any(|s| {
+                    s == "all"
+                        || s == g.key.kind.as_str()
+                        || g.code.starts_with(&s.to_ascii_uppercase())
+                })
+            };
+            let long_enough = match self.min_ms {
+                Some(min) if g.key.kind == aiolog::event::Kind::SlowCallback => {
+                    g.max_ms().unwrap_or(0) >= min
+                }
+                _ => true,
+            };
+            selected && long_enough
+        })
+    }
 }
 
 /// Files and standard input, one after the other.
@@ -241,7 +330,9 @@ fn read_inputs(files: &[String], ctx: &mut Ctx) -> io::Result<()> {
             let (tx, rx) = input::live_channel();
             input::spawn_reader(0, opened.reader, None, tx);
             live_loop(rx, std::slice::from_ref(&opened.name), ctx, &mut |_| true)?;
-        } else if let (InputSpec::File(path), true) = (spec, ctx.threads > 1) {
+        } else if let (InputSpec::File(path), true) =
+            (spec, ctx.threads > 1 && !ctx.sink.wants_every_finding())
+        {
             drop(opened);
             match parallel::analyze_file(
                 path,
@@ -301,6 +392,30 @@ fn read_batch(mut reader: Box<dyn io::Read + Send>, name: &str, ctx: &mut Ctx) -
     ctx.emit(&mut out, false)?;
     ctx.stats.merge(an.stats());
     Ok(())
+}
+
+/// `aiolog merge`.
+fn merge_reports(reports: &[std::path::PathBuf], ctx: &mut Ctx) {
+    for path in reports {
+        let name = path.display();
+        let doc: serde_json::Value = match std::fs::read(path)
+            .map_err(|e| describe_io_error(&e))
+            .and_then(|b| serde_json::from_slice(&b).map_err(|e| e.to_string()))
+        {
+            Ok(d) => d,
+            Err(e) => {
+                eprintln!("aiolog: error: cannot read report {name}: {e}");
+                ctx.errored = true;
+                continue;
+            }
+        };
+        if let Err(e) =
+            aiolog::merge::read_report(&doc, &mut ctx.agg, &mut ctx.stats, &mut ctx.names)
+        {
+            eprintln!("aiolog: error: {name} is not an aiolog JSON report: {e}");
+            ctx.errored = true;
+        }
+    }
 }
 
 /// `-F FILE`.

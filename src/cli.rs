@@ -45,6 +45,7 @@ the slow step: the blocking code is after its last await.
 Exit status:
   0    the input was read (findings or not: a log analyzer in a pipeline does not fail for finding things);
        also when Ctrl-C or SIGTERM ends a live stream, after the summary
+  1    --fail-on or --min-seconds matched findings
   2    an input could not be read, or the command line or a grammar is invalid
   aiolog run exits with the child's exit status (128+N if a signal N ended it).
   A closed output pipe (aiolog app.log | head) ends aiolog quietly with status 0.";
@@ -56,6 +57,18 @@ pub enum Format {
     Table,
     /// One JSON document for scripts (shape in the README).
     Json,
+    /// One JSON object per finding as it is parsed, then a summary line.
+    Ndjson,
+    /// GitHub Actions workflow commands (annotations), one per site.
+    Github,
+    /// A GitHub-flavoured Markdown summary to paste into a ticket.
+    Markdown,
+    /// SARIF 2.1.0, for code scanning dashboards.
+    Sarif,
+    /// One self-contained HTML page with tables, a timeline and a histogram.
+    Html,
+    /// The analysis request to hand to a colleague or an AI assistant.
+    Brief,
 }
 
 /// aiolog's arguments.
@@ -147,6 +160,21 @@ pub struct Common {
     #[arg(long, help_heading = "Parsing")]
     pub list_grammars: bool,
 
+    /// Exit with status 1 when findings of this code, code prefix or kind exist.
+    ///
+    /// Repeatable: `--fail-on AIO1` (blocking calls), `--fail-on AIO201`,
+    /// `--fail-on never_awaited`, `--fail-on all`. Without it aiolog exits 0
+    /// whatever it finds, so that it never breaks a pipeline by finding things.
+    #[arg(long, value_name = "SELECTOR", global = true, help_heading = "Gates")]
+    pub fail_on: Vec<String>,
+
+    /// Only slow callbacks that blocked the loop at least SECONDS count for --fail-on.
+    ///
+    /// Alone, it is a gate of its own: exit 1 when a callback or task step
+    /// blocked the loop that long.
+    #[arg(long, value_name = "SECONDS", global = true, help_heading = "Gates")]
+    pub min_seconds: Option<f64>,
+
     /// Threads for a large regular file (0: one per core).
     ///
     /// A file of 32 MiB or more is cut at record boundaries and its parts are
@@ -185,6 +213,18 @@ pub enum Command {
         after_help = "Example:\n  aiolog run -- python app.py\n  aiolog run --slow 0.05 -- uvicorn app:app"
     )]
     Run(RunArgs),
+
+    /// Merge JSON reports (from --format json) into one report.
+    ///
+    /// Counts, totals and duration histograms add up and percentiles are
+    /// recomputed exactly, so the logs of many hosts or runs can be analyzed
+    /// where they are and summarized in one place, in any --format.
+    #[command(after_help = "Example:\n  aiolog merge host1.json host2.json --format markdown")]
+    Merge {
+        /// The reports.
+        #[arg(required = true, value_name = "REPORT")]
+        reports: Vec<PathBuf>,
+    },
 
     /// Print a shell completion script.
     ///

@@ -90,7 +90,7 @@ fn is_stdlib(lower: &str) -> bool {
 }
 
 /// A line in the user's code.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize)]
 pub struct Site {
     /// The path as the log printed it.
     pub path: String,
@@ -108,7 +108,7 @@ impl Site {
 }
 
 /// How the site was chosen.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Basis {
     /// A task step's `running at`: where it suspended after the slow step.
@@ -192,6 +192,11 @@ pub struct Finding {
     pub line_no: u64,
     /// A short detail for live lines (the exception, the task name).
     pub detail: Option<String>,
+    /// The rule code (see [`crate::rules`]).
+    pub code: &'static str,
+    /// The record's text as read (prefix removed), for reports that show
+    /// the evidence.
+    pub record: String,
 }
 
 fn innermost_user(frames: &[Frame]) -> Option<&Frame> {
@@ -222,9 +227,34 @@ fn coro_site(t: Option<&TaskRepr>) -> Option<Site> {
     loc_site(c.location.as_ref()?, Some(c.qualname.clone()))
 }
 
-/// Chooses the site of an event. `input`, `line_no` and `timestamp` locate
-/// the record.
-pub fn correlate(ev: &Event, input: &str, line_no: u64, timestamp: Option<String>) -> Finding {
+/// Where a record was read.
+#[derive(Debug, Clone, Copy)]
+pub struct Origin<'a> {
+    /// The input's name.
+    pub input: &'a str,
+    /// The record's first line.
+    pub line_no: u64,
+    /// The record's timestamp, when its grammar gives one.
+    pub timestamp: Option<&'a str>,
+    /// The record's text.
+    pub record: &'a str,
+}
+
+/// The rule code of an event.
+pub fn code(ev: &Event) -> &'static str {
+    match ev {
+        Event::SlowCallback(s) => match s.target {
+            Target::Task(_) => "AIO101",
+            Target::Handle(_) => "AIO102",
+        },
+        Event::NeverAwaited(_) => "AIO201",
+        Event::TaskDestroyedPending(_) => "AIO301",
+        Event::ExceptionNeverRetrieved(_) => "AIO401",
+    }
+}
+
+/// Chooses the site of an event read at `origin`.
+pub fn correlate(ev: &Event, origin: Origin<'_>) -> Finding {
     let (site, basis, detail) = match ev {
         Event::SlowCallback(s) => match &s.target {
             Target::Task(t) => {
@@ -294,10 +324,12 @@ pub fn correlate(ev: &Event, input: &str, line_no: u64, timestamp: Option<String
         seconds: ev.duration_seconds(),
         site,
         basis,
-        timestamp,
-        input: input.to_string(),
-        line_no,
+        timestamp: origin.timestamp.map(str::to_string),
+        input: origin.input.to_string(),
+        line_no: origin.line_no,
         detail,
+        code: code(ev),
+        record: origin.record.to_string(),
     }
 }
 

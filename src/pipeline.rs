@@ -29,7 +29,7 @@
 
 use serde::Serialize;
 
-use crate::correlate::{correlate, Finding};
+use crate::correlate::{correlate, Finding, Origin};
 use crate::event::parse_record;
 use crate::frame::{clean_line, DEFAULT_MAX_LINE};
 use crate::grammar::Grammars;
@@ -317,7 +317,15 @@ impl<'a> SourceAnalyzer<'a> {
             Ok(ev) => {
                 self.stats.records += 1;
                 self.stats.parsed += rec.line_count;
-                out.push(correlate(&ev, &self.name, rec.line_no, rec.timestamp));
+                out.push(correlate(
+                    &ev,
+                    Origin {
+                        input: &self.name,
+                        line_no: rec.line_no,
+                        timestamp: rec.timestamp.as_deref(),
+                        record: &rec.text,
+                    },
+                ));
             }
             Err(u) => {
                 self.stats.unrecognized_records += 1;

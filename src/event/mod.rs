@@ -25,7 +25,9 @@ use std::fmt;
 use crate::record::is_exception_line;
 
 /// The kinds of finding, in the order reports list them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
     /// `Executing <…> took N seconds`: a callback or task step blocked the loop.

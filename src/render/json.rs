@@ -16,7 +16,9 @@
 //!                 "location": "path:line", "created_at": "path:line", "count": 1,
 //!                 "total_seconds": 0.0, "max_seconds": 0.0, "p95_seconds": 0.0,
 //!                 "first_seen": null, "last_seen": null,
-//!                 "first_occurrence": {"input": "", "line": 0}, "why": ""}]
+//!                 "first_occurrence": {"input": "", "line": 0}, "other": false, "why": "",
+//!                 "histogram_ms": {"251": 2}, "sample_record": ""}],
+//!   "timeline": [{"ts": "2024-05-01T12:00:00.123", "ms": 251, "site": "/app/api.py:88"}]
 //! }
 //! ```
 //! `findings` are ordered by kind (slow_callback, never_awaited,
@@ -59,6 +61,7 @@ pub fn document(r: &Report) -> Value {
             json!({
                 "rank": rk.rank,
                 "kind": g.key.kind,
+                "code": g.code,
                 "subject": g.subject,
                 "site": g.key.site,
                 "site_basis": g.basis,
@@ -74,6 +77,12 @@ pub fn document(r: &Report) -> Value {
                 "first_occurrence": {"input": g.first_input, "line": g.first_line},
                 "other": g.key.other,
                 "why": rk.why,
+                "histogram_ms": if slow {
+                    Value::Object(g.durations_ms.iter().map(|(ms, n)| (ms.to_string(), json!(n))).collect())
+                } else {
+                    Value::Null
+                },
+                "sample_record": g.sample_record,
             })
         })
         .collect();
@@ -107,6 +116,7 @@ pub fn document(r: &Report) -> Value {
         },
         "summary": summary,
         "findings": findings,
+        "timeline": r.timeline,
     })
 }
 

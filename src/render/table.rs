@@ -60,7 +60,10 @@ fn plural(n: u64, one: &str, many: &str) -> String {
 }
 
 impl<W: Write> Sink for TableSink<W> {
-    fn finding(&mut self, f: &Finding) -> io::Result<()> {
+    fn finding(&mut self, f: &Finding, live: bool) -> io::Result<()> {
+        if !live {
+            return Ok(());
+        }
         self.printed_live = true;
         writeln!(self.out, "{}", live_line(f))?;
         self.out.flush()

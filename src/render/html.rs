@@ -1,0 +1,290 @@
+//! `--format html`: one self-contained page (no scripts, no fetches) with the
+//! ranked tables, a timeline of the slow callbacks and a histogram of their
+//! durations drawn as inline SVG, and the first record of each finding.
+//! Every text from the log is HTML-escaped.
+
+use std::fmt::Write as _;
+use std::io::{self, Write};
+
+use super::{fmt_ms, Report, Sink};
+use crate::event::Kind;
+use crate::rules;
+
+/// The HTML renderer.
+pub struct Html<W: Write> {
+    out: W,
+}
+
+impl<W: Write> Html<W> {
+    /// Writes to `out`.
+    pub fn new(out: W) -> Self {
+        Html { out }
+    }
+}
+
+/// Escapes text for HTML content and attribute values; control characters
+/// become visible escapes.
+pub fn esc(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => o.push_str("&amp;"),
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '"' => o.push_str("&quot;"),
+            '\'' => o.push_str("&#39;"),
+            '\n' | '\t' => o.push(c),
+            c if c.is_control() => {
+                let _ = write!(o, "\\u{{{:x}}}", c as u32);
+            }
+            c => o.push(c),
+        }
+    }
+    o
+}
+
+const PALETTE: [&str; 8] = [
+    "#d62728", "#1f77b4", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf",
+];
+
+fn millis(ts: &str) -> Option<i64> {
+    chrono::NaiveDateTime::parse_from_str(ts, "%Y-%m-%dT%H:%M:%S%.f")
+        .ok()
+        .map(|d| d.and_utc().timestamp_millis())
+}
+
+fn timeline_svg(r: &Report) -> String {
+    let pts: Vec<(i64, u64, &str)> = r
+        .timeline
+        .iter()
+        .filter_map(|p| Some((millis(&p.ts)?, p.ms, p.site.as_str())))
+        .collect();
+    if pts.is_empty() {
+        return "<p class=note>No timeline: the slow-callback records carry no timestamps.</p>"
+            .into();
+    }
+    let (w, h, pad) = (900.0, 240.0, 40.0);
+    let t0 = pts.iter().map(|p| p.0).min().unwrap();
+    let t1 = pts.iter().map(|p| p.0).max().unwrap().max(t0 + 1);
+    let ymax = pts.iter().map(|p| p.1).max().unwrap().max(1) as f64;
+    let mut sites: Vec<&str> = Vec::new();
+    let mut s = format!(
+        "<svg class=chart viewBox=\"0 0 {w} {h}\" role=img aria-label=\"slow callbacks over time\" xmlns=\"http://www.w3.org/2000/svg\">\
+         <line x1=\"{pad}\" y1=\"{y0}\" x2=\"{x1}\" y2=\"{y0}\" stroke=\"#888\"/><line x1=\"{pad}\" y1=\"10\" x2=\"{pad}\" y2=\"{y0}\" stroke=\"#888\"/>\
+         <text x=\"4\" y=\"16\" font-size=\"11\">{ymax_s} s</text><text x=\"4\" y=\"{y0}\" font-size=\"11\">0</text>",
+        y0 = h - pad,
+        x1 = w - 10.0,
+        ymax_s = fmt_ms(ymax as u64)
+    );
+    for (t, ms, site) in &pts {
+        let idx = match sites.iter().position(|x| x == site) {
+            Some(i) => i,
+            None => {
+                sites.push(site);
+                sites.len() - 1
+            }
+        };
+        let x = pad + (w - pad - 10.0) * ((t - t0) as f64 / (t1 - t0) as f64);
+        let y = (h - pad) - (h - pad - 10.0) * (*ms as f64 / ymax);
+        let _ = write!(
+            s,
+            "<circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"3\" fill=\"{}\"><title>{} s at {}</title></circle>",
+            PALETTE[idx % PALETTE.len()],
+            fmt_ms(*ms),
+            esc(site)
+        );
+    }
+    let _ = write!(
+        s,
+        "<text x=\"{pad}\" y=\"{}\" font-size=\"11\">{}</text><text x=\"{}\" y=\"{}\" font-size=\"11\" text-anchor=\"end\">{}</text></svg>",
+        h - 22.0,
+        esc(&r.timeline.first().map(|p| p.ts.clone()).unwrap_or_default()),
+        w - 10.0,
+        h - 22.0,
+        esc(&r.timeline.last().map(|p| p.ts.clone()).unwrap_or_default()),
+    );
+    s.push_str("<p class=legend>");
+    for (i, site) in sites.iter().enumerate().take(PALETTE.len()) {
+        let _ = write!(
+            s,
+            "<span style=\"color:{}\">●</span> {} ",
+            PALETTE[i],
+            esc(site)
+        );
+    }
+    s.push_str("</p>");
+    s
+}
+
+fn histogram_svg(r: &Report) -> String {
+    let mut all: Vec<(u64, u64)> = Vec::new();
+    for rk in r.of_kind(Kind::SlowCallback) {
+        all.extend(rk.group.durations_ms.iter().map(|(a, b)| (*a, *b)));
+    }
+    if all.is_empty() {
+        return String::new();
+    }
+    let max = all.iter().map(|x| x.0).max().unwrap().max(1);
+    const BINS: usize = 20;
+    let mut bins = [0u64; BINS];
+    for (ms, n) in &all {
+        let i = ((*ms as f64 / max as f64) * (BINS as f64 - 1.0)).round() as usize;
+        bins[i.min(BINS - 1)] += n;
+    }
+    let top = *bins.iter().max().unwrap().max(&1) as f64;
+    let (w, h, pad) = (900.0, 200.0, 40.0);
+    let bw = (w - pad - 10.0) / BINS as f64;
+    let mut s = format!(
+        "<svg class=chart viewBox=\"0 0 {w} {h}\" role=img aria-label=\"histogram of slow callback durations\" xmlns=\"http://www.w3.org/2000/svg\">\
+         <line x1=\"{pad}\" y1=\"{y0}\" x2=\"{x1}\" y2=\"{y0}\" stroke=\"#888\"/>",
+        y0 = h - pad,
+        x1 = w - 10.0
+    );
+    for (i, n) in bins.iter().enumerate() {
+        let bh = (h - pad - 10.0) * (*n as f64 / top);
+        let _ = write!(
+            s,
+            "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{bh:.1}\" fill=\"#1f77b4\"><title>{n} around {} s</title></rect>",
+            pad + i as f64 * bw + 1.0,
+            h - pad - bh,
+            bw - 2.0,
+            fmt_ms(max * i as u64 / (BINS as u64 - 1))
+        );
+    }
+    let _ = write!(
+        s,
+        "<text x=\"{pad}\" y=\"{}\" font-size=\"11\">0 s</text><text x=\"{}\" y=\"{}\" font-size=\"11\" text-anchor=\"end\">{} s</text><text x=\"4\" y=\"16\" font-size=\"11\">{}</text></svg>",
+        h - 22.0,
+        w - 10.0,
+        h - 22.0,
+        fmt_ms(max),
+        top as u64
+    );
+    s
+}
+
+/// The page.
+pub fn to_html(r: &Report) -> String {
+    let mut s = String::from(
+        "<!DOCTYPE html>\n<html lang=en><head><meta charset=utf-8><title>aiolog report</title>\n<style>\
+         body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:1100px;color:#222}\
+         table{border-collapse:collapse;margin:.5em 0 1em}td,th{border:1px solid #ccc;padding:3px 8px;vertical-align:top}\
+         th{background:#f3f3f3}td.n{text-align:right}code,pre{font:12px ui-monospace,monospace}\
+         pre{background:#f7f7f7;padding:8px;overflow:auto;white-space:pre-wrap}.chart{width:100%;height:auto}\
+         .note,.legend{color:#555}</style></head><body>\n<h1>aiolog report</h1>\n",
+    );
+    let st = &r.stats;
+    let _ = write!(
+        s,
+        "<p>Analysed <b>{}</b> lines ({} bytes) from {}",
+        st.lines,
+        st.bytes,
+        r.inputs
+            .iter()
+            .map(|i| format!("<code>{}</code>", esc(i)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    if let Some((a, z)) = r.time_range() {
+        let _ = write!(s, ", from {} to {}", esc(a), esc(z));
+    }
+    let py = r.python_versions();
+    if !py.is_empty() {
+        let _ = write!(s, "; Python {}", esc(&py.join(", ")));
+    }
+    let _ = writeln!(
+        s,
+        ". {} findings at {} sites.</p>",
+        r.events,
+        r.ranked.len()
+    );
+    if r.events_of(Kind::SlowCallback) > 0 {
+        let _ = writeln!(
+            s,
+            "<h2>Slow callbacks over time</h2>\n<p>The event loop was blocked for <b>{} s</b> in total.</p>\n{}\n<h2>Durations</h2>\n{}",
+            fmt_ms(r.blocked_ms()),
+            timeline_svg(r),
+            histogram_svg(r)
+        );
+    }
+    for kind in Kind::ALL {
+        let rows: Vec<_> = r.of_kind(kind).collect();
+        if rows.is_empty() {
+            continue;
+        }
+        let slow = kind == Kind::SlowCallback;
+        let _ = writeln!(s, "<h2>{}</h2>\n<table><tr><th>#</th><th>code</th><th>site</th><th>function</th><th>subject</th><th>count</th>{}<th>why</th></tr>",
+            esc(kind.title()),
+            if slow { "<th>total s</th><th>max s</th><th>p95 s</th>" } else { "" });
+        for rk in &rows {
+            let g = &rk.group;
+            let site = g
+                .key
+                .site
+                .as_ref()
+                .map_or("(no line in the log)".into(), |x| x.location());
+            let func = g
+                .key
+                .site
+                .as_ref()
+                .and_then(|x| x.function.clone())
+                .unwrap_or_default();
+            let _ = write!(
+                s,
+                "<tr><td class=n>{}</td><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td><td class=n>{}</td>",
+                rk.rank,
+                esc(g.code),
+                esc(&site),
+                esc(&func),
+                esc(g.subject.as_deref().unwrap_or("")),
+                g.count
+            );
+            if slow {
+                let _ = write!(
+                    s,
+                    "<td class=n>{}</td><td class=n>{}</td><td class=n>{}</td>",
+                    fmt_ms(g.total_ms()),
+                    fmt_ms(g.max_ms().unwrap_or(0)),
+                    fmt_ms(g.p95_ms().unwrap_or(0))
+                );
+            }
+            let _ = writeln!(s, "<td>{}</td></tr>", esc(&rk.why));
+        }
+        s.push_str("</table>\n");
+        for rule in rules::RULES
+            .iter()
+            .filter(|x| rows.iter().any(|rk| rk.group.code == x.code))
+        {
+            let _ = writeln!(
+                s,
+                "<p><b>{} {}</b>: {}. <b>Fix:</b> {}</p>",
+                rule.code,
+                rule.name,
+                esc(rule.summary),
+                esc(rule.fix)
+            );
+        }
+        for rk in &rows {
+            if rk.group.sample_record.is_empty() {
+                continue;
+            }
+            let _ = writeln!(
+                s,
+                "<details><summary>#{} first record ({} line {})</summary><pre>{}</pre></details>",
+                rk.rank,
+                esc(&rk.group.first_input),
+                rk.group.first_line,
+                esc(&rk.group.sample_record)
+            );
+        }
+    }
+    s.push_str("</body></html>\n");
+    s
+}
+
+impl<W: Write> Sink for Html<W> {
+    fn finish(&mut self, r: &Report) -> io::Result<()> {
+        self.out.write_all(to_html(r).as_bytes())?;
+        self.out.flush()
+    }
+}

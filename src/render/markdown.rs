@@ -1,0 +1,346 @@
+//! `--format markdown`: a GitHub-flavoured summary to paste into a ticket.
+//!
+//! What was analysed (inputs, lines, time range, the Python version the
+//! paths show), then per kind the ranked findings with their codes, sites and
+//! fix hints, and the first record of each finding verbatim in a `<details>`
+//! block. The whole stays under [`MAX_CHARS`] (GitHub's comment limit): when
+//! it would not, the least important parts go first (evidence of the
+//! lowest-ranked findings, then their rows) and a note says what was cut.
+//!
+//! Log text never escapes its place: table cells are escaped character by
+//! character, and each record sits in a code fence longer than any run of
+//! backticks inside it; control characters are shown as `\u{…}` escapes.
+
+use std::fmt::Write as _;
+use std::io::{self, Write};
+
+use super::{fmt_ms, Report, Sink};
+use crate::aggregate::Ranked;
+use crate::event::Kind;
+use crate::rules;
+
+/// GitHub's limit for an issue comment.
+pub const MAX_CHARS: usize = 65_536;
+
+/// The most characters of one record shown.
+const RECORD_CHARS: usize = 3_000;
+
+/// The Markdown renderer.
+pub struct Markdown<W: Write> {
+    out: W,
+}
+
+impl<W: Write> Markdown<W> {
+    /// Writes to `out`.
+    pub fn new(out: W) -> Self {
+        Markdown { out }
+    }
+}
+
+/// Escapes text for a Markdown table cell or paragraph: Markdown and HTML
+/// syntax characters get a backslash or an entity, line breaks become
+/// spaces, control characters become visible escapes.
+pub fn inline(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\\' | '`' | '*' | '_' | '[' | ']' | '|' | '#' | '~' | '!' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '\n' | '\r' | '\t' => out.push(' '),
+            c if c.is_control() => {
+                let _ = write!(out, "\\u{{{:x}}}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Text for a fenced code block: control characters other than newline and
+/// tab shown as escapes (an escape sequence must not act on a reader's
+/// terminal when the Markdown is viewed raw).
+fn verbatim(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c.is_control() && c != '\n' && c != '\t' {
+            let _ = write!(out, "\\u{{{:x}}}", c as u32);
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// A code fence longer than any run of backticks in `s` (at least three).
+pub fn fence_for(s: &str) -> String {
+    let mut longest = 0;
+    let mut run = 0;
+    for c in s.chars() {
+        if c == '`' {
+            run += 1;
+            longest = longest.max(run);
+        } else {
+            run = 0;
+        }
+    }
+    "`".repeat((longest + 1).max(3))
+}
+
+/// A fenced block holding `s` verbatim.
+pub fn fenced(s: &str) -> String {
+    let body = verbatim(s);
+    let fence = fence_for(&body);
+    format!("{fence}text\n{body}\n{fence}\n")
+}
+
+fn cut_chars(s: &str, n: usize) -> (&str, bool) {
+    match s.char_indices().nth(n) {
+        Some((i, _)) => (&s[..i], true),
+        None => (s, false),
+    }
+}
+
+/// How much of the report to show.
+#[derive(Clone, Copy)]
+struct Budget {
+    rows_per_kind: usize,
+    evidence: usize,
+}
+
+fn render(r: &Report, b: Budget) -> (String, Vec<String>) {
+    let mut s = String::new();
+    let mut cut = Vec::new();
+    s.push_str("## aiolog report\n\n");
+    let st = &r.stats;
+    let inputs: Vec<String> = r.inputs.iter().map(|i| inline(i)).collect();
+    let _ = write!(
+        s,
+        "Analysed **{} lines** ({} bytes) from {}",
+        st.lines,
+        st.bytes,
+        if inputs.is_empty() {
+            "no input".to_string()
+        } else {
+            inputs.join(", ")
+        }
+    );
+    if let Some((a, z)) = r.time_range() {
+        let _ = write!(s, ", from {} to {}", inline(a), inline(z));
+    }
+    let py = r.python_versions();
+    if !py.is_empty() {
+        let _ = write!(s, "; Python {} (from the paths in the log)", py.join(", "));
+    }
+    s.push_str(".\n\n");
+    if r.events == 0 {
+        s.push_str("No asyncio debug-mode warnings were found.\n");
+        return (s, cut);
+    }
+    s.push_str("| kind | code | findings | sites |\n|---|---|---:|---:|\n");
+    for kind in Kind::ALL {
+        let n = r.events_of(kind);
+        if n == 0 {
+            continue;
+        }
+        let codes: Vec<&str> = rules::RULES
+            .iter()
+            .filter(|x| x.kind == kind)
+            .map(|x| x.code)
+            .collect();
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} |",
+            kind.title(),
+            codes.join(", "),
+            n,
+            r.of_kind(kind).count()
+        );
+    }
+    if r.blocked_ms() > 0 {
+        let _ = writeln!(
+            s,
+            "\nThe event loop was blocked for **{} s** in total.",
+            fmt_ms(r.blocked_ms())
+        );
+    }
+    let mut evidence_left = b.evidence;
+    for kind in Kind::ALL {
+        let rows: Vec<&Ranked> = r.of_kind(kind).collect();
+        if rows.is_empty() {
+            continue;
+        }
+        let _ = writeln!(s, "\n### {}\n", kind.title());
+        let slow = kind == Kind::SlowCallback;
+        s.push_str(if slow {
+            "| # | code | site | function | count | total s | max s | why |\n|---:|---|---|---|---:|---:|---:|---|\n"
+        } else {
+            "| # | code | site | function | coroutine | count | why |\n|---:|---|---|---|---|---:|---|\n"
+        });
+        for rk in rows.iter().take(b.rows_per_kind) {
+            let g = &rk.group;
+            let site = g
+                .key
+                .site
+                .as_ref()
+                .map_or("(no line in the log)".to_string(), |x| x.location());
+            let func = g
+                .key
+                .site
+                .as_ref()
+                .and_then(|x| x.function.clone())
+                .unwrap_or_default();
+            if slow {
+                let _ = writeln!(
+                    s,
+                    "| {} | {} | {} | {} | {} | {} | {} | {} |",
+                    rk.rank,
+                    g.code,
+                    inline(&site),
+                    inline(&func),
+                    g.count,
+                    fmt_ms(g.total_ms()),
+                    fmt_ms(g.max_ms().unwrap_or(0)),
+                    inline(&rk.why)
+                );
+            } else {
+                let _ = writeln!(
+                    s,
+                    "| {} | {} | {} | {} | {} | {} | {} |",
+                    rk.rank,
+                    g.code,
+                    inline(&site),
+                    inline(&func),
+                    inline(g.subject.as_deref().unwrap_or("")),
+                    g.count,
+                    inline(&rk.why)
+                );
+            }
+        }
+        if rows.len() > b.rows_per_kind {
+            let msg = format!(
+                "{} more {} rows",
+                rows.len() - b.rows_per_kind,
+                kind.as_str()
+            );
+            let _ = writeln!(
+                s,
+                "\n*{}, cut to stay under {} characters.*",
+                msg, MAX_CHARS
+            );
+            cut.push(msg);
+        }
+        let mut codes: Vec<&str> = rows.iter().map(|rk| rk.group.code).collect();
+        codes.sort();
+        codes.dedup();
+        for code in codes {
+            if let Some(rule) = rules::by_code(code) {
+                // The catalog's own text is Markdown already.
+                let _ = writeln!(
+                    s,
+                    "\n**{} {}**: {}. **Fix:** {}",
+                    rule.code, rule.name, rule.summary, rule.fix
+                );
+            }
+        }
+        for rk in rows.iter().take(b.rows_per_kind) {
+            let g = &rk.group;
+            if g.sample_record.is_empty() {
+                continue;
+            }
+            if evidence_left == 0 {
+                cut.push(format!("the record of {} #{}", kind.as_str(), rk.rank));
+                continue;
+            }
+            evidence_left -= 1;
+            let (text, shortened) = cut_chars(&g.sample_record, RECORD_CHARS);
+            let _ =
+                write!(
+                s,
+                "\n<details><summary>#{} first record ({} line {})</summary>\n\n{}{}</details>\n",
+                rk.rank,
+                inline(&g.first_input),
+                g.first_line,
+                fenced(text),
+                if shortened { "\n*(record shortened)*\n" } else { "" }
+            );
+        }
+    }
+    if st.unrecognized_records > 0 {
+        let _ = writeln!(
+            s,
+            "\n{} record(s) with asyncio markers were not analyzed ({} lines).",
+            st.unrecognized_records, st.skipped
+        );
+    }
+    (s, cut)
+}
+
+/// The report as Markdown, under [`MAX_CHARS`].
+pub fn to_markdown(r: &Report) -> String {
+    let mut b = Budget {
+        rows_per_kind: usize::MAX,
+        evidence: usize::MAX,
+    };
+    loop {
+        let (mut s, cut) = render(r, b);
+        if !cut.is_empty() {
+            let _ = write!(s, "\n*Cut to stay under {MAX_CHARS} characters: ");
+            let shown: Vec<&String> = cut.iter().take(5).collect();
+            let _ = write!(
+                s,
+                "{}",
+                shown
+                    .iter()
+                    .map(|x| x.as_str())
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            );
+            if cut.len() > 5 {
+                let _ = write!(s, "; and {} more parts", cut.len() - 5);
+            }
+            s.push_str(". Run `aiolog --format json` for everything.*\n");
+        }
+        if s.chars().count() <= MAX_CHARS || (b.evidence == 0 && b.rows_per_kind <= 1) {
+            return s;
+        }
+        // Cut the least important parts first: evidence, then rows.
+        let evidence_shown = r.ranked.len().min(b.evidence);
+        if evidence_shown > 0 {
+            b.evidence = evidence_shown / 2;
+        } else {
+            b.rows_per_kind = (r.ranked.len().min(b.rows_per_kind) / 2).max(1);
+        }
+    }
+}
+
+impl<W: Write> Sink for Markdown<W> {
+    fn finish(&mut self, r: &Report) -> io::Result<()> {
+        self.out.write_all(to_markdown(r).as_bytes())?;
+        self.out.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fences_outgrow_backticks_and_cells_are_escaped() {
+        assert_eq!(fence_for("no ticks"), "```");
+        assert_eq!(fence_for("a ```` b"), "`````");
+        let f = fenced("x ``` y");
+        assert!(
+            f.starts_with("````text\n") && f.ends_with("\n````\n"),
+            "{f}"
+        );
+        assert_eq!(
+            inline("a|b<c>`d`\n\u{1b}[2J"),
+            "a\\|b&lt;c&gt;\\`d\\` \\u{1b}\\[2J"
+        );
+    }
+}

@@ -1,0 +1,163 @@
+//! `--format sarif`: SARIF 2.1.0 for code scanning dashboards.
+//!
+//! One rule per code of the catalog ([`crate::rules`]: name, short and full
+//! description, help), one result per site with its physical location, a
+//! partial fingerprint that stays the same across runs for the same site
+//! (`aiolog/v1`: a hash of code, path, line, function and subject; never ids,
+//! addresses or times), and the runtime evidence (count, blocked seconds) in
+//! the result's properties. `tests/formats.rs` validates the output against
+//! the official SARIF 2.1.0 JSON schema.
+//!
+//! Paths: one that lies under the current directory is written relative to
+//! it (with `uriBaseId` `%SRCROOT%`); any other absolute path as a `file://`
+//! URI; paths as the log printed them otherwise.
+
+use serde_json::{json, Value};
+use std::io::{self, Write};
+
+use super::{Report, Sink};
+use crate::rules::RULES;
+
+/// The SARIF renderer.
+pub struct Sarif<W: Write> {
+    out: W,
+}
+
+impl<W: Write> Sarif<W> {
+    /// Writes to `out`.
+    pub fn new(out: W) -> Self {
+        Sarif { out }
+    }
+}
+
+/// FNV-1a, 64 bits: small and stable across platforms and versions.
+pub fn fingerprint(parts: &[&str]) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for p in parts {
+        for b in p.bytes().chain(std::iter::once(0)) {
+            h ^= b as u64;
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    format!("{h:016x}")
+}
+
+/// Percent-encodes what a URI reference cannot hold as is.
+fn encode(path: &str) -> String {
+    let mut s = String::new();
+    for b in path.bytes() {
+        match b {
+            b'A'..=b'Z'
+            | b'a'..=b'z'
+            | b'0'..=b'9'
+            | b'-'
+            | b'.'
+            | b'_'
+            | b'~'
+            | b'/'
+            | b':'
+            | b'@'
+            | b'+'
+            | b'=' => s.push(b as char),
+            b'\\' => s.push('/'),
+            _ => s.push_str(&format!("%{b:02X}")),
+        }
+    }
+    s
+}
+
+fn artifact(path: &str) -> Value {
+    if let Ok(cwd) = std::env::current_dir() {
+        let cwd = cwd.to_string_lossy().into_owned();
+        if let Some(rest) = path.strip_prefix(&format!("{cwd}/")) {
+            return json!({"uri": encode(rest), "uriBaseId": "%SRCROOT%"});
+        }
+    }
+    if path.starts_with('/') {
+        json!({"uri": format!("file://{}", encode(path))})
+    } else {
+        json!({"uri": encode(path)})
+    }
+}
+
+/// The SARIF log as a value.
+pub fn sarif(r: &Report) -> Value {
+    let rules: Vec<Value> = RULES
+        .iter()
+        .map(|rule| {
+            json!({
+                "id": rule.code,
+                "name": rule.name,
+                "shortDescription": {"text": rule.summary},
+                "fullDescription": {"text": rule.why},
+                "help": {"text": rule.fix, "markdown": rule.fix},
+                "defaultConfiguration": {"level": "warning"},
+                "properties": {"kind": rule.kind},
+            })
+        })
+        .collect();
+    let results: Vec<Value> = r
+        .ranked
+        .iter()
+        .map(|rk| {
+            let g = &rk.group;
+            let subject = g.subject.as_deref().unwrap_or("");
+            let mut props = json!({
+                "kind": g.key.kind,
+                "subject": g.subject,
+                "count": g.count,
+                "rank": rk.rank,
+                "siteBasis": g.basis,
+                "location": g.location,
+                "createdAt": g.created_at,
+            });
+            if g.key.kind == crate::event::Kind::SlowCallback {
+                props["totalSeconds"] = json!(g.total_ms() as f64 / 1000.0);
+                props["maxSeconds"] = json!(g.max_ms().unwrap_or(0) as f64 / 1000.0);
+                props["p95Seconds"] = json!(g.p95_ms().unwrap_or(0) as f64 / 1000.0);
+            }
+            let mut res = json!({
+                "ruleId": g.code,
+                "ruleIndex": RULES.iter().position(|x| x.code == g.code).unwrap_or(0),
+                "level": "warning",
+                "message": {"text": format!("{}: {}", if subject.is_empty() { "?" } else { subject }, rk.why)},
+                "properties": props,
+            });
+            let (path, line, func) = match &g.key.site {
+                Some(s) => (s.path.as_str(), s.line.to_string(), s.function.as_deref().unwrap_or("")),
+                None => ("", String::new(), ""),
+            };
+            res["partialFingerprints"] = json!({"aiolog/v1": fingerprint(&[g.code, path, &line, func, subject])});
+            if let Some(site) = &g.key.site {
+                res["locations"] = json!([{
+                    "physicalLocation": {
+                        "artifactLocation": artifact(&site.path),
+                        "region": {"startLine": site.line.max(1)},
+                    }
+                }]);
+            }
+            res
+        })
+        .collect();
+    json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "aiolog",
+                "version": env!("CARGO_PKG_VERSION"),
+                "rules": rules,
+            }},
+            "results": results,
+            "columnKind": "unicodeCodePoints",
+        }],
+    })
+}
+
+impl<W: Write> Sink for Sarif<W> {
+    fn finish(&mut self, r: &Report) -> io::Result<()> {
+        serde_json::to_writer_pretty(&mut self.out, &sarif(r))?;
+        writeln!(self.out)?;
+        self.out.flush()
+    }
+}

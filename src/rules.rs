@@ -1,0 +1,109 @@
+//! The rule catalog: one stable code per kind of finding, with what it
+//! detects, why it hurts and how to fix it. One table, so that a new rule is
+//! one entry; renderers (SARIF rules, Markdown, the brief) read it.
+//!
+//! Codes are never reused: AIO1xx blocking the event loop, AIO2xx
+//! coroutines never awaited, AIO3xx task lifecycle, AIO4xx exceptions.
+
+use serde::Serialize;
+
+use crate::event::Kind;
+
+/// One rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Rule {
+    /// Stable code, e.g. `AIO101`.
+    pub code: &'static str,
+    /// kebab-case name.
+    pub name: &'static str,
+    /// The kind of finding it covers.
+    pub kind: Kind,
+    /// One line.
+    pub summary: &'static str,
+    /// Why it hurts.
+    pub why: &'static str,
+    /// What to change.
+    pub fix: &'static str,
+}
+
+/// Every rule, by code.
+pub const RULES: &[Rule] = &[
+    Rule {
+        code: "AIO101",
+        name: "blocking-task-step",
+        kind: Kind::SlowCallback,
+        summary: "a task step blocked the event loop",
+        why: "While a task runs code that does not await, no other task, callback or I/O makes progress: \
+              every request the service handles waits for it.",
+        fix: "Find the blocking call between the previous await and the reported line (time.sleep, \
+              requests, file or database I/O, CPU-heavy work) and replace it with its asyncio \
+              counterpart (await asyncio.sleep, an async client) or move it off the loop with \
+              `await asyncio.to_thread(...)` or `loop.run_in_executor(...)`.",
+    },
+    Rule {
+        code: "AIO102",
+        name: "blocking-callback",
+        kind: Kind::SlowCallback,
+        summary: "a callback blocked the event loop",
+        why: "A callback scheduled with call_soon, call_later or as a future's done callback runs on \
+              the event loop; while it runs, nothing else does.",
+        fix: "Keep callbacks short: move blocking work to `loop.run_in_executor(...)`, or turn the \
+              callback into a coroutine that awaits asynchronous APIs.",
+    },
+    Rule {
+        code: "AIO201",
+        name: "coroutine-never-awaited",
+        kind: Kind::NeverAwaited,
+        summary: "a coroutine was created but never awaited",
+        why: "Calling an async function only creates a coroutine object: without `await` (or \
+              `asyncio.create_task`), its body never runs, so the work silently does not happen.",
+        fix: "Add `await` before the call, or schedule it with `asyncio.create_task(...)` and keep a \
+              reference to the task.",
+    },
+    Rule {
+        code: "AIO301",
+        name: "task-destroyed-pending",
+        kind: Kind::TaskDestroyedPending,
+        summary: "a task was destroyed while still pending",
+        why: "The event loop keeps only weak references to tasks: a task nobody references can be \
+              garbage-collected in the middle of its work, which is then lost without an error.",
+        fix: "Keep a reference to every task you create (a set, a TaskGroup) and await or cancel it \
+              before the loop closes.",
+    },
+    Rule {
+        code: "AIO401",
+        name: "task-exception-never-retrieved",
+        kind: Kind::ExceptionNeverRetrieved,
+        summary: "a task failed and nobody retrieved its exception",
+        why: "The exception is only logged when the task is garbage-collected, possibly long after \
+              the failure, and whatever awaited the result never learned that it failed.",
+        fix: "Await the task (or gather it), use an asyncio.TaskGroup, or add a done callback that \
+              calls `task.exception()` and handles the error.",
+    },
+];
+
+/// A rule by code.
+pub fn by_code(code: &str) -> Option<&'static Rule> {
+    RULES.iter().find(|r| r.code.eq_ignore_ascii_case(code))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_well_formed_and_cover_every_kind() {
+        let mut codes: Vec<&str> = RULES.iter().map(|r| r.code).collect();
+        codes.sort();
+        codes.dedup();
+        assert_eq!(codes.len(), RULES.len());
+        for r in RULES {
+            assert!(r.code.len() == 6 && r.code.starts_with("AIO"), "{}", r.code);
+            assert!(!r.summary.ends_with('.') && !r.why.is_empty() && !r.fix.is_empty());
+        }
+        for k in Kind::ALL {
+            assert!(RULES.iter().any(|r| r.kind == k), "{k}");
+        }
+        assert_eq!(by_code("aio201").unwrap().kind, Kind::NeverAwaited);
+    }
+}

