@@ -65,6 +65,12 @@ pub struct Group {
     pub code: &'static str,
     /// The first occurrence's record text, cut at [`SAMPLE_RECORD_BYTES`].
     pub sample_record: String,
+    /// The lines before the first occurrence.
+    pub context_before: Vec<String>,
+    /// The application lines after the first occurrence.
+    pub context_after: Vec<String>,
+    /// Request or trace ids seen around the occurrences (at most 16).
+    pub request_ids: Vec<String>,
 }
 
 /// The most bytes of a record kept as a group's sample.
@@ -101,11 +107,23 @@ impl Group {
             first_line: f.line_no,
             code: f.code,
             sample_record: cut(&f.record, SAMPLE_RECORD_BYTES).to_string(),
+            context_before: f.context_before.clone(),
+            context_after: f.context_after.clone(),
+            request_ids: Vec::new(),
+        }
+    }
+
+    fn add_ids(&mut self, ids: &[String]) {
+        for id in ids {
+            if self.request_ids.len() < 16 && !self.request_ids.contains(id) {
+                self.request_ids.push(id.clone());
+            }
         }
     }
 
     fn add(&mut self, f: &Finding) {
         self.count += 1;
+        self.add_ids(&f.request_ids);
         if let Some(s) = f.seconds {
             *self
                 .durations_ms
@@ -124,6 +142,7 @@ impl Group {
 
     fn merge(&mut self, other: &Group) {
         self.count += other.count;
+        self.add_ids(&other.request_ids.clone());
         for (ms, n) in &other.durations_ms {
             *self.durations_ms.entry(*ms).or_default() += n;
         }
@@ -411,6 +430,9 @@ mod tests {
             detail: None,
             code: "AIO101",
             record: "Executing <Handle f() at /app/a.py:1> took 0.100 seconds".into(),
+            context_before: Vec::new(),
+            context_after: Vec::new(),
+            request_ids: Vec::new(),
         }
     }
 

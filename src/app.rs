@@ -136,6 +136,14 @@ pub fn run(args: Args) -> io::Result<Status> {
             return Ok(Status::Success);
         }
         Some(Command::Merge { .. }) => None,
+        Some(Command::Rules) => {
+            let mut out = io::stdout().lock();
+            for r in aiolog::rules::RULES {
+                writeln!(out, "{}  {:<32} {}", r.code, r.name, r.summary)?;
+            }
+            return Ok(Status::Success);
+        }
+        Some(Command::Explain { code, all }) => return explain(code.as_deref(), *all, c.format),
         Some(Command::Man) => {
             let cmd = <Args as clap::CommandFactory>::command();
             clap_mangen::Man::new(cmd).render(&mut io::stdout())?;
@@ -160,6 +168,13 @@ pub fn run(args: Args) -> io::Result<Status> {
         },
         None if run_args.is_some() => (Box::new(io::stderr()), io::stderr().is_terminal()),
         None => (Box::new(io::stdout().lock()), io::stdout().is_terminal()),
+    };
+    let mut source = match aiolog::source::Roots::new(&c.src, &c.path_map) {
+        Ok(roots) => aiolog::source::analyze::Analyzer::new(roots, c.code_lines),
+        Err(msg) => {
+            eprintln!("aiolog: error: {msg}");
+            return Ok(Status::Error);
+        }
     };
     let gate = match Gate::new(&c.fail_on, c.min_seconds) {
         Ok(g) => g,
@@ -190,6 +205,8 @@ pub fn run(args: Args) -> io::Result<Status> {
         opts: Options {
             forced_grammar: forced,
             max_line: c.max_line_bytes,
+            before: c.before_context,
+            after: c.after_context,
         },
         agg: Aggregator::new(),
         stats: LineStats::default(),
@@ -214,13 +231,19 @@ pub fn run(args: Args) -> io::Result<Status> {
         read_inputs(&args.files, &mut ctx)?;
     }
 
+    let ranked = ctx.agg.ranked();
+    let evidence = ranked
+        .iter()
+        .map(|rk| (!rk.group.key.other).then(|| source.evidence(&rk.group)))
+        .collect();
     let report = Report {
         inputs: std::mem::take(&mut ctx.names),
         stats: ctx.stats.clone(),
-        ranked: ctx.agg.ranked(),
+        ranked,
         events: ctx.agg.events,
         interrupted: ctx.interrupted,
         timeline: ctx.agg.timeline(),
+        evidence,
     };
     if let Some(s) = ctx.status_line.as_mut() {
         s.clear();
@@ -235,6 +258,106 @@ pub fn run(args: Args) -> io::Result<Status> {
         status = Status::Gated;
     }
     Ok(status)
+}
+
+/// `aiolog explain CODE` / `--all`, as text or JSON.
+fn explain(code: Option<&str>, all: bool, format: Format) -> io::Result<Status> {
+    use aiolog::rules::{by_code, RULES};
+    let rules: Vec<&aiolog::rules::Rule> = if all {
+        RULES.iter().collect()
+    } else {
+        let code = code.unwrap_or_default();
+        match by_code(code) {
+            Some(r) => vec![r],
+            None => {
+                let codes: Vec<&str> = RULES.iter().map(|r| r.code).collect();
+                let near: Vec<&str> = codes
+                    .iter()
+                    .copied()
+                    .filter(|c| c[..5].eq_ignore_ascii_case(code.get(..5).unwrap_or(code)))
+                    .collect();
+                eprintln!("aiolog: error: no rule `{code}`");
+                if !near.is_empty() {
+                    eprintln!("  help: did you mean {}?", near.join(" or "));
+                }
+                eprintln!(
+                    "  help: the rules are {} (see `aiolog rules`)",
+                    codes.join(", ")
+                );
+                return Ok(Status::Error);
+            }
+        }
+    };
+    let mut out = io::stdout().lock();
+    if format == Format::Json {
+        serde_json::to_writer_pretty(&mut out, &rules)?;
+        writeln!(out)?;
+        return Ok(Status::Success);
+    }
+    for (i, r) in rules.iter().enumerate() {
+        if i > 0 {
+            writeln!(out)?;
+        }
+        writeln!(
+            out,
+            "# {} ({})
+",
+            r.name, r.code
+        )?;
+        writeln!(
+            out,
+            "Kind: {}.
+",
+            r.kind
+        )?;
+        writeln!(
+            out,
+            "## What it detects
+
+{}.
+",
+            capitalize(r.summary)
+        )?;
+        writeln!(
+            out,
+            "## Why is this bad?
+
+{}
+",
+            r.why
+        )?;
+        writeln!(
+            out,
+            "## Example
+
+The log says:
+
+```
+{}
+```
+",
+            r.example_log
+        )?;
+        writeln!(
+            out,
+            "## Fix
+
+{}
+
+```python
+{}
+```",
+            r.fix, r.example_fix
+        )?;
+    }
+    Ok(Status::Success)
+}
+
+fn capitalize(s: &str) -> String {
+    let mut c = s.chars();
+    c.next().map_or(String::new(), |f| {
+        f.to_uppercase().collect::<String>() + c.as_str()
+    })
 }
 
 /// `--fail-on` and `--min-seconds`.

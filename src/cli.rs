@@ -175,6 +175,56 @@ pub struct Common {
     #[arg(long, value_name = "SECONDS", global = true, help_heading = "Gates")]
     pub min_seconds: Option<f64>,
 
+    /// A directory of your source code (repeatable; default: the current directory).
+    ///
+    /// aiolog reads the files that sites name, only inside these roots (after
+    /// resolving `..` and symbolic links), to show the blocking call in a slow
+    /// step, the call that forgot `await`, or the task creation that keeps no
+    /// reference. Nothing is executed or imported.
+    #[arg(long, value_name = "DIR", global = true, help_heading = "Source")]
+    pub src: Vec<PathBuf>,
+
+    /// Map paths of the log to paths here, e.g. `/app=.` for a container (repeatable).
+    #[arg(long, value_name = "FROM=TO", global = true, help_heading = "Source")]
+    pub path_map: Vec<String>,
+
+    /// Lines of the log kept from before each finding's record (0 to keep none).
+    ///
+    /// The application's own lines are sometimes the only clue: when a slow
+    /// step is reported inside a server's code, the access line written just
+    /// after it names the route. Request and trace ids in these lines
+    /// (`request_id=…`, `"trace_id": …`) are attached to the finding.
+    #[arg(
+        short = 'B',
+        long = "before-context",
+        value_name = "N",
+        default_value_t = 2,
+        global = true,
+        help_heading = "Output"
+    )]
+    pub before_context: usize,
+
+    /// Application lines kept from after each finding's record (0 to keep none).
+    #[arg(
+        short = 'A',
+        long = "after-context",
+        value_name = "N",
+        default_value_t = 2,
+        global = true,
+        help_heading = "Output"
+    )]
+    pub after_context: usize,
+
+    /// Source lines shown on each side of the statement a finding points at.
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 2,
+        global = true,
+        help_heading = "Source"
+    )]
+    pub code_lines: usize,
+
     /// Threads for a large regular file (0: one per core).
     ///
     /// A file of 32 MiB or more is cut at record boundaries and its parts are
@@ -224,6 +274,19 @@ pub enum Command {
         /// The reports.
         #[arg(required = true, value_name = "REPORT")]
         reports: Vec<PathBuf>,
+    },
+
+    /// List the rules: code, name and what each detects.
+    Rules,
+
+    /// Explain a rule: what it detects, why it hurts, an example and the fix.
+    Explain {
+        /// The rule code, e.g. AIO101 (see `aiolog rules`).
+        #[arg(value_name = "CODE", required_unless_present = "all")]
+        code: Option<String>,
+        /// Explain every rule.
+        #[arg(long)]
+        all: bool,
     },
 
     /// Print a shell completion script.

@@ -197,6 +197,12 @@ pub struct Finding {
     /// The record's text as read (prefix removed), for reports that show
     /// the evidence.
     pub record: String,
+    /// Lines of the same input just before the record (`-B`).
+    pub context_before: Vec<String>,
+    /// Application lines just after it (`-A`).
+    pub context_after: Vec<String>,
+    /// Request or trace ids found in those lines.
+    pub request_ids: Vec<String>,
 }
 
 fn innermost_user(frames: &[Frame]) -> Option<&Frame> {
@@ -330,6 +336,9 @@ pub fn correlate(ev: &Event, origin: Origin<'_>) -> Finding {
         detail,
         code: code(ev),
         record: origin.record.to_string(),
+        context_before: Vec::new(),
+        context_after: Vec::new(),
+        request_ids: Vec::new(),
     }
 }
 

@@ -10,7 +10,8 @@
 //! 3. [`frame`], [`grammar`], [`record`]: clean the lines around a hit, strip the
 //!    logging prefix, reassemble the multi-line record;
 //! 4. [`event`]: nom parsers turn a record into a typed event;
-//! 5. [`correlate`]: the event's site in the user's code;
+//! 5. [`correlate`]: the event's site in the user's code; [`source`]: what the
+//!    source shows there (with `--src`);
 //! 6. [`aggregate`]: per-site statistics and ranking;
 //! 7. [`render`]: one renderer per output format.
 //!
@@ -19,17 +20,21 @@
 //! benchmarks and tests.
 #![deny(missing_docs)]
 
-pub mod aggregate;
-pub mod correlate;
-pub mod event;
+// The stages, in data-flow order.
+pub mod input;
+pub mod scan;
 pub mod frame;
 pub mod grammar;
-pub mod input;
-pub mod merge;
-pub mod parallel;
-pub mod pipeline;
 pub mod record;
+pub mod event;
+pub mod correlate;
+pub mod source;
+pub mod aggregate;
 pub mod render;
+
+// Wiring and tools around the stages.
+pub mod pipeline;
+pub mod parallel;
 pub mod rules;
-pub mod scan;
+pub mod merge;
 pub mod workload;

@@ -106,7 +106,7 @@ fn group(f: &Value) -> Result<Group, MergeError> {
         .and_then(|b| serde_json::from_value(b.clone()).ok())
         .unwrap_or(Basis::Unknown);
     let code = f
-        .get("code")
+        .get("rule")
         .and_then(Value::as_str)
         .and_then(rules::by_code)
         .map_or("AIO000", |r| r.code);
@@ -148,5 +148,19 @@ fn group(f: &Value) -> Result<Group, MergeError> {
             .unwrap_or(0),
         code,
         sample_record: opt_string(f, "sample_record").unwrap_or_default(),
+        context_before: strings(f.get("context").and_then(|c| c.get("before"))),
+        context_after: strings(f.get("context").and_then(|c| c.get("after"))),
+        request_ids: strings(f.get("request_ids")),
     })
+}
+
+fn strings(v: Option<&Value>) -> Vec<String> {
+    v.and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default()
 }

@@ -97,9 +97,23 @@ fn analyze_part(
     end: u64,
 ) -> io::Result<(Aggregator, LineStats)> {
     let mut f = File::open(path)?;
+    let mut an = SourceAnalyzer::new(name, grammars, scanner, opts);
+    if start > 0 && opts.before > 0 {
+        // The lines just before the part, for the context of its first record.
+        let from = start.saturating_sub(64 << 10);
+        f.seek(SeekFrom::Start(from))?;
+        let mut prev = vec![0u8; (start - from) as usize];
+        f.read_exact(&mut prev)?;
+        let body = prev.strip_suffix(b"\n").unwrap_or(&prev);
+        let mut lines: Vec<&[u8]> = body.rsplit(|&b| b == b'\n').take(opts.before).collect();
+        if from > 0 && lines.len() == body.split(|&b| b == b'\n').count() {
+            lines.pop(); // the first line of the window may be cut
+        }
+        lines.reverse();
+        an.seed_context(&lines);
+    }
     f.seek(SeekFrom::Start(start))?;
     let mut part = f.take(end - start);
-    let mut an = SourceAnalyzer::new(name, grammars, scanner, opts);
     let mut agg = Aggregator::new();
     let mut buf = vec![0u8; CHUNK_SIZE];
     let mut out = Vec::new();

@@ -48,6 +48,10 @@ pub struct Options {
     pub forced_grammar: Option<usize>,
     /// Lines longer than this many bytes are cut.
     pub max_line: usize,
+    /// Lines kept from before each record (`-B`).
+    pub before: usize,
+    /// Application lines kept from after each record (`-A`).
+    pub after: usize,
 }
 
 impl Default for Options {
@@ -55,6 +59,8 @@ impl Default for Options {
         Options {
             forced_grammar: None,
             max_line: DEFAULT_MAX_LINE,
+            before: 2,
+            after: 2,
         }
     }
 }
@@ -133,6 +139,12 @@ pub struct SourceAnalyzer<'a> {
     line_no: u64,
     open: Option<Builder>,
     stats: LineStats,
+    /// The last lines of the input before the current block.
+    ring: std::collections::VecDeque<String>,
+    /// Lines before the record being assembled.
+    before: Vec<String>,
+    /// Findings waiting for the lines that follow them.
+    pending: Vec<Finding>,
 }
 
 impl<'a> SourceAnalyzer<'a> {
@@ -148,6 +160,83 @@ impl<'a> SourceAnalyzer<'a> {
             line_no: 0,
             open: None,
             stats: LineStats::default(),
+            ring: std::collections::VecDeque::new(),
+            before: Vec::new(),
+            pending: Vec::new(),
+        }
+    }
+
+    /// The lines just before this input's start, when it is a part of a
+    /// larger file: they become the context of its first record.
+    pub fn seed_context(&mut self, lines: &[&[u8]]) {
+        for l in lines {
+            self.remember(l);
+        }
+    }
+
+    fn remember(&mut self, line: &[u8]) {
+        if self.opts.before == 0 {
+            return;
+        }
+        if self.ring.len() == self.opts.before {
+            self.ring.pop_front();
+        }
+        self.ring.push_back(context_line(line, self.opts.max_line));
+    }
+
+    /// The context lines before a record that starts at `start` in `block`
+    /// (or, without a block, at the current position): lines that hold no
+    /// asyncio marker, nearest last.
+    fn context_before(&self, block: Option<(&[u8], usize)>) -> Vec<String> {
+        let want = self.opts.before;
+        let mut from_block: Vec<String> = Vec::new();
+        if let Some((b, start)) = block {
+            let mut end = start;
+            while from_block.len() < want && end > 0 {
+                let line_end = end - 1; // the '\n' before
+                let line_start = memchr::memrchr(b'\n', &b[..line_end]).map_or(0, |i| i + 1);
+                from_block.push(context_line(&b[line_start..line_end], self.opts.max_line));
+                end = line_start;
+                if line_start == 0 {
+                    break;
+                }
+            }
+            from_block.reverse();
+        }
+        let need = want.saturating_sub(from_block.len());
+        let mut v: Vec<String> = self
+            .ring
+            .iter()
+            .skip(self.ring.len().saturating_sub(need))
+            .cloned()
+            .collect();
+        v.extend(from_block);
+        v.retain(|l| !self.scanner.is_hit(l.as_bytes()));
+        v
+    }
+
+    /// Releases findings that wait for their following lines.
+    fn release(&mut self, out: &mut Vec<Finding>) {
+        out.append(&mut self.pending);
+    }
+
+    /// An application line that follows findings.
+    fn follow_line(&mut self, text: &str, out: &mut Vec<Finding>) {
+        if self.pending.is_empty() {
+            return;
+        }
+        for f in &mut self.pending {
+            f.context_after.push(text.to_string());
+        }
+        if self.pending[0].context_after.len() >= self.opts.after {
+            self.finish_context();
+            self.release(out);
+        }
+    }
+
+    fn finish_context(&mut self) {
+        for f in &mut self.pending {
+            f.request_ids = request_ids(f.context_before.iter().chain(&f.context_after));
         }
     }
 
@@ -184,14 +273,18 @@ impl<'a> SourceAnalyzer<'a> {
         }
     }
 
-    /// Whether a record is open, waiting for lines that may continue it.
+    /// Whether a record is open, waiting for lines that may continue it,
+    /// or a finding waits for the lines that follow it.
     pub fn has_open_record(&self) -> bool {
-        self.open.is_some()
+        self.open.is_some() || !self.pending.is_empty()
     }
 
-    /// Closes an open record: on a live stream, after a pause.
+    /// Closes an open record: on a live stream, after a pause. Findings
+    /// waiting for their following lines are released too.
     pub fn flush_idle(&mut self, out: &mut Vec<Finding>) {
         self.close(out);
+        self.finish_context();
+        self.release(out);
     }
 
     /// End of input: the last line without `\n`, then the open record.
@@ -202,6 +295,8 @@ impl<'a> SourceAnalyzer<'a> {
             self.whole_line(&line, out);
         }
         self.close(out);
+        self.finish_context();
+        self.release(out);
     }
 
     fn extend_carry(&mut self, bytes: &[u8]) {
@@ -218,7 +313,7 @@ impl<'a> SourceAnalyzer<'a> {
 
     /// A line that came through the carry: check it for a marker first.
     fn whole_line(&mut self, line: &[u8], out: &mut Vec<Finding>) {
-        if self.open.is_none() && !self.scanner.is_hit(line) {
+        if self.open.is_none() && self.pending.is_empty() && !self.scanner.is_hit(line) {
             self.line_no += 1;
             self.stats.lines += 1;
             self.stats.passed_through += 1;
@@ -226,18 +321,36 @@ impl<'a> SourceAnalyzer<'a> {
                 self.stats.truncated_lines += 1;
             }
         } else {
-            self.slow_line(line, out);
+            self.slow_line(line, None, out);
         }
+        self.remember(line);
     }
 
     /// Complete lines, each ending with `\n`.
     fn block(&mut self, block: &[u8], out: &mut Vec<Finding>) {
+        self.block_lines(block, out);
+        // Remember the block's last lines for the context of a record that
+        // starts in the next one.
+        let mut end = block.len();
+        let mut last = Vec::new();
+        while last.len() < self.opts.before && end > 0 {
+            let line_end = end - 1;
+            let line_start = memchr::memrchr(b'\n', &block[..line_end]).map_or(0, |i| i + 1);
+            last.push(&block[line_start..line_end]);
+            end = line_start;
+        }
+        for l in last.into_iter().rev() {
+            self.remember(l);
+        }
+    }
+
+    fn block_lines(&mut self, block: &[u8], out: &mut Vec<Finding>) {
         let mut pos = 0;
         while pos < block.len() {
-            if self.open.is_some() {
+            if self.open.is_some() || !self.pending.is_empty() {
                 let end =
                     pos + memchr::memchr(b'\n', &block[pos..]).expect("block ends with a newline");
-                self.slow_line(&block[pos..end], out);
+                self.slow_line(&block[pos..end], Some((block, pos)), out);
                 pos = end + 1;
                 continue;
             }
@@ -257,7 +370,7 @@ impl<'a> SourceAnalyzer<'a> {
                     let end = start
                         + memchr::memchr(b'\n', &block[start..])
                             .expect("block ends with a newline");
-                    self.slow_line(&block[start..end], out);
+                    self.slow_line(&block[start..end], Some((block, start)), out);
                     pos = end + 1;
                 }
             }
@@ -272,7 +385,7 @@ impl<'a> SourceAnalyzer<'a> {
 
     /// One line read in full: framed and offered to the open record, or
     /// started as a new one.
-    fn slow_line(&mut self, raw: &[u8], out: &mut Vec<Finding>) {
+    fn slow_line(&mut self, raw: &[u8], at: Option<(&[u8], usize)>, out: &mut Vec<Finding>) {
         self.line_no += 1;
         self.stats.lines += 1;
         let clean = clean_line(raw, self.opts.max_line);
@@ -293,6 +406,10 @@ impl<'a> SourceAnalyzer<'a> {
             }
         }
         if hit {
+            // A new record ends the following lines of the previous ones.
+            self.finish_context();
+            self.release(out);
+            self.before = self.context_before(at);
             let indent = clean.text.len() - clean.text.trim_start().len();
             let b = Builder::start(self.line_no, &framed, self.grammars, indent);
             let complete = b.is_complete();
@@ -302,6 +419,7 @@ impl<'a> SourceAnalyzer<'a> {
             }
         } else {
             self.stats.passed_through += 1;
+            self.follow_line(&clean.text, out);
         }
     }
 
@@ -317,7 +435,7 @@ impl<'a> SourceAnalyzer<'a> {
             Ok(ev) => {
                 self.stats.records += 1;
                 self.stats.parsed += rec.line_count;
-                out.push(correlate(
+                let mut f = correlate(
                     &ev,
                     Origin {
                         input: &self.name,
@@ -325,7 +443,14 @@ impl<'a> SourceAnalyzer<'a> {
                         timestamp: rec.timestamp.as_deref(),
                         record: &rec.text,
                     },
-                ));
+                );
+                f.context_before = std::mem::take(&mut self.before);
+                if self.opts.after == 0 {
+                    f.request_ids = request_ids(f.context_before.iter());
+                    out.push(f);
+                } else {
+                    self.pending.push(f);
+                }
             }
             Err(u) => {
                 self.stats.unrecognized_records += 1;
@@ -341,6 +466,37 @@ impl<'a> SourceAnalyzer<'a> {
             }
         }
     }
+}
+
+/// A context line as kept: cleaned, and cut at 500 characters.
+fn context_line(raw: &[u8], max: usize) -> String {
+    let text = clean_line(raw, max.min(2000)).text;
+    match text.char_indices().nth(500) {
+        Some((i, _)) => text[..i].to_string(),
+        None => text,
+    }
+}
+
+/// Request and trace ids in context lines: `request_id=…`, `"trace_id": "…"`,
+/// `rid=…`, `correlation_id=…` (and the same with dashes), at most eight.
+pub fn request_ids<'a>(lines: impl Iterator<Item = &'a String>) -> Vec<String> {
+    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let re = RE.get_or_init(|| {
+        regex::Regex::new(
+            r#"(?i)\b(?:request[_-]?id|trace[_-]?id|rid|correlation[_-]?id|x-request-id)["']?\s*[:=]\s*["']?([A-Za-z0-9][A-Za-z0-9._:-]{2,63})"#,
+        )
+        .expect("valid regex")
+    });
+    let mut ids: Vec<String> = Vec::new();
+    for l in lines {
+        for c in re.captures_iter(l) {
+            let id = c[1].to_string();
+            if !ids.contains(&id) && ids.len() < 8 {
+                ids.push(id);
+            }
+        }
+    }
+    ids
 }
 
 /// Runs a whole in-memory input through a fresh analyzer: a convenience for

@@ -24,6 +24,10 @@ pub struct Rule {
     pub why: &'static str,
     /// What to change.
     pub fix: &'static str,
+    /// A log excerpt that this rule reports.
+    pub example_log: &'static str,
+    /// Python code before and after the fix.
+    pub example_fix: &'static str,
 }
 
 /// Every rule, by code.
@@ -39,6 +43,14 @@ pub const RULES: &[Rule] = &[
               requests, file or database I/O, CPU-heavy work) and replace it with its asyncio \
               counterpart (await asyncio.sleep, an async client) or move it off the loop with \
               `await asyncio.to_thread(...)` or `loop.run_in_executor(...)`.",
+        example_log: r#"Executing <Task pending name='Task-2' coro=<handle_request() running at /app/api.py:18> cb=[Task.task_wakeup()] created at /usr/lib/python3.11/asyncio/tasks.py:384> took 0.251 seconds"#,
+        example_fix: r#"# before
+async def handle_request(n):
+    time.sleep(0.25)            # blocks the loop
+    await asyncio.sleep(0)      # line 18, the line asyncio reports
+# after
+async def handle_request(n):
+    await asyncio.sleep(0.25)"#,
     },
     Rule {
         code: "AIO102",
@@ -49,6 +61,16 @@ pub const RULES: &[Rule] = &[
               the event loop; while it runs, nothing else does.",
         fix: "Keep callbacks short: move blocking work to `loop.run_in_executor(...)`, or turn the \
               callback into a coroutine that awaits asynchronous APIs.",
+        example_log: r#"Executing <Handle flush_metrics() at /app/metrics.py:12 created at /app/main.py:18> took 0.150 seconds"#,
+        example_fix: r#"# before
+def flush_metrics():            # line 12
+    requests.post(URL, json=collect())
+loop.call_soon(flush_metrics)
+# after
+async def flush_metrics():
+    async with httpx.AsyncClient() as client:
+        await client.post(URL, json=collect())
+asyncio.create_task(flush_metrics())"#,
     },
     Rule {
         code: "AIO201",
@@ -59,6 +81,13 @@ pub const RULES: &[Rule] = &[
               `asyncio.create_task`), its body never runs, so the work silently does not happen.",
         fix: "Add `await` before the call, or schedule it with `asyncio.create_task(...)` and keep a \
               reference to the task.",
+        example_log: r#"/app/repo.py:13: RuntimeWarning: coroutine 'Repo.save' was never awaited"#,
+        example_fix: r#"# before
+async def handle(self, item):
+    self.save(item)             # creates a coroutine and drops it
+# after
+async def handle(self, item):
+    await self.save(item)"#,
     },
     Rule {
         code: "AIO301",
@@ -69,6 +98,15 @@ pub const RULES: &[Rule] = &[
               garbage-collected in the middle of its work, which is then lost without an error.",
         fix: "Keep a reference to every task you create (a set, a TaskGroup) and await or cancel it \
               before the loop closes.",
+        example_log: r#"Task was destroyed but it is pending!
+task: <Task pending name='Task-2' coro=<listen() done, defined at /app/feed.py:13> wait_for=<Future pending cb=[Task.task_wakeup()]>>"#,
+        example_fix: r#"# before
+asyncio.ensure_future(listen())          # nothing keeps the task
+# after
+background = set()
+task = asyncio.create_task(listen())
+background.add(task)
+task.add_done_callback(background.discard)"#,
     },
     Rule {
         code: "AIO401",
@@ -79,6 +117,13 @@ pub const RULES: &[Rule] = &[
               the failure, and whatever awaited the result never learned that it failed.",
         fix: "Await the task (or gather it), use an asyncio.TaskGroup, or add a done callback that \
               calls `task.exception()` and handles the error.",
+        example_log: r#"Task exception was never retrieved
+future: <Task finished name='Task-2' coro=<sync_inventory() done, defined at /app/sync.py:12> exception=ConnectionError('unreachable')>"#,
+        example_fix: r#"# before
+asyncio.create_task(sync_inventory())    # nobody awaits it
+# after
+async with asyncio.TaskGroup() as tg:   # Python 3.11+
+    tg.create_task(sync_inventory())     # failures propagate here"#,
     },
 ];
 

@@ -191,7 +191,23 @@ pub fn to_brief(r: &Report) -> String {
         if let Some(rule) = rule {
             let _ = writeln!(part, "- Usual fix: {}", rule.fix);
         }
-        part.push_str("- Source window: not included (aiolog reads only the log here); paste the function around the site.\n");
+        match r.read_evidence(r.index_of(rk)) {
+            Some(ev) => {
+                let _ = writeln!(part, "- What the source shows: {}.", inline(&ev.summary));
+                if let Some(w) = ev.window {
+                    let _ = writeln!(part, "- Step window: lines {}–{}.", w.first, w.last);
+                }
+                if !ev.code.is_empty() {
+                    let code: Vec<String> = ev
+                        .code
+                        .iter()
+                        .map(|c| format!("{}{:>5} | {}", if c.marked { ">" } else { " " }, c.line, c.text))
+                        .collect();
+                    let _ = write!(part, "\nSource ({}):\n\n{}", inline(ev.source_file.as_deref().unwrap_or("")), fenced(&code.join("\n")));
+                }
+            }
+            None => part.push_str("- Source: not read (pass --src DIR and --path-map FROM=TO); paste the function around the site.\n"),
+        }
         if !g.sample_record.is_empty() {
             let (text, _) = match g.sample_record.char_indices().nth(1500) {
                 Some((n, _)) => (&g.sample_record[..n], true),

@@ -265,6 +265,29 @@ pub fn to_html(r: &Report) -> String {
             );
         }
         for rk in &rows {
+            let Some(ev) = r.read_evidence(r.index_of(rk)) else {
+                continue;
+            };
+            let _ = write!(s, "<p><b>#{}</b> {}</p>", rk.rank, esc(&ev.summary));
+            if !ev.code.is_empty() {
+                s.push_str("<pre>");
+                for c in &ev.code {
+                    let line = format!(
+                        "{}{:>5} | {}\n",
+                        if c.marked { ">" } else { " " },
+                        c.line,
+                        c.text
+                    );
+                    if c.marked {
+                        let _ = write!(s, "<b>{}</b>", esc(&line));
+                    } else {
+                        s.push_str(&esc(&line));
+                    }
+                }
+                s.push_str("</pre>\n");
+            }
+        }
+        for rk in &rows {
             if rk.group.sample_record.is_empty() {
                 continue;
             }

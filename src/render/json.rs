@@ -55,13 +55,14 @@ pub fn document(r: &Report) -> Value {
     let findings: Vec<Value> = r
         .ranked
         .iter()
-        .map(|rk| {
+        .enumerate()
+        .map(|(i, rk)| {
             let g = &rk.group;
             let slow = g.key.kind == Kind::SlowCallback;
-            json!({
+            let mut obj = json!({
                 "rank": rk.rank,
                 "kind": g.key.kind,
-                "code": g.code,
+                "rule": g.code,
                 "subject": g.subject,
                 "site": g.key.site,
                 "site_basis": g.basis,
@@ -83,7 +84,21 @@ pub fn document(r: &Report) -> Value {
                     Value::Null
                 },
                 "sample_record": g.sample_record,
-            })
+                "context": {"before": g.context_before, "after": g.context_after},
+                "request_ids": g.request_ids,
+                "score": if slow {
+                    json!({"order": "total_seconds, then count", "total_seconds": g.total_ms() as f64 / 1000.0, "count": g.count})
+                } else {
+                    json!({"order": "count", "count": g.count})
+                },
+            });
+            // What the source shows: code, candidates, window, confidence…
+            if let Some(Value::Object(ev)) = r.evidence.get(i).cloned().flatten().and_then(|e| serde_json::to_value(e).ok()) {
+                for (k, v) in ev {
+                    obj[k.as_str()] = v;
+                }
+            }
+            obj
         })
         .collect();
     let mut summary = serde_json::Map::new();

@@ -248,6 +248,36 @@ fn render(r: &Report, b: Budget) -> (String, Vec<String>) {
             }
         }
         for rk in rows.iter().take(b.rows_per_kind) {
+            let Some(ev) = r.read_evidence(r.index_of(rk)) else {
+                continue;
+            };
+            if evidence_left == 0 {
+                cut.push(format!("the source of {} #{}", kind.as_str(), rk.rank));
+                continue;
+            }
+            let _ = write!(s, "\n**#{}** {}", rk.rank, inline(&ev.summary));
+            if let Some(h) = &ev.hint {
+                let _ = write!(s, " *Hint:* {}", inline(h));
+            }
+            s.push('\n');
+            if !ev.code.is_empty() {
+                let code: Vec<String> = ev
+                    .code
+                    .iter()
+                    .map(|c| {
+                        format!(
+                            "{}{:>5} | {}",
+                            if c.marked { ">" } else { " " },
+                            c.line,
+                            c.text
+                        )
+                    })
+                    .collect();
+                s.push('\n');
+                s.push_str(&fenced(&code.join("\n")));
+            }
+        }
+        for rk in rows.iter().take(b.rows_per_kind) {
             let g = &rk.group;
             if g.sample_record.is_empty() {
                 continue;

@@ -31,6 +31,7 @@ use crate::aggregate::{Ranked, TimePoint};
 use crate::correlate::Finding;
 use crate::event::Kind;
 use crate::pipeline::LineStats;
+use crate::source::analyze::{Evidence, SourceStatus};
 
 /// Everything a renderer needs at the end.
 #[derive(Debug, Clone)]
@@ -47,9 +48,28 @@ pub struct Report {
     pub interrupted: bool,
     /// Slow callbacks with timestamps, in time order (thinned out on long logs).
     pub timeline: Vec<TimePoint>,
+    /// What the source shows, per entry of `ranked` (with `--src`, or for
+    /// paths found under the current directory).
+    pub evidence: Vec<Option<Evidence>>,
 }
 
 impl Report {
+    /// The source evidence of `ranked[i]`, when the source was read.
+    pub fn read_evidence(&self, i: usize) -> Option<&Evidence> {
+        self.evidence
+            .get(i)
+            .and_then(Option::as_ref)
+            .filter(|e| e.source == SourceStatus::Read)
+    }
+
+    /// The index in `ranked` of a ranked group.
+    pub fn index_of(&self, rk: &Ranked) -> usize {
+        self.ranked
+            .iter()
+            .position(|x| std::ptr::eq(x, rk))
+            .unwrap_or(usize::MAX)
+    }
+
     /// The ranked groups of one kind.
     pub fn of_kind(&self, kind: Kind) -> impl Iterator<Item = &Ranked> {
         self.ranked.iter().filter(move |r| r.group.key.kind == kind)
@@ -121,6 +141,66 @@ pub trait Sink {
     }
     /// The report, once, at the end.
     fn finish(&mut self, report: &Report) -> io::Result<()>;
+}
+
+/// Text safe for a terminal: control characters (escape sequences, carriage
+/// returns) shown as `\u{…}` escapes, tabs as spaces.
+pub fn terminal_safe(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\t' => o.push_str("    "),
+            c if c.is_control() => o.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => o.push(c),
+        }
+    }
+    o
+}
+
+/// The source evidence of a finding as indented text lines: what the source
+/// shows, the location kind and confidence, the code with the line marked,
+/// and the hint when the evidence is weak.
+pub fn evidence_lines(e: &Evidence) -> Vec<String> {
+    let mut v = vec![format!("{}", terminal_safe(&e.summary))];
+    let kind = serde_json::to_value(e.location_kind)
+        .ok()
+        .and_then(|x| x.as_str().map(str::to_string))
+        .unwrap_or_default();
+    let conf = serde_json::to_value(e.confidence)
+        .ok()
+        .and_then(|x| x.as_str().map(str::to_string))
+        .unwrap_or_default();
+    v.push(format!(
+        "location: {}, confidence: {}",
+        kind.replace('_', "-"),
+        conf.replace('_', " ")
+    ));
+    for c in e.candidates.iter().skip(1).take(3) {
+        v.push(format!(
+            "also line {}: {} ({})",
+            c.line,
+            terminal_safe(&c.hit.call),
+            c.hit.api
+        ));
+    }
+    let width = e
+        .code
+        .iter()
+        .map(|c| c.line.to_string().len())
+        .max()
+        .unwrap_or(1);
+    for c in &e.code {
+        v.push(format!(
+            "{} {:>width$} | {}",
+            if c.marked { ">" } else { " " },
+            c.line,
+            terminal_safe(&c.text)
+        ));
+    }
+    if let Some(h) = &e.hint {
+        v.push(format!("hint: {h}"));
+    }
+    v
 }
 
 /// `1.204 s` from milliseconds.

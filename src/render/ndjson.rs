@@ -3,7 +3,7 @@
 //! # Format
 //! Each finding, the moment its record is parsed:
 //! ```json
-//! {"type": "finding", "data": {"kind": "slow_callback", "code": "AIO101", "subject": "handler",
+//! {"type": "finding", "data": {"kind": "slow_callback", "rule": "AIO101", "subject": "handler",
 //!   "site": {"path": "/app/api.py", "line": 88, "function": "handler"}, "site_basis": "suspended_after_slow_step",
 //!   "location": "/app/api.py:88", "created_at": null, "seconds": 1.204,
 //!   "timestamp": "2024-05-01T12:00:00.123", "input": "app.log", "line": 1234, "detail": null}}
@@ -33,7 +33,7 @@ impl<W: Write> Ndjson<W> {
 pub fn finding_value(f: &Finding) -> serde_json::Value {
     json!({
         "kind": f.kind,
-        "code": f.code,
+        "rule": f.code,
         "subject": f.subject,
         "site": f.site,
         "site_basis": f.basis,

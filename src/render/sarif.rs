@@ -99,7 +99,8 @@ pub fn sarif(r: &Report) -> Value {
     let results: Vec<Value> = r
         .ranked
         .iter()
-        .map(|rk| {
+        .enumerate()
+        .map(|(i, rk)| {
             let g = &rk.group;
             let subject = g.subject.as_deref().unwrap_or("");
             let mut props = json!({
@@ -129,12 +130,33 @@ pub fn sarif(r: &Report) -> Value {
             };
             res["partialFingerprints"] = json!({"aiolog/v1": fingerprint(&[g.code, path, &line, func, subject])});
             if let Some(site) = &g.key.site {
-                res["locations"] = json!([{
+                // Relative to the --src root when the source was found there.
+                let ev = r.read_evidence(i);
+                let artifact = match ev.and_then(|e| e.source_file.as_deref()) {
+                    Some(rel) => json!({"uri": encode(rel), "uriBaseId": "%SRCROOT%"}),
+                    None => artifact(&site.path),
+                };
+                let mut loc = json!({
                     "physicalLocation": {
-                        "artifactLocation": artifact(&site.path),
+                        "artifactLocation": artifact,
                         "region": {"startLine": site.line.max(1)},
                     }
-                }]);
+                });
+                if let Some(c) = ev.and_then(|e| e.candidates.first()) {
+                    // The blocking call itself, as a related location.
+                    res["relatedLocations"] = json!([{
+                        "id": 1,
+                        "message": {"text": format!("{} blocks on {}", c.hit.call, c.hit.blocks_on)},
+                        "physicalLocation": {
+                            "artifactLocation": loc["physicalLocation"]["artifactLocation"].clone(),
+                            "region": {"startLine": c.line.max(1)},
+                        }
+                    }]);
+                }
+                if let Some(e) = ev {
+                    loc["message"] = json!({"text": e.summary});
+                }
+                res["locations"] = json!([loc]);
             }
             res
         })

@@ -9,9 +9,10 @@ use comfy_table::{
 };
 use std::io::{self, Write};
 
-use super::{fmt_ms, live_line, Report, Sink};
+use super::{evidence_lines, fmt_ms, live_line, Report, Sink};
 use crate::correlate::Finding;
 use crate::event::Kind;
+use crate::source::analyze::SourceStatus;
 
 /// The table renderer.
 pub struct TableSink<W: Write> {
@@ -144,6 +145,25 @@ impl<W: Write> Sink for TableSink<W> {
             }
             writeln!(self.out, "{t}")?;
             writeln!(self.out, "{}", kind_note(kind))?;
+            for rk in r.of_kind(kind).take(10) {
+                let i = r.index_of(rk);
+                let Some(ev) = r.evidence.get(i).and_then(Option::as_ref) else {
+                    continue;
+                };
+                if ev.source != SourceStatus::Read && ev.hint.is_none() {
+                    continue;
+                }
+                let site = rk
+                    .group
+                    .key
+                    .site
+                    .as_ref()
+                    .map_or(String::new(), |s| s.location());
+                writeln!(self.out, "\n#{} {}", rk.rank, site)?;
+                for line in evidence_lines(ev) {
+                    writeln!(self.out, "    {line}")?;
+                }
+            }
             writeln!(self.out)?;
         }
         let s = &r.stats;
