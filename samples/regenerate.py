@@ -79,8 +79,7 @@ def main():
     scripts = sorted(p for p in SCENARIOS.glob("*.py") if not p.name.startswith("_"))
     with tempfile.TemporaryDirectory(prefix="aiolog-samples-") as tmp:
         workdir = pathlib.Path(tmp).resolve()
-        for p in SCENARIOS.glob("*.py"):
-            shutil.copy(p, workdir / p.name)
+        shutil.copytree(SCENARIOS, workdir, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__"))
         mappings = [
             (str(workdir).encode(), APP_DIR.encode()),
             (tmp.encode(), APP_DIR.encode()),

@@ -106,7 +106,7 @@ fn markdown_lists_the_findings_in_rank_order_with_their_records() {
         .filter(|l| l.starts_with("| ") && !l.starts_with("| #"))
         .map(|l| l.split('|').nth(1).unwrap().trim())
         .collect();
-    assert_eq!(ranks, ["1", "2", "3", "4"]);
+    assert_eq!(ranks, ["1", "2", "3", "4", "5"]);
     assert!(
         blocking.find("blocking\\_sleep.py:18").unwrap()
             < blocking.find("cpu\\_work.py:21").unwrap()
@@ -164,7 +164,7 @@ fn github_annotations_point_at_the_sites_and_escape_their_text() {
     let samples = all_samples();
     let (_, gh, _) = output(&with_samples(&["--format", "github"], &samples));
     let lines: Vec<&str> = gh.lines().collect();
-    assert_eq!(lines.len(), 8, "{gh}");
+    assert_eq!(lines.len(), 9, "{gh}");
     assert!(lines[0].starts_with(
         "::warning file=/app/blocking_sleep.py,line=18,title=aiolog AIO101 blocking-task-step::"
     ));
@@ -210,14 +210,14 @@ fn brief_asks_questions_per_finding_most_important_first() {
             && brief.contains("Python 3.11")
     );
     assert!(
-        brief.contains("The event loop was blocked 10 times at 4 site(s), 2.004 s in total"),
+        brief.contains("The event loop was blocked 12 times at 5 site(s), 2.406 s in total"),
         "{brief}"
     );
     let first = brief
         .find("### 1. AIO101 blocking-task-step at /app/blocking\\_sleep.py:18")
         .expect("first finding");
     assert!(first < brief.find("### 2.").unwrap());
-    assert_eq!(brief.matches("Questions:").count(), 8);
+    assert_eq!(brief.matches("Questions:").count(), 9);
     assert!(brief
         .contains("Which statement between the previous `await` and /app/blocking_sleep.py:18"));
 }
@@ -351,7 +351,7 @@ fn sarif_passes_the_official_schema() {
     let (_, sarif, _) = output(&with_samples(&["--format", "sarif"], &samples));
     let doc: serde_json::Value = serde_json::from_str(&sarif).unwrap();
     let results = doc["runs"][0]["results"].as_array().unwrap();
-    assert_eq!(results.len(), 8);
+    assert_eq!(results.len(), 9);
     assert_eq!(results[0]["ruleId"], "AIO101");
     assert_eq!(
         results[0]["locations"][0]["physicalLocation"]["region"]["startLine"],

@@ -14,7 +14,7 @@ log = logging.getLogger("app.http")
 
 
 async def handle_request(n):
-    time.sleep(0.25)  # the blocking call
+    time.sleep(0.25)  # the blocking call; expect-blocking: time.sleep
     await asyncio.sleep(0)  # expect: slow_callback handle_request count=2
     return n
 

@@ -10,7 +10,7 @@ import _logsetup  # noqa: F401
 
 
 def rotate_logs():  # expect: slow_callback rotate_logs
-    time.sleep(0.15)
+    time.sleep(0.15)  # expect-blocking: time.sleep
 
 
 async def main():

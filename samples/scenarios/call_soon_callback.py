@@ -10,7 +10,7 @@ import _logsetup  # noqa: F401
 
 
 def flush_metrics():  # expect: slow_callback flush_metrics
-    time.sleep(0.15)
+    time.sleep(0.15)  # expect-blocking: time.sleep
 
 
 async def main():

@@ -19,7 +19,7 @@ def checksum(data):
 
 
 async def compute_report(data):  # expect: slow_callback compute_report
-    return checksum(data)
+    return checksum(data)  # expect-window: cpu
 
 
 async def main():

@@ -200,6 +200,27 @@ pub fn evidence_lines(e: &Evidence) -> Vec<String> {
     if let Some(h) = &e.hint {
         v.push(format!("hint: {h}"));
     }
+    if let Some(a) = &e.attribution {
+        v.push(terminal_safe(a));
+    }
+    v
+}
+
+/// The log lines around a finding's first occurrence, for `-B`/`-A`.
+pub fn context_lines(g: &crate::aggregate::Group) -> Vec<String> {
+    let mut v = Vec::new();
+    for l in &g.context_before {
+        v.push(format!("log before | {}", terminal_safe(l)));
+    }
+    for l in &g.context_after {
+        v.push(format!("log after  | {}", terminal_safe(l)));
+    }
+    if !g.request_ids.is_empty() {
+        v.push(format!(
+            "request ids: {}",
+            terminal_safe(&g.request_ids.join(", "))
+        ));
+    }
     v
 }
 

@@ -9,7 +9,7 @@ use comfy_table::{
 };
 use std::io::{self, Write};
 
-use super::{evidence_lines, fmt_ms, live_line, Report, Sink};
+use super::{context_lines, evidence_lines, fmt_ms, live_line, Report, Sink};
 use crate::correlate::Finding;
 use crate::event::Kind;
 use crate::source::analyze::SourceStatus;
@@ -147,10 +147,11 @@ impl<W: Write> Sink for TableSink<W> {
             writeln!(self.out, "{}", kind_note(kind))?;
             for rk in r.of_kind(kind).take(10) {
                 let i = r.index_of(rk);
-                let Some(ev) = r.evidence.get(i).and_then(Option::as_ref) else {
-                    continue;
-                };
-                if ev.source != SourceStatus::Read && ev.hint.is_none() {
+                let ev = r.evidence.get(i).and_then(Option::as_ref).filter(|e| {
+                    e.source == SourceStatus::Read || e.hint.is_some() || e.attribution.is_some()
+                });
+                let ctx = context_lines(&rk.group);
+                if ev.is_none() && ctx.is_empty() {
                     continue;
                 }
                 let site = rk
@@ -160,7 +161,12 @@ impl<W: Write> Sink for TableSink<W> {
                     .as_ref()
                     .map_or(String::new(), |s| s.location());
                 writeln!(self.out, "\n#{} {}", rk.rank, site)?;
-                for line in evidence_lines(ev) {
+                for line in ev
+                    .map(evidence_lines)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .chain(ctx)
+                {
                     writeln!(self.out, "    {line}")?;
                 }
             }

@@ -112,6 +112,8 @@ pub struct Evidence {
     pub summary: String,
     /// The one setting that would make weak evidence strong.
     pub hint: Option<String>,
+    /// When the site is in library code: so, and the requests around it.
+    pub attribution: Option<String>,
 }
 
 fn location_kind(b: Basis) -> LocationKind {
@@ -172,11 +174,25 @@ impl Analyzer {
             statement: None,
             summary: String::new(),
             hint: weak_hint(kind, g.basis),
+            attribution: None,
         };
         let Some(site) = &g.key.site else {
             ev.summary = "the log names no line".into();
             return ev;
         };
+        if let Some(pkg) = library_package(&site.path) {
+            let ids = if g.request_ids.is_empty() {
+                String::new()
+            } else {
+                format!(" (request ids: {})", g.request_ids.join(", "))
+            };
+            let around = g.context_after.first().or(g.context_before.last());
+            ev.attribution = Some(format!(
+                "the site is in library code ({pkg}): asyncio names the library's coroutine, not yours; \
+                 the application lines around it{ids} tell which request blocked{}",
+                around.map_or(String::new(), |l| format!(", e.g. `{l}`"))
+            ));
+        }
         let file = match self.roots.resolve(&site.path) {
             Resolved::File(f) => f,
             Resolved::Outside(_) => {
@@ -303,6 +319,31 @@ impl Analyzer {
         }
         ev.code = excerpt(&lines, marked, self.context_lines);
         ev
+    }
+}
+
+/// `minihttp` for `/…/site-packages/minihttp/__init__.py`; `asyncio` for a
+/// standard-library path; `None` for the application's own code.
+fn library_package(path: &str) -> Option<String> {
+    use crate::correlate::{classify, PathClass};
+    let p = path.replace('\\', "/");
+    match classify(&p) {
+        PathClass::Library => {
+            let i = p.find("-packages/")? + "-packages/".len();
+            let rest = &p[i..];
+            let name = rest.split('/').next().unwrap_or(rest);
+            Some(name.trim_end_matches(".py").to_string())
+        }
+        PathClass::Stdlib => {
+            let i = p.rfind("/python")?;
+            let rest = &p[i + 1..];
+            let after = rest.split_once('/').map_or(rest, |(_, r)| r);
+            Some(format!(
+                "the standard library: {}",
+                after.split('/').next().unwrap_or(after)
+            ))
+        }
+        _ => None,
     }
 }
 

@@ -69,9 +69,25 @@ pub fn summarize(doc: &Value) -> Vec<Expect> {
 /// The findings a scenario script declares with `# expect: KIND FUNCTION
 /// [count=N]` comments on the line each finding must point at. The path is
 /// the one the regenerate script maps the scenarios to: `/app/NAME.py`.
+///
+/// A scenario whose findings point into a module beside it (a library under
+/// `site-packages/`) names it with `# findings-in: RELATIVE/PATH.py`; that
+/// file's `# expect:` comments count too, at `/app/RELATIVE/PATH.py`.
 pub fn expected_from_scenario(script: &Path) -> Vec<Expect> {
     let text = std::fs::read_to_string(script).unwrap();
     let name = script.file_name().unwrap().to_string_lossy();
+    let mut v = expectations_in(&text, &format!("/app/{name}"));
+    for line in text.lines() {
+        if let Some(rel) = line.trim().strip_prefix("# findings-in: ") {
+            let other = std::fs::read_to_string(script.parent().unwrap().join(rel)).unwrap();
+            v.extend(expectations_in(&other, &format!("/app/{rel}")));
+        }
+    }
+    v.sort();
+    v
+}
+
+fn expectations_in(text: &str, path: &str) -> Vec<Expect> {
     let mut v = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let Some(idx) = line.find("# expect: ") else {
@@ -86,12 +102,11 @@ pub fn expected_from_scenario(script: &Path) -> Vec<Expect> {
             .unwrap_or(1);
         v.push(Expect {
             kind,
-            location: format!("/app/{name}:{}", i + 1),
+            location: format!("{path}:{}", i + 1),
             function,
             count,
         });
     }
-    v.sort();
     v
 }
 

@@ -1,0 +1,339 @@
+//! Source correlation over the scenario samples (with `--path-map
+//! /app=samples/scenarios`): the blocking statement of every blocking
+//! scenario, the exact call of every never-awaited one, dropped task
+//! references, library code attributed to the requests around it, paths
+//! outside the roots never opened, and `aiolog explain` for every rule.
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+use std::process::Command;
+
+fn scenario_dir() -> String {
+    root()
+        .join("samples/scenarios")
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// `aiolog --format json --src samples/scenarios --path-map /app=… LOG`.
+fn analyze(log: &str) -> Value {
+    let dir = scenario_dir();
+    run_json(&[
+        "--src",
+        &dir,
+        "--path-map",
+        &format!("/app={dir}"),
+        &root().join("samples").join(log).to_string_lossy(),
+    ])
+}
+
+/// `# MARKER: value` comments of a scenario: (line, value).
+fn markers(script: &str, marker: &str) -> Vec<(u64, String)> {
+    let text = std::fs::read_to_string(root().join("samples/scenarios").join(script)).unwrap();
+    let tag = format!("{marker}: ");
+    text.lines()
+        .enumerate()
+        .filter_map(|(i, l)| {
+            l.find(&tag)
+                .map(|p| (i as u64 + 1, l[p + tag.len()..].trim().to_string()))
+        })
+        .collect()
+}
+
+#[test]
+fn every_blocking_scenario_names_the_blocking_statement_and_line() {
+    for script in scenarios() {
+        let name = script.file_name().unwrap().to_string_lossy().into_owned();
+        let blocking = markers(&name, "expect-blocking");
+        if blocking.is_empty() {
+            continue;
+        }
+        for variant in VARIANTS {
+            let log = format!("{}{variant}", script.file_stem().unwrap().to_string_lossy());
+            let doc = analyze(&log);
+            let f = &doc["findings"][0];
+            assert_eq!(f["kind"], "slow_callback", "{log}");
+            let (line, api) = &blocking[0];
+            let top = &f["candidates"][0];
+            assert_eq!(top["line"].as_u64(), Some(*line), "{log}: {f:#}");
+            assert_eq!(top["id"].as_str(), Some(api.as_str()), "{log}");
+            assert_eq!(f["confidence"], "confirmed_in_source", "{log}");
+            assert_eq!(
+                f["statement"].as_str().unwrap(),
+                "time.sleep(0.25)".replace(
+                    "0.25",
+                    if name.starts_with("blocking") {
+                        "0.25"
+                    } else {
+                        "0.15"
+                    }
+                )
+            );
+            let window = &f["window"];
+            assert!(
+                window["first"].as_u64().unwrap() <= *line
+                    && *line <= window["last"].as_u64().unwrap()
+            );
+            let marked: Vec<u64> = f["code"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|c| c["marked"] == true)
+                .map(|c| c["line"].as_u64().unwrap())
+                .collect();
+            assert_eq!(marked, vec![*line]);
+        }
+    }
+}
+
+#[test]
+fn cpu_bound_work_is_named_as_such_with_its_window() {
+    let (line, _) = markers("cpu_work.py", "expect-window")[0].clone();
+    let doc = analyze("cpu_work.log");
+    let f = &doc["findings"][0];
+    assert_eq!(f["window"]["first"].as_u64(), Some(line));
+    assert_eq!(f["window"]["last"].as_u64(), Some(line));
+    assert!(f["summary"].as_str().unwrap().starts_with(&format!(
+        "CPU-bound work or an unlisted blocking call in lines {line}–{line}"
+    )));
+    assert_eq!(f["location_kind"], "defined_at");
+}
+
+#[test]
+fn never_awaited_scenarios_show_the_exact_call() {
+    for (log, call, line) in [
+        ("forgot_await_method.log", "self.save(item)", 13),
+        ("forgot_await_nested.log", "notify(item)", 12),
+    ] {
+        let f = &analyze(log)["findings"][0];
+        assert_eq!(f["statement"], call, "{log}");
+        assert_eq!(f["site"]["line"], line);
+        assert_eq!(f["confidence"], "confirmed_in_source");
+        assert_eq!(f["location_kind"], "created_at");
+        assert!(
+            f["summary"].as_str().unwrap().contains("without await"),
+            "{f:#}"
+        );
+    }
+}
+
+#[test]
+fn a_dropped_task_reference_is_confirmed() {
+    let f = &analyze("fire_and_forget.timestamped.log")["findings"][0];
+    assert_eq!(
+        f["statement"],
+        "asyncio.ensure_future(listen_for_updates())"
+    );
+    assert!(f["summary"].as_str().unwrap().contains("RUF006"));
+    assert_eq!(f["confidence"], "confirmed_in_source");
+}
+
+#[test]
+fn library_code_is_attributed_to_the_requests_around_it() {
+    for log in ["library_server.log", "library_server.timestamped.log"] {
+        let f = &analyze(log)["findings"][0];
+        assert!(f["site"]["path"]
+            .as_str()
+            .unwrap()
+            .contains("site-packages/minihttp"));
+        let ids: Vec<&str> = f["request_ids"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_str().unwrap())
+            .collect();
+        assert!(ids.contains(&"req-0001"), "{log}: {ids:?}");
+        let after = f["context"]["after"].as_array().unwrap();
+        assert!(
+            after[0]
+                .as_str()
+                .unwrap()
+                .contains("\"GET /report HTTP/1.1\" 200 request_id=req-0001"),
+            "{after:?}"
+        );
+        assert!(f["attribution"]
+            .as_str()
+            .unwrap()
+            .starts_with("the site is in library code (minihttp)"));
+    }
+    // The table shows the context lines too.
+    let dir = scenario_dir();
+    let o = run(&[
+        "--path-map",
+        &format!("/app={dir}"),
+        &root().join("samples/library_server.log").to_string_lossy(),
+    ]);
+    let t = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        t.contains("log after  | \"GET /report HTTP/1.1\" 200 request_id=req-0001"),
+        "{t}"
+    );
+    let o = run(&[
+        "-A",
+        "0",
+        "-B",
+        "0",
+        &root().join("samples/library_server.log").to_string_lossy(),
+    ]);
+    assert!(!String::from_utf8_lossy(&o.stdout).contains("log after"));
+}
+
+#[test]
+fn weak_evidence_names_the_setting_that_would_strengthen_it() {
+    let log = "/app/x.py:9: RuntimeWarning: coroutine 'fetch' was never awaited\n\
+               Task was destroyed but it is pending!\n\
+               task: <Task pending name='Task-1' coro=<poll() running at /app/x.py:3>>\n";
+    let p = std::env::temp_dir().join(format!("aiolog-weak-{}.log", std::process::id()));
+    std::fs::write(&p, log).unwrap();
+    let doc = run_json(&[p.to_str().unwrap()]);
+    let hints: Vec<&str> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["hint"].as_str())
+        .collect();
+    assert!(
+        hints.iter().any(|h| h.contains("PYTHONTRACEMALLOC")),
+        "{hints:?}"
+    );
+    assert!(
+        hints.iter().any(|h| h.contains("PYTHONASYNCIODEBUG=1")),
+        "{hints:?}"
+    );
+    let kinds: Vec<&str> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["location_kind"].as_str().unwrap())
+        .collect();
+    assert!(
+        kinds.contains(&"warned_at") && kinds.contains(&"defined_at"),
+        "{kinds:?}"
+    );
+}
+
+#[test]
+fn paths_outside_the_roots_are_never_opened() {
+    let base = std::env::temp_dir().join(format!("aiolog-roots-{}", std::process::id()));
+    let src = base.join("a/b/src");
+    std::fs::create_dir_all(&src).unwrap();
+    std::fs::write(base.join("a/secret"), "TOP SECRET\n").unwrap();
+    std::fs::write(src.join("app.py"), "def f():\n    pass\n").unwrap();
+    let log = base.join("evil.log");
+    std::fs::write(
+        &log,
+        "Executing <Handle f() at /etc/passwd:1 created at /etc/passwd:2> took 0.500 seconds\n\
+         Executing <Handle g() at ../../secret:1> took 0.400 seconds\n\
+         Executing <Handle h() at /app/../../secret:1> took 0.300 seconds\n\
+         Executing <Handle k() at /app/app.py:1> took 0.200 seconds\n",
+    )
+    .unwrap();
+    let args = [
+        "--format",
+        "json",
+        "--src",
+        src.to_str().unwrap(),
+        "--path-map",
+        &format!("/app={}", src.display()),
+        log.to_str().unwrap(),
+    ];
+    let out = aiolog().args(args).current_dir(&src).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        !text.contains("TOP SECRET") && !text.contains("root:x:0"),
+        "{text}"
+    );
+    let doc: Value = serde_json::from_str(&text).unwrap();
+    let status: Vec<(&str, &str)> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["site"]["path"].as_str().unwrap(),
+                f["source"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    for (path, st) in &status {
+        if path.contains("app.py") {
+            assert_eq!(*st, "read", "{status:?}");
+        } else {
+            assert_ne!(*st, "read", "{path} must not be read: {status:?}");
+        }
+    }
+    // And the system calls confirm it, where strace is available.
+    if Command::new("strace")
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| o.status.success())
+    {
+        let trace = base.join("trace.txt");
+        let st = Command::new("strace")
+            .args(["-f", "-e", "trace=open,openat,openat2", "-o"])
+            .arg(&trace)
+            .arg(env!("CARGO_BIN_EXE_aiolog"))
+            .args(args)
+            .current_dir(&src)
+            .output()
+            .unwrap();
+        assert!(st.status.success());
+        let calls = std::fs::read_to_string(&trace).unwrap();
+        assert!(
+            calls.contains("app.py"),
+            "the file inside the root is opened"
+        );
+        assert!(
+            !calls.contains("/etc/passwd") && !calls.contains("secret"),
+            "{calls}"
+        );
+    } else {
+        eprintln!("strace not found: checked the output only");
+    }
+    let _ = std::fs::remove_dir_all(base);
+}
+
+#[test]
+fn explain_works_for_every_rule_and_its_example_is_found() {
+    for rule in aiolog::rules::RULES {
+        let o = run(&["explain", rule.code]);
+        assert_eq!(o.status.code(), Some(0), "{}", rule.code);
+        let t = String::from_utf8_lossy(&o.stdout);
+        for section in [
+            "## What it detects",
+            "## Why is this bad?",
+            "## Example",
+            "## Fix",
+            "```python",
+        ] {
+            assert!(t.contains(section), "{}: {section}", rule.code);
+        }
+        assert!(t.starts_with(&format!("# {} ({})", rule.name, rule.code)));
+        // The example log really yields this rule.
+        let p = std::env::temp_dir().join(format!(
+            "aiolog-explain-{}-{}.log",
+            std::process::id(),
+            rule.code
+        ));
+        std::fs::write(&p, format!("{}\n", rule.example_log)).unwrap();
+        let doc = run_json(&[p.to_str().unwrap()]);
+        assert_eq!(
+            doc["findings"][0]["rule"], rule.code,
+            "{}",
+            rule.example_log
+        );
+        let _ = std::fs::remove_file(p);
+    }
+    let o = run(&["explain", "AIO999"]);
+    assert_eq!(o.status.code(), Some(2));
+    let o = run(&["rules"]);
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout).lines().count(),
+        aiolog::rules::RULES.len()
+    );
+    let o = run(&["--format", "json", "explain", "--all"]);
+    let all: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(all.as_array().unwrap().len(), aiolog::rules::RULES.len());
+}
