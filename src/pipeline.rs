@@ -145,6 +145,9 @@ pub struct SourceAnalyzer<'a> {
     before: Vec<String>,
     /// Findings waiting for the lines that follow them.
     pending: Vec<Finding>,
+    /// The process id of the last record, when its prefix has one: context
+    /// lines of other processes interleaved in the same input are left out.
+    record_pid: Option<String>,
 }
 
 impl<'a> SourceAnalyzer<'a> {
@@ -163,6 +166,7 @@ impl<'a> SourceAnalyzer<'a> {
             ring: std::collections::VecDeque::new(),
             before: Vec::new(),
             pending: Vec::new(),
+            record_pid: None,
         }
     }
 
@@ -211,8 +215,21 @@ impl<'a> SourceAnalyzer<'a> {
             .cloned()
             .collect();
         v.extend(from_block);
-        v.retain(|l| !self.scanner.is_hit(l.as_bytes()));
+        v.retain(|l| !self.scanner.is_hit(l.as_bytes()) && self.same_process(l));
         v
+    }
+
+    /// Whether a context line may come from the record's process: it names
+    /// no process, or the same one.
+    fn same_process(&self, line: &str) -> bool {
+        match &self.record_pid {
+            None => true,
+            Some(pid) => self
+                .grammars
+                .frame(line, self.opts.forced_grammar)
+                .pid
+                .is_none_or(|p| p == pid),
+        }
     }
 
     /// Releases findings that wait for their following lines.
@@ -222,7 +239,7 @@ impl<'a> SourceAnalyzer<'a> {
 
     /// An application line that follows findings.
     fn follow_line(&mut self, text: &str, out: &mut Vec<Finding>) {
-        if self.pending.is_empty() {
+        if self.pending.is_empty() || !self.same_process(text) {
             return;
         }
         for f in &mut self.pending {
@@ -409,6 +426,7 @@ impl<'a> SourceAnalyzer<'a> {
             // A new record ends the following lines of the previous ones.
             self.finish_context();
             self.release(out);
+            self.record_pid = framed.pid.map(str::to_string);
             self.before = self.context_before(at);
             let indent = clean.text.len() - clean.text.trim_start().len();
             let b = Builder::start(self.line_no, &framed, self.grammars, indent);
@@ -564,6 +582,25 @@ bye"#
             assert_eq!(got, want, "piece {piece}");
             assert_eq!(stats, want_stats, "piece {piece}");
         }
+    }
+
+    #[test]
+    fn context_lines_come_from_the_records_own_process() {
+        let g = Grammars::builtin().unwrap();
+        let log = "2024-05-01 12:00:00,100 [11] INFO app: GET /a request_id=aaa\n\
+                   2024-05-01 12:00:00,101 [22] INFO app: GET /b request_id=bbb\n\
+                   2024-05-01 12:00:00,102 [11] WARNING asyncio: Executing <Handle f() at /app/a.py:3> took 0.200 seconds\n\
+                   2024-05-01 12:00:00,103 [22] INFO app: done request_id=bbb\n\
+                   2024-05-01 12:00:00,104 [11] INFO app: done request_id=aaa\n\
+                   2024-05-01 12:00:00,105 [11] INFO app: idle\n";
+        let (out, stats) = analyze_bytes("t", log.as_bytes(), &g, Options::default());
+        assert!(stats.balanced());
+        let f = &out[0];
+        assert_eq!(f.context_before.len(), 1, "{:?}", f.context_before);
+        assert!(f.context_before[0].ends_with("GET /a request_id=aaa"));
+        assert_eq!(f.context_after.len(), 2, "{:?}", f.context_after);
+        assert!(f.context_after[0].ends_with("done request_id=aaa"));
+        assert_eq!(f.request_ids, vec!["aaa".to_string()]);
     }
 
     #[test]

@@ -291,13 +291,36 @@ pub fn to_html(r: &Report) -> String {
             if rk.group.sample_record.is_empty() {
                 continue;
             }
+            let g = &rk.group;
+            let mut around = String::new();
+            for l in &g.context_before {
+                let _ = writeln!(around, "  {}", esc(l));
+            }
+            let _ = writeln!(
+                around,
+                "<b>&gt; {}</b>",
+                esc(g.sample_record.lines().next().unwrap_or(""))
+            );
+            for l in &g.context_after {
+                let _ = writeln!(around, "  {}", esc(l));
+            }
+            let ids = if g.request_ids.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "<p>Request ids around it: {}</p>",
+                    esc(&g.request_ids.join(", "))
+                )
+            };
             let _ = writeln!(
                 s,
-                "<details><summary>#{} first record ({} line {})</summary><pre>{}</pre></details>",
+                "<details><summary>#{} first record ({} line {})</summary><pre>{}</pre><p>The log around it:</p><pre>{}</pre>{}</details>",
                 rk.rank,
-                esc(&rk.group.first_input),
-                rk.group.first_line,
-                esc(&rk.group.sample_record)
+                esc(&g.first_input),
+                g.first_line,
+                esc(&g.sample_record),
+                around,
+                ids
             );
         }
     }

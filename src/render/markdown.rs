@@ -260,6 +260,16 @@ fn render(r: &Report, b: Budget) -> (String, Vec<String>) {
                 let _ = write!(s, " *Hint:* {}", inline(h));
             }
             s.push('\n');
+            if !rk.group.request_ids.is_empty() {
+                let _ = writeln!(
+                    s,
+                    "Request ids around it: {}.",
+                    inline(&rk.group.request_ids.join(", "))
+                );
+            }
+            if let Some(a) = &ev.attribution {
+                let _ = writeln!(s, "{}.", inline(a));
+            }
             if !ev.code.is_empty() {
                 let code: Vec<String> = ev
                     .code
