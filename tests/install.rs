@@ -112,30 +112,8 @@ fn the_wheel_installs_into_a_fresh_venv_and_works() {
     let venv = root()
         .join("target")
         .join(format!("wheel-venv-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&venv);
-    let ok = Command::new(&py)
-        .args(["-m", "venv"])
-        .arg(&venv)
-        .status()
-        .unwrap();
-    assert!(ok.success());
-    let pip = Command::new(venv.join("bin/python"))
-        .args([
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            "--no-index",
-        ])
-        .arg(root().join(&wheel))
-        .output()
-        .unwrap();
-    assert!(
-        pip.status.success(),
-        "{}",
-        String::from_utf8_lossy(&pip.stderr)
-    );
+    let wheel_path = root().join(&wheel);
+    venv_with(&py, &venv, &["--no-index", wheel_path.to_str().unwrap()]);
 
     let installed = venv.join("bin/aiolog");
     let v = Command::new(&installed).arg("--version").output().unwrap();

@@ -164,6 +164,8 @@ fn sigterm_is_passed_on_and_the_summary_printed() {
         return;
     };
     let report = std::env::temp_dir().join(format!("aiolog-run-term-{}.json", std::process::id()));
+    let ready = std::env::temp_dir().join(format!("aiolog-run-ready-{}", std::process::id()));
+    let _ = std::fs::remove_file(&ready);
     let mut child = aiolog()
         .args([
             "--format",
@@ -175,15 +177,23 @@ fn sigterm_is_passed_on_and_the_summary_printed() {
             &py,
             &script("warn_then_wait.py"),
         ])
+        .env("AIOLOG_TEST_READY", &ready)
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(1500));
+    // Wait until the warning is out (a loaded machine may take seconds).
+    let start = std::time::Instant::now();
+    while !ready.exists() && start.elapsed() < std::time::Duration::from_secs(30) {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(ready.exists(), "the script did not get going");
+    std::thread::sleep(std::time::Duration::from_millis(300));
     Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
         .unwrap();
     let status = child.wait().unwrap();
+    let _ = std::fs::remove_file(&ready);
     // Python's default SIGTERM action ends it: 128 + 15.
     assert_eq!(status.code(), Some(143));
     let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();

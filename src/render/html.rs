@@ -34,9 +34,7 @@ pub fn esc(s: &str) -> String {
             '"' => o.push_str("&quot;"),
             '\'' => o.push_str("&#39;"),
             '\n' | '\t' => o.push(c),
-            c if c.is_control() => {
-                let _ = write!(o, "\\u{{{:x}}}", c as u32);
-            }
+            c if c.is_control() => super::push_control_escape(&mut o, c),
             c => o.push(c),
         }
     }

@@ -52,9 +52,7 @@ pub fn inline(s: &str) -> String {
             '>' => out.push_str("&gt;"),
             '&' => out.push_str("&amp;"),
             '\n' | '\r' | '\t' => out.push(' '),
-            c if c.is_control() => {
-                let _ = write!(out, "\\u{{{:x}}}", c as u32);
-            }
+            c if c.is_control() => super::push_control_escape(&mut out, c),
             c => out.push(c),
         }
     }
@@ -68,7 +66,7 @@ fn verbatim(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         if c.is_control() && c != '\n' && c != '\t' {
-            let _ = write!(out, "\\u{{{:x}}}", c as u32);
+            super::push_control_escape(&mut out, c);
         } else {
             out.push(c);
         }

@@ -143,6 +143,12 @@ pub trait Sink {
     fn finish(&mut self, report: &Report) -> io::Result<()>;
 }
 
+/// Writes a control character as a visible `\u{…}` escape, so that no
+/// escape sequence from a log acts on a reader's terminal or page.
+pub fn push_control_escape(out: &mut String, c: char) {
+    out.push_str(&format!("\\u{{{:x}}}", c as u32));
+}
+
 /// Text safe for a terminal: control characters (escape sequences, carriage
 /// returns) shown as `\u{…}` escapes, tabs as spaces.
 pub fn terminal_safe(s: &str) -> String {
@@ -150,7 +156,7 @@ pub fn terminal_safe(s: &str) -> String {
     for c in s.chars() {
         match c {
             '\t' => o.push_str("    "),
-            c if c.is_control() => o.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c if c.is_control() => push_control_escape(&mut o, c),
             c => o.push(c),
         }
     }

@@ -137,3 +137,45 @@ pub fn python(test: &str) -> Option<String> {
         None
     }
 }
+
+/// The counts of a JSON report's `input` object.
+pub const INPUT_COUNTS: &[&str] = &[
+    "bytes",
+    "lines",
+    "parsed_lines",
+    "passed_through_lines",
+    "skipped_lines",
+    "records",
+    "unrecognized_records",
+    "findings",
+];
+
+/// A fresh virtual environment at `dir` (made with `python`), with
+/// `pip install ARGS` run in it. Returns its python.
+pub fn venv_with(python: &str, dir: &Path, pip_args: &[&str]) -> PathBuf {
+    let _ = std::fs::remove_dir_all(dir);
+    let ok = Command::new(python)
+        .args(["-m", "venv"])
+        .arg(dir)
+        .status()
+        .unwrap();
+    assert!(ok.success(), "python -m venv {}", dir.display());
+    let py = dir.join("bin/python");
+    let out = Command::new(&py)
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+        ])
+        .args(pip_args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "pip install {pip_args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    py
+}

@@ -3,6 +3,7 @@
 A live reader must report the warning while this writer still holds the pipe.
 """
 import asyncio
+import os
 import time
 
 
@@ -15,4 +16,8 @@ async def main():
 
 
 asyncio.run(main())
+# Tell a test that the warning is out (it is printed when the coroutine is
+# garbage-collected, inside main()).
+if os.environ.get("AIOLOG_TEST_READY"):
+    open(os.environ["AIOLOG_TEST_READY"], "w").close()
 time.sleep(20)
