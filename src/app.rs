@@ -889,7 +889,7 @@ fn print_stats(r: &Report) {
     for u in &s.unrecognized_samples {
         let _ = writeln!(e, "  not read: {}:{}: {}", u.input, u.line, u.reason);
         for line in u.text.lines().take(4) {
-            let _ = writeln!(e, "    | {line}");
+            let _ = writeln!(e, "    | {}", aiolog::render::terminal_safe(line));
         }
     }
 }

@@ -2,7 +2,8 @@
 //!
 //! # Brief overview
 //! Only lines at or right after a scan hit get here. [`clean_line`] drops the
-//! `\r` of CRLF endings (and a lone `\r` a terminal paste may leave), strips
+//! `\r` of CRLF endings (and a lone `\r` a terminal paste may leave) and NUL
+//! bytes, strips
 //! ANSI colour and cursor sequences, replaces invalid UTF-8 with U+FFFD and cuts
 //! a line longer than the configured bound. Nothing here is fatal: whatever the
 //! bytes, a line comes out, with flags that say what was done to it. The line
@@ -39,7 +40,7 @@ pub fn clean_line(raw: &[u8], max_len: usize) -> CleanLine {
     if truncated {
         raw = &raw[..max_len];
     }
-    let stripped: Cow<[u8]> = if raw.iter().any(|&b| b == 0x1b || b == b'\r') {
+    let stripped: Cow<[u8]> = if raw.iter().any(|&b| b == 0x1b || b == b'\r' || b == 0) {
         Cow::Owned(strip_controls(raw))
     } else {
         Cow::Borrowed(raw)
@@ -62,7 +63,8 @@ fn strip_controls(raw: &[u8]) -> Vec<u8> {
     let mut i = 0;
     while i < raw.len() {
         match raw[i] {
-            b'\r' => i += 1,
+            // Carriage returns and the NUL bytes of binary garbage carry no text.
+            b'\r' | 0 => i += 1,
             0x1b => {
                 i += 1;
                 match raw.get(i) {

@@ -13,7 +13,7 @@
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::PathBuf;
-use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::thread;
 use std::time::Duration;
 
@@ -161,7 +161,7 @@ pub fn spawn_reader(
     source: usize,
     mut reader: Box<dyn Read + Send>,
     mut tee: Option<Box<dyn Write + Send>>,
-    tx: Sender<LiveMsg>,
+    tx: SyncSender<LiveMsg>,
 ) {
     thread::spawn(move || {
         let mut buf = vec![0u8; 64 * 1024];
@@ -199,9 +199,13 @@ pub fn spawn_reader(
     });
 }
 
+/// Chunks a live source may hand over before its thread waits for the
+/// analysis to catch up: memory stays bounded however fast a writer is.
+pub const LIVE_BACKLOG: usize = 32;
+
 /// A channel for live sources.
-pub fn live_channel() -> (Sender<LiveMsg>, Receiver<LiveMsg>) {
-    mpsc::channel()
+pub fn live_channel() -> (SyncSender<LiveMsg>, Receiver<LiveMsg>) {
+    mpsc::sync_channel(LIVE_BACKLOG)
 }
 
 /// How often a followed file is checked for new data, rotation and
@@ -221,7 +225,7 @@ pub fn spawn_follower(
     source: usize,
     path: PathBuf,
     from_start: bool,
-    tx: Sender<LiveMsg>,
+    tx: SyncSender<LiveMsg>,
 ) -> Result<(), InputError> {
     let name = path.display().to_string();
     let err = |source| InputError {

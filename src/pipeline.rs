@@ -145,6 +145,8 @@ pub struct SourceAnalyzer<'a> {
     before: Vec<String>,
     /// Findings waiting for the lines that follow them.
     pending: Vec<Finding>,
+    /// The input ended: a record closed now may be cut short.
+    at_eof: bool,
     /// The process id of the last record, when its prefix has one: context
     /// lines of other processes interleaved in the same input are left out.
     record_pid: Option<String>,
@@ -166,6 +168,7 @@ impl<'a> SourceAnalyzer<'a> {
             ring: std::collections::VecDeque::new(),
             before: Vec::new(),
             pending: Vec::new(),
+            at_eof: false,
             record_pid: None,
         }
     }
@@ -311,7 +314,9 @@ impl<'a> SourceAnalyzer<'a> {
             self.carry_cut = false;
             self.whole_line(&line, out);
         }
+        self.at_eof = true;
         self.close(out);
+        self.at_eof = false;
         self.finish_context();
         self.release(out);
     }
@@ -470,7 +475,10 @@ impl<'a> SourceAnalyzer<'a> {
                     self.pending.push(f);
                 }
             }
-            Err(u) => {
+            Err(mut u) => {
+                if self.at_eof {
+                    u.reason = format!("cut short at the end of the input: {}", u.reason);
+                }
                 self.stats.unrecognized_records += 1;
                 self.stats.skipped += rec.line_count;
                 if self.stats.unrecognized_samples.len() < MAX_SAMPLES {

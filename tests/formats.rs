@@ -219,7 +219,7 @@ fn brief_asks_questions_per_finding_most_important_first() {
     assert!(first < brief.find("### 2.").unwrap());
     assert_eq!(brief.matches("Questions:").count(), 9);
     assert!(brief
-        .contains("Which statement between the previous `await` and /app/blocking_sleep.py:18"));
+        .contains("Which statement between the previous `await` and /app/blocking\\_sleep.py:18"));
 }
 
 #[test]

@@ -54,7 +54,10 @@ fn questions(rk: &Ranked) -> Vec<String> {
             "Give the corrected code.".into(),
         ],
         (Kind::NeverAwaited, _) => vec![
-            format!("At {site}, which call creates the coroutine `{}` without awaiting it?", g.subject.as_deref().unwrap_or("?")),
+            format!(
+                "At {site}, which call creates the coroutine {} without awaiting it?",
+                inline(g.subject.as_deref().unwrap_or("?"))
+            ),
             "Should it be awaited, or run concurrently with `asyncio.create_task` (and where is the task kept)?".into(),
             "Give the corrected code.".into(),
         ],

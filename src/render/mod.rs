@@ -255,5 +255,5 @@ pub fn live_line(f: &Finding) -> String {
             None => format!("exception of task {subject}() was never retrieved"),
         },
     };
-    format!("{place}: {}: {msg}", f.kind)
+    terminal_safe(&format!("{place}: {}: {msg}", f.kind))
 }

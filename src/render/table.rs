@@ -9,7 +9,7 @@ use comfy_table::{
 };
 use std::io::{self, Write};
 
-use super::{context_lines, evidence_lines, fmt_ms, live_line, Report, Sink};
+use super::{context_lines, evidence_lines, fmt_ms, live_line, terminal_safe, Report, Sink};
 use crate::correlate::Finding;
 use crate::event::Kind;
 use crate::source::analyze::SourceStatus;
@@ -117,9 +117,16 @@ impl<W: Write> Sink for TableSink<W> {
                     None if g.key.other => ("(other sites)".to_string(), String::new()),
                     None => ("(no line in the log)".to_string(), String::new()),
                 };
-                let mut row = vec![Cell::new(rk.rank), Cell::new(site), Cell::new(function)];
+                // Text from the log never reaches the terminal raw.
+                let mut row = vec![
+                    Cell::new(rk.rank),
+                    Cell::new(terminal_safe(&site)),
+                    Cell::new(terminal_safe(&function)),
+                ];
                 if kind != Kind::SlowCallback {
-                    row.push(Cell::new(g.subject.clone().unwrap_or_default()));
+                    row.push(Cell::new(terminal_safe(
+                        g.subject.as_deref().unwrap_or_default(),
+                    )));
                 }
                 row.push(Cell::new(g.count).set_alignment(CellAlignment::Right));
                 if kind == Kind::SlowCallback {
@@ -130,7 +137,7 @@ impl<W: Write> Sink for TableSink<W> {
                         );
                     }
                 }
-                row.push(Cell::new(&rk.why));
+                row.push(Cell::new(terminal_safe(&rk.why)));
                 t.add_row(row);
             }
             // Only the last column (why) wraps: a site cut in two could not be
@@ -160,7 +167,7 @@ impl<W: Write> Sink for TableSink<W> {
                     .site
                     .as_ref()
                     .map_or(String::new(), |s| s.location());
-                writeln!(self.out, "\n#{} {}", rk.rank, site)?;
+                writeln!(self.out, "\n#{} {}", rk.rank, terminal_safe(&site))?;
                 for line in ev
                     .map(evidence_lines)
                     .unwrap_or_default()

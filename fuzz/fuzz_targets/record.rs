@@ -1,0 +1,32 @@
+//! The record assembler across reads: the same bytes delivered in any split
+//! give the same findings and the same line account, and every line is
+//! accounted for.
+#![no_main]
+use aiolog::grammar::Grammars;
+use aiolog::pipeline::{Options, SourceAnalyzer};
+use aiolog::scan::Scanner;
+use libfuzzer_sys::fuzz_target;
+use std::sync::OnceLock;
+
+static G: OnceLock<(Grammars, Scanner)> = OnceLock::new();
+
+fuzz_target!(|data: &[u8]| {
+    let (g, s) = G.get_or_init(|| (Grammars::builtin().unwrap(), Scanner::new()));
+    if data.is_empty() {
+        return;
+    }
+    let opts = Options { max_line: 64, ..Options::default() };
+    let run = |step: usize| {
+        let mut a = SourceAnalyzer::new("f", g, s, opts);
+        let mut out = Vec::new();
+        for c in data[1..].chunks(step) {
+            a.feed(c, &mut out);
+        }
+        a.finish(&mut out);
+        (out, a.stats().clone())
+    };
+    let whole = run(data.len());
+    let split = run(1 + data[0] as usize % 17);
+    assert!(whole.1.balanced(), "{:?}", whole.1);
+    assert_eq!(whole, split);
+});
