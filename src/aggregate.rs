@@ -34,6 +34,8 @@ pub struct GroupKey {
     pub subject: Option<String>,
     /// The overflow group.
     pub other: bool,
+    /// Findings during shutdown, kept apart from the same site's others.
+    pub shutdown: bool,
 }
 
 /// Statistics of one group.
@@ -238,6 +240,7 @@ impl Aggregator {
             },
             site: f.site.clone(),
             other: false,
+            shutdown: f.during_shutdown,
         };
         if !self.groups.contains_key(&key) && self.groups.len() >= MAX_GROUPS {
             key = GroupKey {
@@ -245,6 +248,7 @@ impl Aggregator {
                 site: None,
                 subject: None,
                 other: true,
+                shutdown: false,
             };
         }
         self.groups
@@ -327,12 +331,15 @@ impl Aggregator {
                 .filter(|g| g.key.kind == kind)
                 .collect();
             groups.sort_by(|a, b| {
+                // Findings during shutdown rank below every steady one.
+                let phase = a.key.shutdown.cmp(&b.key.shutdown);
                 let primary = if kind == Kind::SlowCallback {
                     b.total_ms().cmp(&a.total_ms()).then(b.count.cmp(&a.count))
                 } else {
                     b.count.cmp(&a.count)
                 };
-                primary
+                phase
+                    .then(primary)
                     .then(a.key.other.cmp(&b.key.other))
                     .then(a.key.site.cmp(&b.key.site))
                     .then(a.key.subject.cmp(&b.key.subject))
@@ -382,7 +389,14 @@ fn why(g: &Group) -> String {
             g.count
         );
     }
-    let short = g.basis.short();
+    let short = if g.key.shutdown {
+        format!(
+            "{}; during shutdown (no application line followed), ranked below steady state",
+            g.basis.short()
+        )
+    } else {
+        g.basis.short().to_string()
+    };
     match g.key.kind {
         Kind::SlowCallback => format!(
             "blocked the loop {} for {} in total (max {}); {short}",
@@ -433,6 +447,7 @@ mod tests {
             context_before: Vec::new(),
             context_after: Vec::new(),
             request_ids: Vec::new(),
+            during_shutdown: false,
         }
     }
 

@@ -3,6 +3,7 @@
 
 use std::fs::File;
 use std::io::{self, IsTerminal, Write};
+use std::path::Path;
 use std::process::{Child, ExitCode, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
@@ -59,6 +60,7 @@ pub fn describe_io_error(e: &io::Error) -> String {
 
 /// What the run shares: grammars, scanner, options, aggregate, renderer.
 struct Ctx<'g> {
+    filter: aiolog::noise::Filter,
     threads: usize,
     grammars: &'g Grammars,
     scanner: &'g Scanner,
@@ -75,6 +77,9 @@ struct Ctx<'g> {
 impl Ctx<'_> {
     fn emit(&mut self, out: &mut Vec<Finding>, live: bool) -> io::Result<()> {
         for f in out.drain(..) {
+            if !self.filter.keep(&f) {
+                continue;
+            }
             self.agg.add(&f);
             if live {
                 if let Some(s) = self.status_line.as_mut() {
@@ -128,8 +133,16 @@ pub fn run(args: Args) -> io::Result<Status> {
         eprintln!("aiolog: error: --max-line-bytes must be at least 1");
         return Ok(Status::Error);
     }
+    let settings = match Settings::new(c) {
+        Ok(s) => s,
+        Err(msg) => {
+            eprintln!("aiolog: error: {msg}");
+            return Ok(Status::Error);
+        }
+    };
     let run_args = match &args.command {
         Some(Command::Run(r)) => Some(r),
+        Some(Command::Baseline { .. }) => None,
         Some(Command::Completions { shell }) => {
             let mut cmd = <Args as clap::CommandFactory>::command();
             clap_complete::generate(*shell, &mut cmd, "aiolog", &mut io::stdout());
@@ -169,14 +182,14 @@ pub fn run(args: Args) -> io::Result<Status> {
         None if run_args.is_some() => (Box::new(io::stderr()), io::stderr().is_terminal()),
         None => (Box::new(io::stdout().lock()), io::stdout().is_terminal()),
     };
-    let mut source = match aiolog::source::Roots::new(&c.src, &c.path_map) {
+    let mut source = match aiolog::source::Roots::new(&settings.src, &settings.path_map) {
         Ok(roots) => aiolog::source::analyze::Analyzer::new(roots, c.code_lines),
         Err(msg) => {
             eprintln!("aiolog: error: {msg}");
             return Ok(Status::Error);
         }
     };
-    let gate = match Gate::new(&c.fail_on, c.min_seconds) {
+    let gate = match Gate::new(&c.fail_on, settings.min_seconds) {
         Ok(g) => g,
         Err(msg) => {
             eprintln!("aiolog: error: {msg}");
@@ -207,6 +220,7 @@ pub fn run(args: Args) -> io::Result<Status> {
             max_line: c.max_line_bytes,
             before: c.before_context,
             after: c.after_context,
+            mark_shutdown: true,
         },
         agg: Aggregator::new(),
         stats: LineStats::default(),
@@ -215,6 +229,7 @@ pub fn run(args: Args) -> io::Result<Status> {
         status_line: None,
         errored: false,
         interrupted: false,
+        filter: settings.filter.clone(),
     };
 
     let mut status = Status::Success;
@@ -227,16 +242,24 @@ pub fn run(args: Args) -> io::Result<Status> {
         merge_reports(reports, &mut ctx);
     } else if let Some(path) = &args.follow {
         follow(path, args.from_start, &mut ctx)?;
+    } else if let Some(Command::Baseline { logs, .. }) = &args.command {
+        read_inputs(logs, &mut ctx)?;
     } else {
         read_inputs(&args.files, &mut ctx)?;
     }
 
     let ranked = ctx.agg.ranked();
-    let evidence = ranked
+    let evidence: Vec<_> = ranked
         .iter()
         .map(|rk| (!rk.group.key.other).then(|| source.evidence(&rk.group)))
         .collect();
-    let report = Report {
+    if let Some(Command::Baseline { baseline_file, .. }) = &args.command {
+        return save_baseline(baseline_file, &ranked, &evidence);
+    }
+    let owners_file = aiolog::noise::Owners::discover(
+        settings.src.first().map_or(Path::new("."), |p| p.as_path()),
+    );
+    let mut report = Report {
         inputs: std::mem::take(&mut ctx.names),
         stats: ctx.stats.clone(),
         ranked,
@@ -244,7 +267,41 @@ pub fn run(args: Args) -> io::Result<Status> {
         interrupted: ctx.interrupted,
         timeline: ctx.agg.timeline(),
         evidence,
+        owners: Vec::new(),
+        severity: settings.severity.clone(),
+        baseline_hidden: None,
     };
+    report.owners = report
+        .ranked
+        .iter()
+        .zip(&report.evidence)
+        .map(|(rk, ev)| owners_of(&owners_file, rk, ev.as_ref()))
+        .collect();
+    if let Some(path) = &settings.baseline {
+        match load_baseline(path) {
+            Ok(known) => {
+                let hidden = report.retain(|rk, ev, _| {
+                    !known.contains(&aiolog::noise::fingerprint(&rk.group, ev))
+                });
+                report.baseline_hidden = Some(hidden);
+            }
+            Err(msg) => {
+                eprintln!("aiolog: error: {msg}");
+                return Ok(Status::Error);
+            }
+        }
+    }
+    if let Some(owner) = &c.owner {
+        report.retain(|_, _, owners| owners.iter().any(|o| o.eq_ignore_ascii_case(owner)));
+    }
+    if let Some(top) = c.top {
+        let mut seen: std::collections::HashMap<aiolog::event::Kind, usize> = Default::default();
+        report.retain(|rk, _, _| {
+            let n = seen.entry(rk.group.key.kind).or_default();
+            *n += 1;
+            *n <= top
+        });
+    }
     if let Some(s) = ctx.status_line.as_mut() {
         s.clear();
     }
@@ -258,6 +315,161 @@ pub fn run(args: Args) -> io::Result<Status> {
         status = Status::Gated;
     }
     Ok(status)
+}
+
+/// The effective settings: command-line flags, else the configuration file.
+struct Settings {
+    src: Vec<std::path::PathBuf>,
+    path_map: Vec<String>,
+    min_seconds: Option<f64>,
+    filter: aiolog::noise::Filter,
+    severity: std::collections::BTreeMap<String, String>,
+    baseline: Option<std::path::PathBuf>,
+}
+
+impl Settings {
+    fn new(c: &crate::cli::Common) -> Result<Settings, String> {
+        use aiolog::noise::{parse_time, Config};
+        let config = if c.no_config {
+            Config::default()
+        } else if let Some(p) = &c.config {
+            Config::load(p)?
+        } else {
+            Config::discover(&std::env::current_dir().map_err(|e| e.to_string())?)?
+        };
+        let pick = |cli: &Vec<String>, file: &Vec<String>| {
+            if cli.is_empty() {
+                file.clone()
+            } else {
+                cli.clone()
+            }
+        };
+        let filter = aiolog::noise::Filter {
+            select: pick(&c.select, &config.select),
+            ignore: pick(&c.ignore, &config.ignore),
+            kinds: c.kind.iter().map(|k| (*k).into()).collect(),
+            files: c.file.clone(),
+            ignore_files: config.ignore_files.clone(),
+            functions: c.function.clone(),
+            ignore_functions: config.ignore_functions.clone(),
+            since: c
+                .since
+                .as_deref()
+                .map(parse_time)
+                .transpose()
+                .map_err(|e| format!("--since: {e}"))?,
+            until: c
+                .until
+                .as_deref()
+                .map(parse_time)
+                .transpose()
+                .map_err(|e| format!("--until: {e}"))?,
+            no_shutdown: c.no_shutdown,
+        };
+        for code in filter.select.iter().chain(&filter.ignore) {
+            if !aiolog::rules::RULES
+                .iter()
+                .any(|r| r.code.starts_with(&code.to_ascii_uppercase()))
+                || code.len() < 3
+            {
+                return Err(format!("`{code}` names no rule (see `aiolog rules`)"));
+            }
+        }
+        Ok(Settings {
+            src: if c.src.is_empty() {
+                config.src
+            } else {
+                c.src.clone()
+            },
+            path_map: if c.path_map.is_empty() {
+                config.path_map
+            } else {
+                c.path_map.clone()
+            },
+            min_seconds: c.min_seconds.or(config.min_seconds),
+            filter,
+            severity: config.severity,
+            baseline: c.baseline.clone().or(config.baseline),
+        })
+    }
+}
+
+/// The owners of a finding's site from CODEOWNERS, by its path relative to
+/// the source root (or as the log printed it).
+fn owners_of(
+    owners: &aiolog::noise::Owners,
+    rk: &aiolog::aggregate::Ranked,
+    ev: Option<&aiolog::source::analyze::Evidence>,
+) -> Vec<String> {
+    let rel = ev
+        .and_then(|e| e.source_file.clone())
+        .or_else(|| rk.group.key.site.as_ref().map(|s| s.path.clone()));
+    rel.map(|r| owners.of(&r)).unwrap_or_default()
+}
+
+/// `aiolog baseline save FILE`.
+fn save_baseline(
+    file: &Path,
+    ranked: &[aiolog::aggregate::Ranked],
+    evidence: &[Option<aiolog::source::analyze::Evidence>],
+) -> io::Result<Status> {
+    let entries: Vec<serde_json::Value> = ranked
+        .iter()
+        .zip(evidence)
+        .filter(|(rk, _)| !rk.group.key.other)
+        .map(|(rk, ev)| {
+            let g = &rk.group;
+            serde_json::json!({
+                "fingerprint": aiolog::noise::fingerprint(g, ev.as_ref()),
+                "kind": g.key.kind,
+                "rule": g.code,
+                "site": g.key.site,
+                "subject": g.subject,
+                "count": g.count,
+            })
+        })
+        .collect();
+    let doc = serde_json::json!({"aiolog_baseline": 1, "findings": entries});
+    if let Err(e) = std::fs::write(file, serde_json::to_string_pretty(&doc)? + "\n") {
+        eprintln!(
+            "aiolog: error: cannot write {}: {}",
+            file.display(),
+            describe_io_error(&e)
+        );
+        return Ok(Status::Error);
+    }
+    eprintln!(
+        "aiolog: saved {} finding site(s) to {}",
+        entries.len(),
+        file.display()
+    );
+    Ok(Status::Success)
+}
+
+fn load_baseline(path: &Path) -> Result<std::collections::HashSet<String>, String> {
+    let text = std::fs::read(path).map_err(|e| {
+        format!(
+            "cannot read baseline {}: {}",
+            path.display(),
+            describe_io_error(&e)
+        )
+    })?;
+    let doc: serde_json::Value =
+        serde_json::from_slice(&text).map_err(|e| format!("baseline {}: {e}", path.display()))?;
+    if doc.get("aiolog_baseline").and_then(|v| v.as_u64()) != Some(1) {
+        return Err(format!(
+            "{} is not an aiolog baseline (see `aiolog baseline save`)",
+            path.display()
+        ));
+    }
+    Ok(doc["findings"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|f| f["fingerprint"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default())
 }
 
 /// `aiolog explain CODE` / `--all`, as text or JSON.
@@ -453,9 +665,10 @@ fn read_inputs(files: &[String], ctx: &mut Ctx) -> io::Result<()> {
             let (tx, rx) = input::live_channel();
             input::spawn_reader(0, opened.reader, None, tx);
             live_loop(rx, std::slice::from_ref(&opened.name), ctx, &mut |_| true)?;
-        } else if let (InputSpec::File(path), true) =
-            (spec, ctx.threads > 1 && !ctx.sink.wants_every_finding())
-        {
+        } else if let (InputSpec::File(path), true) = (
+            spec,
+            ctx.threads > 1 && !ctx.sink.wants_every_finding() && ctx.filter_is_empty(),
+        ) {
             drop(opened);
             match parallel::analyze_file(
                 path,
@@ -642,6 +855,22 @@ fn live_loop(
 }
 
 impl Ctx<'_> {
+    /// Whether no filter drops anything (a filtered run reads large files in
+    /// one piece, as its findings are filtered one by one).
+    fn filter_is_empty(&self) -> bool {
+        let f = &self.filter;
+        f.select.is_empty()
+            && f.ignore.is_empty()
+            && f.kinds.is_empty()
+            && f.files.is_empty()
+            && f.ignore_files.is_empty()
+            && f.functions.is_empty()
+            && f.ignore_functions.is_empty()
+            && f.since.is_none()
+            && f.until.is_none()
+            && !f.no_shutdown
+    }
+
     /// The status line goes to stderr; it would garble findings written there.
     fn sink_is_not_stderr(&self) -> bool {
         !RUN_MODE.load(Ordering::SeqCst)

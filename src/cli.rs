@@ -50,6 +50,32 @@ Exit status:
   aiolog run exits with the child's exit status (128+N if a signal N ended it).
   A closed output pipe (aiolog app.log | head) ends aiolog quietly with status 0.";
 
+/// Kinds of finding, for --kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[value(rename_all = "snake_case")]
+pub enum KindArg {
+    /// Slow callbacks and task steps.
+    SlowCallback,
+    /// Coroutines never awaited.
+    NeverAwaited,
+    /// Tasks destroyed while pending.
+    TaskDestroyedPending,
+    /// Task exceptions never retrieved.
+    ExceptionNeverRetrieved,
+}
+
+impl From<KindArg> for aiolog::event::Kind {
+    fn from(k: KindArg) -> Self {
+        use aiolog::event::Kind;
+        match k {
+            KindArg::SlowCallback => Kind::SlowCallback,
+            KindArg::NeverAwaited => Kind::NeverAwaited,
+            KindArg::TaskDestroyedPending => Kind::TaskDestroyedPending,
+            KindArg::ExceptionNeverRetrieved => Kind::ExceptionNeverRetrieved,
+        }
+    }
+}
+
 /// Output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
@@ -225,6 +251,77 @@ pub struct Common {
     )]
     pub code_lines: usize,
 
+    /// Keep only findings of these codes or code prefixes (repeatable; as ruff's --select).
+    #[arg(long, value_name = "CODE", global = true, help_heading = "Filters")]
+    pub select: Vec<String>,
+
+    /// Drop findings of these codes or code prefixes (repeatable).
+    #[arg(long, value_name = "CODE", global = true, help_heading = "Filters")]
+    pub ignore: Vec<String>,
+
+    /// Keep only findings of this kind (repeatable).
+    #[arg(
+        long,
+        value_enum,
+        value_name = "KIND",
+        global = true,
+        help_heading = "Filters"
+    )]
+    pub kind: Vec<KindArg>,
+
+    /// Keep only findings whose site path matches this glob (repeatable; `**/api/*.py`).
+    #[arg(long, value_name = "GLOB", global = true, help_heading = "Filters")]
+    pub file: Vec<String>,
+
+    /// Keep only findings in this function or coroutine (repeatable; globs allowed).
+    #[arg(long, value_name = "NAME", global = true, help_heading = "Filters")]
+    pub function: Vec<String>,
+
+    /// Keep only findings logged at or after this time (2024-05-01 or 2024-05-01T12:00:00).
+    #[arg(long, value_name = "TIME", global = true, help_heading = "Filters")]
+    pub since: Option<String>,
+
+    /// Keep only findings logged at or before this time.
+    #[arg(long, value_name = "TIME", global = true, help_heading = "Filters")]
+    pub until: Option<String>,
+
+    /// Show at most N sites of each kind.
+    #[arg(long, value_name = "N", global = true, help_heading = "Filters")]
+    pub top: Option<usize>,
+
+    /// Hide findings that happened while the program shut down.
+    ///
+    /// A task destroyed, an exception never retrieved or a coroutine never
+    /// awaited that no application line follows before the end of the log
+    /// happened during shutdown: such findings are marked `during_shutdown`
+    /// and ranked below the same findings in steady state.
+    #[arg(long, global = true, help_heading = "Filters")]
+    pub no_shutdown: bool,
+
+    /// Show only findings that are not in this baseline (see `aiolog baseline save`).
+    ///
+    /// The gates (--fail-on, --min-seconds) then apply to new findings only.
+    #[arg(long, value_name = "FILE", global = true, help_heading = "Filters")]
+    pub baseline: Option<PathBuf>,
+
+    /// Keep only findings that CODEOWNERS gives to this owner (e.g. @app-team).
+    #[arg(long, value_name = "OWNER", global = true, help_heading = "Filters")]
+    pub owner: Option<String>,
+
+    /// Read settings from this file instead of the nearest pyproject.toml / aiolog.toml.
+    #[arg(
+        long,
+        value_name = "FILE",
+        global = true,
+        conflicts_with = "no_config",
+        help_heading = "Filters"
+    )]
+    pub config: Option<PathBuf>,
+
+    /// Ignore configuration files.
+    #[arg(long, global = true, help_heading = "Filters")]
+    pub no_config: bool,
+
     /// Threads for a large regular file (0: one per core).
     ///
     /// A file of 32 MiB or more is cut at record boundaries and its parts are
@@ -274,6 +371,24 @@ pub enum Command {
         /// The reports.
         #[arg(required = true, value_name = "REPORT")]
         reports: Vec<PathBuf>,
+    },
+
+    /// Record the current findings as a baseline: later runs with --baseline show only new ones.
+    ///
+    /// `aiolog baseline save FILE [LOG …]` analyzes the logs (standard input
+    /// without any) and writes the findings' stable fingerprints (kind, rule,
+    /// site, subject; anchored on the source statement when --src finds it,
+    /// so unrelated line shifts keep them) to FILE.
+    Baseline {
+        /// `save`.
+        #[arg(value_parser = ["save"])]
+        action: String,
+        /// The baseline file to write.
+        #[arg(value_name = "FILE")]
+        baseline_file: PathBuf,
+        /// The logs.
+        #[arg(value_name = "LOG")]
+        logs: Vec<String>,
     },
 
     /// List the rules: code, name and what each detects.

@@ -203,6 +203,9 @@ pub struct Finding {
     pub context_after: Vec<String>,
     /// Request or trace ids found in those lines.
     pub request_ids: Vec<String>,
+    /// A task-lifecycle finding that no application line followed before
+    /// the end of the input: it happened while the program shut down.
+    pub during_shutdown: bool,
 }
 
 fn innermost_user(frames: &[Frame]) -> Option<&Frame> {
@@ -339,6 +342,7 @@ pub fn correlate(ev: &Event, origin: Origin<'_>) -> Finding {
         context_before: Vec::new(),
         context_after: Vec::new(),
         request_ids: Vec::new(),
+        during_shutdown: false,
     }
 }
 

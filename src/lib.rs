@@ -30,6 +30,7 @@ pub mod event;
 pub mod correlate;
 pub mod source;
 pub mod aggregate;
+pub mod noise;
 pub mod render;
 
 // Wiring and tools around the stages.

@@ -130,6 +130,10 @@ fn group(f: &Value) -> Result<Group, MergeError> {
             },
             site,
             other,
+            shutdown: f
+                .get("during_shutdown")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
         },
         count: u64_of(f, "count")?,
         durations_ms,

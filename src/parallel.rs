@@ -62,6 +62,11 @@ pub fn analyze_file(
             .iter()
             .map(|&(start, end)| {
                 let scanner = &scanner;
+                // Only the end of the file tells what happened at shutdown.
+                let opts = Options {
+                    mark_shutdown: opts.mark_shutdown && end == len,
+                    ..opts
+                };
                 s.spawn(move || analyze_part(path, name, grammars, scanner, opts, start, end))
             })
             .collect();

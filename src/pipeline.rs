@@ -52,6 +52,10 @@ pub struct Options {
     pub before: usize,
     /// Application lines kept from after each record (`-A`).
     pub after: usize,
+    /// At the end of the input, mark the task-lifecycle findings that no
+    /// application line followed as `during_shutdown` (off for all but the
+    /// last part of a file analyzed in parallel).
+    pub mark_shutdown: bool,
 }
 
 impl Default for Options {
@@ -61,6 +65,7 @@ impl Default for Options {
             max_line: DEFAULT_MAX_LINE,
             before: 2,
             after: 2,
+            mark_shutdown: true,
         }
     }
 }
@@ -147,6 +152,9 @@ pub struct SourceAnalyzer<'a> {
     pending: Vec<Finding>,
     /// The input ended: a record closed now may be cut short.
     at_eof: bool,
+    /// Task-lifecycle findings that no application line has followed yet:
+    /// at the end of the input they happened during shutdown.
+    tail: Vec<Finding>,
     /// The process id of the last record, when its prefix has one: context
     /// lines of other processes interleaved in the same input are left out.
     record_pid: Option<String>,
@@ -169,6 +177,7 @@ impl<'a> SourceAnalyzer<'a> {
             before: Vec::new(),
             pending: Vec::new(),
             at_eof: false,
+            tail: Vec::new(),
             record_pid: None,
         }
     }
@@ -235,9 +244,28 @@ impl<'a> SourceAnalyzer<'a> {
         }
     }
 
-    /// Releases findings that wait for their following lines.
+    /// Releases findings that wait for their following lines. Task-lifecycle
+    /// findings (tasks destroyed, exceptions never retrieved, coroutines never
+    /// awaited) wait further, until an application line shows the program
+    /// still ran after them.
     fn release(&mut self, out: &mut Vec<Finding>) {
-        out.append(&mut self.pending);
+        for f in self.pending.drain(..) {
+            if is_lifecycle(f.kind) && self.opts.mark_shutdown {
+                self.tail.push(f);
+            } else {
+                out.push(f);
+            }
+        }
+        if self.tail.len() > MAX_TAIL {
+            out.append(&mut self.tail);
+        }
+    }
+
+    /// An application line: the findings before it were not at shutdown.
+    fn app_line_seen(&mut self, out: &mut Vec<Finding>) {
+        if !self.tail.is_empty() {
+            out.append(&mut self.tail);
+        }
     }
 
     /// An application line that follows findings.
@@ -305,6 +333,8 @@ impl<'a> SourceAnalyzer<'a> {
         self.close(out);
         self.finish_context();
         self.release(out);
+        // A live stream is not at its end: nothing is known of a shutdown.
+        out.append(&mut self.tail);
     }
 
     /// End of input: the last line without `\n`, then the open record.
@@ -319,6 +349,10 @@ impl<'a> SourceAnalyzer<'a> {
         self.at_eof = false;
         self.finish_context();
         self.release(out);
+        for mut f in self.tail.drain(..) {
+            f.during_shutdown = true;
+            out.push(f);
+        }
     }
 
     fn extend_carry(&mut self, bytes: &[u8]) {
@@ -339,6 +373,7 @@ impl<'a> SourceAnalyzer<'a> {
             self.line_no += 1;
             self.stats.lines += 1;
             self.stats.passed_through += 1;
+            self.app_line_seen(out);
             if line.len() > self.opts.max_line {
                 self.stats.truncated_lines += 1;
             }
@@ -380,7 +415,7 @@ impl<'a> SourceAnalyzer<'a> {
             match self.scanner.find(&block[pos..]) {
                 None => {
                     let n = count_lines(&block[pos..]);
-                    self.skip_lines(n);
+                    self.skip_lines(n, out);
                     return;
                 }
                 Some(off) => {
@@ -388,7 +423,7 @@ impl<'a> SourceAnalyzer<'a> {
                     let start =
                         memchr::memrchr(b'\n', &block[pos..hit]).map_or(pos, |i| pos + i + 1);
                     let n = count_lines(&block[pos..start]);
-                    self.skip_lines(n);
+                    self.skip_lines(n, out);
                     let end = start
                         + memchr::memchr(b'\n', &block[start..])
                             .expect("block ends with a newline");
@@ -399,10 +434,13 @@ impl<'a> SourceAnalyzer<'a> {
         }
     }
 
-    fn skip_lines(&mut self, n: u64) {
+    fn skip_lines(&mut self, n: u64, out: &mut Vec<Finding>) {
         self.line_no += n;
         self.stats.lines += n;
         self.stats.passed_through += n;
+        if n > 0 {
+            self.app_line_seen(out);
+        }
     }
 
     /// One line read in full: framed and offered to the open record, or
@@ -443,6 +481,9 @@ impl<'a> SourceAnalyzer<'a> {
         } else {
             self.stats.passed_through += 1;
             self.follow_line(&clean.text, out);
+            if !clean.text.trim().is_empty() {
+                self.app_line_seen(out);
+            }
         }
     }
 
@@ -468,11 +509,10 @@ impl<'a> SourceAnalyzer<'a> {
                     },
                 );
                 f.context_before = std::mem::take(&mut self.before);
+                self.pending.push(f);
                 if self.opts.after == 0 {
-                    f.request_ids = request_ids(f.context_before.iter());
-                    out.push(f);
-                } else {
-                    self.pending.push(f);
+                    self.finish_context();
+                    self.release(out);
                 }
             }
             Err(mut u) => {
@@ -492,6 +532,18 @@ impl<'a> SourceAnalyzer<'a> {
             }
         }
     }
+}
+
+/// The most task-lifecycle findings held back while waiting to learn
+/// whether they happened at shutdown.
+pub const MAX_TAIL: usize = 10_000;
+
+fn is_lifecycle(k: crate::event::Kind) -> bool {
+    use crate::event::Kind;
+    matches!(
+        k,
+        Kind::TaskDestroyedPending | Kind::ExceptionNeverRetrieved | Kind::NeverAwaited
+    )
 }
 
 /// A context line as kept: cleaned, and cut at 500 characters.

@@ -326,12 +326,32 @@ fn is_key_line(t: &str) -> bool {
     let Some(colon) = t.find(": ") else {
         return false;
     };
-    let key = &t[..colon];
-    !key.is_empty()
-        && key
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b == b'_' || b.is_ascii_digit())
+    CONTEXT_KEYS.contains(&&t[..colon])
 }
+
+/// The keys of the context dicts that asyncio's default exception handler
+/// prints (FORMATS.md §3.2), and those aiohttp's messages add. Only these
+/// continue a record: an application line such as `service: stopping` must
+/// not be swallowed.
+const CONTEXT_KEYS: &[&str] = &[
+    "task",
+    "future",
+    "handle",
+    "source_traceback",
+    "handle_traceback",
+    "protocol",
+    "transport",
+    "context",
+    "asyncgen",
+    "socket",
+    "sock",
+    "exception",
+    "message",
+    "client_session",
+    "connector",
+    "connections",
+    "client_connection",
+];
 
 /// `ValueError: text`, `asyncio.exceptions.CancelledError`,
 /// `concurrent.futures._base.CancelledError`: a dotted class name whose last
@@ -410,6 +430,7 @@ mod tests {
             "source_traceback: Object created at (most recent call last):"
         ));
         assert!(!is_key_line("Task: x"));
+        assert!(!is_key_line("service: stopping"));
         assert!(!is_key_line("no colon"));
     }
 }

@@ -28,6 +28,9 @@ fuzz_target!(|data: &[u8]| {
         events: agg.events,
         interrupted: false,
         timeline: agg.timeline(),
+        owners: Vec::new(),
+        severity: Default::default(),
+        baseline_hidden: None,
     };
     let json = render::json::document(&report);
     let _: serde_json_check::Value = serde_json_check::from_str(&json.to_string()).unwrap();

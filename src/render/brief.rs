@@ -31,11 +31,12 @@ impl<W: Write> Brief<W> {
 
 fn questions(rk: &Ranked) -> Vec<String> {
     let g = &rk.group;
-    let site = g
-        .key
-        .site
-        .as_ref()
-        .map_or("the reported line".to_string(), |s| s.location());
+    let site = inline(
+        &g.key
+            .site
+            .as_ref()
+            .map_or("the reported line".to_string(), |s| s.location()),
+    );
     match (g.key.kind, g.basis) {
         (Kind::SlowCallback, Basis::SuspendedAfterSlowStep) => vec![
             format!("Which statement between the previous `await` and {site} blocks the event loop?"),

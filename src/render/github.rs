@@ -52,6 +52,11 @@ impl<W: Write> Sink for Github<W> {
     fn finish(&mut self, r: &Report) -> io::Result<()> {
         for rk in &r.ranked {
             let g = &rk.group;
+            let command = match r.severity_of(g.code) {
+                "error" => "error",
+                "note" => "notice",
+                _ => "warning",
+            };
             let rule = rules::by_code(g.code);
             let title = format!("aiolog {} {}", g.code, rule.map_or("", |r| r.name));
             let subject = g.subject.as_deref().unwrap_or("?");
@@ -62,7 +67,7 @@ impl<W: Write> Sink for Github<W> {
             match &g.key.site {
                 Some(site) => writeln!(
                     self.out,
-                    "::warning file={},line={},title={}::{}",
+                    "::{command} file={},line={},title={}::{}",
                     escape_property(&relative(&site.path)),
                     site.line,
                     escape_property(&title),
@@ -70,7 +75,7 @@ impl<W: Write> Sink for Github<W> {
                 )?,
                 None => writeln!(
                     self.out,
-                    "::warning title={}::{}",
+                    "::{command} title={}::{}",
                     escape_property(&title),
                     escape_data(&msg)
                 )?,

@@ -77,6 +77,10 @@ pub fn document(r: &Report) -> Value {
                 "last_seen": g.last_seen,
                 "first_occurrence": {"input": g.first_input, "line": g.first_line},
                 "other": g.key.other,
+                "during_shutdown": g.key.shutdown,
+                "owners": r.owners.get(i).cloned().unwrap_or_default(),
+                "severity": r.severity_of(g.code),
+                "fingerprint": crate::noise::fingerprint(g, r.evidence.get(i).and_then(Option::as_ref)),
                 "why": rk.why,
                 "histogram_ms": if slow {
                     Value::Object(g.durations_ms.iter().map(|(ms, n)| (ms.to_string(), json!(n))).collect())
@@ -127,6 +131,7 @@ pub fn document(r: &Report) -> Value {
             "invalid_utf8_lines": s.invalid_utf8_lines,
             "findings": r.events,
             "interrupted": r.interrupted,
+            "baseline_hidden": r.baseline_hidden.map(|(sites, findings)| json!({"sites": sites, "findings": findings})),
             "unrecognized_samples": s.unrecognized_samples,
         },
         "summary": summary,

@@ -258,6 +258,9 @@ fn render(r: &Report, b: Budget) -> (String, Vec<String>) {
                 let _ = write!(s, " *Hint:* {}", inline(h));
             }
             s.push('\n');
+            if let Some(o) = r.owners.get(r.index_of(rk)).filter(|o| !o.is_empty()) {
+                let _ = writeln!(s, "Owners: {}.", inline(&o.join(" ")));
+            }
             if !rk.group.request_ids.is_empty() {
                 let _ = writeln!(
                     s,
@@ -307,6 +310,12 @@ fn render(r: &Report, b: Budget) -> (String, Vec<String>) {
                 if shortened { "\n*(record shortened)*\n" } else { "" }
             );
         }
+    }
+    if let Some((sites, found)) = r.baseline_hidden {
+        let _ = writeln!(
+            s,
+            "\n{sites} finding site(s) known from the baseline hidden ({found} occurrences)."
+        );
     }
     if st.unrecognized_records > 0 {
         let _ = writeln!(

@@ -51,9 +51,60 @@ pub struct Report {
     /// What the source shows, per entry of `ranked` (with `--src`, or for
     /// paths found under the current directory).
     pub evidence: Vec<Option<Evidence>>,
+    /// CODEOWNERS owners per entry of `ranked`.
+    pub owners: Vec<Vec<String>>,
+    /// Severity per rule code from the configuration (`error`, `warning`,
+    /// `note`); `warning` when absent.
+    pub severity: std::collections::BTreeMap<String, String>,
+    /// With `--baseline`: the known finding sites hidden, and their
+    /// occurrences.
+    pub baseline_hidden: Option<(u64, u64)>,
 }
 
 impl Report {
+    /// Keeps the ranked groups for which `keep` holds (with their evidence
+    /// and owners) and numbers the ranks again within each kind. Returns the
+    /// sites and occurrences dropped.
+    pub fn retain(
+        &mut self,
+        mut keep: impl FnMut(&Ranked, Option<&Evidence>, &[String]) -> bool,
+    ) -> (u64, u64) {
+        let n = self.ranked.len();
+        self.evidence.resize(n, None);
+        self.owners.resize(n, Vec::new());
+        let mut kept = (Vec::new(), Vec::new(), Vec::new());
+        let (mut sites, mut found) = (0, 0);
+        for ((rk, ev), ow) in self
+            .ranked
+            .drain(..)
+            .zip(self.evidence.drain(..))
+            .zip(self.owners.drain(..))
+        {
+            if keep(&rk, ev.as_ref(), &ow) {
+                kept.0.push(rk);
+                kept.1.push(ev);
+                kept.2.push(ow);
+            } else {
+                sites += 1;
+                found += rk.group.count;
+            }
+        }
+        (self.ranked, self.evidence, self.owners) = kept;
+        let mut counters: std::collections::HashMap<Kind, usize> = Default::default();
+        for rk in &mut self.ranked {
+            let c = counters.entry(rk.group.key.kind).or_default();
+            *c += 1;
+            rk.rank = *c;
+        }
+        self.events = self.ranked.iter().map(|r| r.group.count).sum();
+        (sites, found)
+    }
+
+    /// The severity of a rule code: `error`, `warning` or `note`.
+    pub fn severity_of(&self, code: &str) -> &str {
+        self.severity.get(code).map_or("warning", String::as_str)
+    }
+
     /// The source evidence of `ranked[i]`, when the source was read.
     pub fn read_evidence(&self, i: usize) -> Option<&Evidence> {
         self.evidence

@@ -111,6 +111,8 @@ pub fn sarif(r: &Report) -> Value {
                 "siteBasis": g.basis,
                 "location": g.location,
                 "createdAt": g.created_at,
+                "owners": r.owners.get(i).cloned().unwrap_or_default(),
+                "duringShutdown": g.key.shutdown,
             });
             if g.key.kind == crate::event::Kind::SlowCallback {
                 props["totalSeconds"] = json!(g.total_ms() as f64 / 1000.0);
@@ -120,7 +122,7 @@ pub fn sarif(r: &Report) -> Value {
             let mut res = json!({
                 "ruleId": g.code,
                 "ruleIndex": RULES.iter().position(|x| x.code == g.code).unwrap_or(0),
-                "level": "warning",
+                "level": r.severity_of(g.code),
                 "message": {"text": format!("{}: {}", if subject.is_empty() { "?" } else { subject }, rk.why)},
                 "properties": props,
             });

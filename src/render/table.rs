@@ -157,7 +157,10 @@ impl<W: Write> Sink for TableSink<W> {
                 let ev = r.evidence.get(i).and_then(Option::as_ref).filter(|e| {
                     e.source == SourceStatus::Read || e.hint.is_some() || e.attribution.is_some()
                 });
-                let ctx = context_lines(&rk.group);
+                let mut ctx = context_lines(&rk.group);
+                if let Some(o) = r.owners.get(i).filter(|o| !o.is_empty()) {
+                    ctx.push(format!("owners: {}", terminal_safe(&o.join(" "))));
+                }
                 if ev.is_none() && ctx.is_empty() {
                     continue;
                 }
@@ -196,6 +199,14 @@ impl<W: Write> Sink for TableSink<W> {
                 plural(r.events, "finding", "findings"),
                 plural(r.ranked.len() as u64, "site", "sites"),
                 plural(s.passed_through, "application line", "application lines"),
+            )?;
+        }
+        if let Some((sites, found)) = r.baseline_hidden {
+            writeln!(
+                self.out,
+                "{} known from the baseline hidden ({}).",
+                plural(sites, "finding site", "finding sites"),
+                plural(found, "occurrence", "occurrences")
             )?;
         }
         if s.unrecognized_records > 0 {
