@@ -252,7 +252,13 @@ pub struct Common {
     pub code_lines: usize,
 
     /// Keep only findings of these codes or code prefixes (repeatable; as ruff's --select).
-    #[arg(long, value_name = "CODE", global = true, help_heading = "Filters")]
+    #[arg(
+        long,
+        visible_alias = "code",
+        value_name = "CODE",
+        global = true,
+        help_heading = "Filters"
+    )]
     pub select: Vec<String>,
 
     /// Drop findings of these codes or code prefixes (repeatable).

@@ -330,6 +330,15 @@ fn codeowners_apply_in_githubs_order_and_filter_by_owner() {
         &samples(),
     );
     assert_eq!(sites(&doc), vec!["AIO101 /app/blocking_sleep.py:18"]);
+    let md = aiolog()
+        .current_dir(&d)
+        .args([
+            args[0], args[1], args[2], &map, "--owner", "@perf", "--format", "markdown",
+        ])
+        .args(samples())
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&md.stdout).contains("Owners: #1 @perf"));
 }
 
 #[test]

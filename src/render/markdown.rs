@@ -232,6 +232,17 @@ fn render(r: &Report, b: Budget) -> (String, Vec<String>) {
             );
             cut.push(msg);
         }
+        let owned: Vec<String> = rows
+            .iter()
+            .take(b.rows_per_kind)
+            .filter_map(|rk| {
+                let o = r.owners.get(r.index_of(rk)).filter(|o| !o.is_empty())?;
+                Some(format!("#{} {}", rk.rank, inline(&o.join(" "))))
+            })
+            .collect();
+        if !owned.is_empty() {
+            let _ = writeln!(s, "\nOwners: {}.", owned.join("; "));
+        }
         let mut codes: Vec<&str> = rows.iter().map(|rk| rk.group.code).collect();
         codes.sort();
         codes.dedup();
@@ -258,9 +269,6 @@ fn render(r: &Report, b: Budget) -> (String, Vec<String>) {
                 let _ = write!(s, " *Hint:* {}", inline(h));
             }
             s.push('\n');
-            if let Some(o) = r.owners.get(r.index_of(rk)).filter(|o| !o.is_empty()) {
-                let _ = writeln!(s, "Owners: {}.", inline(&o.join(" ")));
-            }
             if !rk.group.request_ids.is_empty() {
                 let _ = writeln!(
                     s,
