@@ -417,6 +417,8 @@ fn why(g: &Group) -> String {
             "failed {} and nobody retrieved the exception; {short}",
             times(g.count)
         ),
+        Kind::ExceptionInCallback => format!("a callback raised {}; {short}", times(g.count)),
+        Kind::ResourceWarning => format!("left unclosed {}; {short}", times(g.count)),
     }
 }
 

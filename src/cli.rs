@@ -62,6 +62,10 @@ pub enum KindArg {
     TaskDestroyedPending,
     /// Task exceptions never retrieved.
     ExceptionNeverRetrieved,
+    /// Exceptions raised in callbacks.
+    ExceptionInCallback,
+    /// Resources never closed.
+    ResourceWarning,
 }
 
 impl From<KindArg> for aiolog::event::Kind {
@@ -72,6 +76,8 @@ impl From<KindArg> for aiolog::event::Kind {
             KindArg::NeverAwaited => Kind::NeverAwaited,
             KindArg::TaskDestroyedPending => Kind::TaskDestroyedPending,
             KindArg::ExceptionNeverRetrieved => Kind::ExceptionNeverRetrieved,
+            KindArg::ExceptionInCallback => Kind::ExceptionInCallback,
+            KindArg::ResourceWarning => Kind::ResourceWarning,
         }
     }
 }

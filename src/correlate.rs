@@ -56,6 +56,9 @@ pub fn classify(path: &str) -> PathClass {
 
 fn is_stdlib(lower: &str) -> bool {
     // …/lib/python3.11/…, …/lib/python3/…, C:/Python311/Lib/…, python314.zip/…
+    // (lib64 on Fedora and SUSE.)
+    let lower_norm = lower.replace("/lib64/python", "/lib/python");
+    let lower = lower_norm.as_str();
     let bytes = lower.as_bytes();
     let mut from = 0;
     while let Some(i) = lower[from..].find("lib/python") {
@@ -259,6 +262,8 @@ pub fn code(ev: &Event) -> &'static str {
         Event::NeverAwaited(_) => "AIO201",
         Event::TaskDestroyedPending(_) => "AIO301",
         Event::ExceptionNeverRetrieved(_) => "AIO401",
+        Event::ExceptionInCallback(_) => "AIO402",
+        Event::ResourceWarning(_) => "AIO501",
     }
 }
 
@@ -324,6 +329,36 @@ pub fn correlate(ev: &Event, origin: Origin<'_>) -> Finding {
                 (None, Basis::Unknown, detail)
             }
         }
+        Event::ExceptionInCallback(e) => {
+            let detail = e.exception.clone();
+            let def = e
+                .location
+                .as_ref()
+                .and_then(|l| loc_site(l, Some(e.callback.clone())));
+            if let Some(f) = innermost_user(&e.traceback) {
+                (Some(frame_site(f)), Basis::RaisedAt, detail)
+            } else if let Some(site) = def.filter(|s| classify(&s.path) == PathClass::User) {
+                (Some(site), Basis::CallbackDefinition, detail)
+            } else if let Some(f) = innermost_user(&e.source_traceback) {
+                (Some(frame_site(f)), Basis::CallbackScheduled, detail)
+            } else {
+                (None, Basis::Unknown, detail)
+            }
+        }
+        Event::ResourceWarning(r) => {
+            if let Some(f) = innermost_user(&r.allocated) {
+                (Some(frame_site(f)), Basis::CreationTraceback, None)
+            } else if let Some(site) = r
+                .location
+                .as_ref()
+                .filter(|l| classify(&l.path) == PathClass::User)
+                .and_then(|l| loc_site(l, None))
+            {
+                (Some(site), Basis::WarningLine, None)
+            } else {
+                (None, Basis::Unknown, None)
+            }
+        }
     };
     Finding {
         kind: ev.kind(),
@@ -361,6 +396,7 @@ mod tests {
             ),
             ("droidlet_env/lib/python3.7/asyncio/base_events.py", Stdlib),
             ("/lib/python314.zip/asyncio/tasks.py", Stdlib),
+            ("/usr/lib64/python3.5/asyncio/tasks.py", Stdlib),
             ("C:\\Python311\\Lib\\asyncio\\tasks.py", Stdlib),
             (
                 "C:\\Python311\\Lib\\site-packages\\curl_cffi\\aio.py",

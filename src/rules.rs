@@ -125,6 +125,49 @@ asyncio.create_task(sync_inventory())    # nobody awaits it
 async with asyncio.TaskGroup() as tg:   # Python 3.11+
     tg.create_task(sync_inventory())     # failures propagate here"#,
     },
+    Rule {
+        code: "AIO402",
+        name: "exception-in-callback",
+        kind: Kind::ExceptionInCallback,
+        summary: "a callback raised an exception",
+        why: "An exception raised by a callback run by the event loop goes nowhere: asyncio logs it and \
+              carries on, and whatever the callback should have done is left undone.",
+        fix: "Catch and handle the error inside the callback, or turn the callback into a task whose \
+              result is awaited.",
+        example_log: r#"Exception in callback on_tick() at /app/ticker.py:7
+handle: <Handle on_tick() at /app/ticker.py:7 created at /app/main.py:20>
+Traceback (most recent call last):
+  File "/app/ticker.py", line 9, in on_tick
+    1 / 0
+ZeroDivisionError: division by zero"#,
+        example_fix: r#"# before
+def on_tick():
+    rate = done / elapsed        # may raise
+# after
+def on_tick():
+    try:
+        rate = done / elapsed
+    except ZeroDivisionError:
+        rate = 0.0"#,
+    },
+    Rule {
+        code: "AIO501",
+        name: "resource-not-closed",
+        kind: Kind::ResourceWarning,
+        summary: "an event loop, transport, socket or client session was never closed",
+        why: "An unclosed resource keeps file descriptors and memory until garbage collection, and its \
+              buffered data may never be flushed; in a long-running service they accumulate.",
+        fix: "Close it deterministically: `async with` (aiohttp.ClientSession, streams), `try/finally` \
+              with `await x.close()`, or the service's shutdown hook; let asyncio.run manage the loop.",
+        example_log: r#"/app/client.py:30: ResourceWarning: unclosed <socket.socket fd=7, family=2, type=1, proto=6>"#,
+        example_fix: r#"# before
+session = aiohttp.ClientSession()
+data = await (await session.get(url)).json()
+# after
+async with aiohttp.ClientSession() as session:
+    async with session.get(url) as resp:
+        data = await resp.json()"#,
+    },
 ];
 
 /// A rule by code.

@@ -31,7 +31,12 @@ pub const MARKERS: &[&str] = &[
     // default exception handler messages (§3.2)
     "was destroyed but it is pending",
     "exception was never retrieved",
-    "Exception in callback ",
+    // Also when a paste lost the first letter.
+    "xception in callback ",
+    // aiohttp's unclosed objects, reported through the exception handler.
+    "Unclosed client session",
+    "Unclosed connector",
+    "Unclosed connection",
     // warnings (§3.3, §3.4) and the pre-3.7 CoroWrapper message
     "was never awaited",
     "was never yielded from",

@@ -200,7 +200,7 @@ fn stats_accounts_for_every_line() {
 fn unrecognized_records_are_counted_with_a_sample() {
     let p = temp_file(
         "unrec.log",
-        b"Exception in callback f() at /app/a.py:3\nhandle: <Handle f() at /app/a.py:3>\nok\n",
+        b"RuntimeError: Non-thread-safe operation invoked on an event loop other than the current one\n  in a thread\nok\n",
     );
     let o = run(&["--stats", p.to_str().unwrap()]);
     let e = stderr(&o);

@@ -38,15 +38,21 @@ pub enum Kind {
     TaskDestroyedPending,
     /// `Task exception was never retrieved`.
     ExceptionNeverRetrieved,
+    /// `Exception in callback …`: a callback raised.
+    ExceptionInCallback,
+    /// `ResourceWarning: unclosed …` and aiohttp's `Unclosed client session`.
+    ResourceWarning,
 }
 
 impl Kind {
     /// Every kind, in report order.
-    pub const ALL: [Kind; 4] = [
+    pub const ALL: [Kind; 6] = [
         Kind::SlowCallback,
         Kind::NeverAwaited,
         Kind::TaskDestroyedPending,
         Kind::ExceptionNeverRetrieved,
+        Kind::ExceptionInCallback,
+        Kind::ResourceWarning,
     ];
 
     /// The snake_case name used in JSON and on the command line.
@@ -56,6 +62,8 @@ impl Kind {
             Kind::NeverAwaited => "never_awaited",
             Kind::TaskDestroyedPending => "task_destroyed_pending",
             Kind::ExceptionNeverRetrieved => "exception_never_retrieved",
+            Kind::ExceptionInCallback => "exception_in_callback",
+            Kind::ResourceWarning => "resource_warning",
         }
     }
 
@@ -66,6 +74,8 @@ impl Kind {
             Kind::NeverAwaited => "Coroutines never awaited",
             Kind::TaskDestroyedPending => "Tasks destroyed while pending",
             Kind::ExceptionNeverRetrieved => "Task exceptions never retrieved",
+            Kind::ExceptionInCallback => "Exceptions in callbacks",
+            Kind::ResourceWarning => "Resources never closed",
         }
     }
 }
@@ -222,6 +232,36 @@ pub struct ExceptionNeverRetrieved {
     pub exception: Option<String>,
 }
 
+/// `Exception in callback f() at p.py:3` with `handle:` and a traceback.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExceptionInCallback {
+    /// The callback's name.
+    pub callback: String,
+    /// The callback's definition (` at path:N` after it), when printed.
+    pub location: Option<Location>,
+    /// The handle's ` created at` (where it was scheduled).
+    pub created_at: Option<Location>,
+    /// `source_traceback`/`handle_traceback` frames.
+    pub source_traceback: Vec<Frame>,
+    /// The traceback frames.
+    pub traceback: Vec<Frame>,
+    /// The exception line.
+    pub exception: Option<String>,
+}
+
+/// An unclosed resource: the warnings module's `path:N: ResourceWarning:
+/// unclosed <…>`, or aiohttp's `Unclosed client session` record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResourceWarning {
+    /// The resource's type as printed (`_UnixSelectorEventLoop`,
+    /// `socket.socket`, `aiohttp.client.ClientSession`).
+    pub resource: Option<String>,
+    /// The warning's `path:N:` (the frame that raised it).
+    pub location: Option<Location>,
+    /// tracemalloc's `Object allocated at` frames.
+    pub allocated: Vec<Frame>,
+}
+
 /// A parsed record.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event {
@@ -233,6 +273,10 @@ pub enum Event {
     NeverAwaited(NeverAwaited),
     /// See [`ExceptionNeverRetrieved`].
     ExceptionNeverRetrieved(ExceptionNeverRetrieved),
+    /// See [`ExceptionInCallback`].
+    ExceptionInCallback(ExceptionInCallback),
+    /// See [`ResourceWarning`].
+    ResourceWarning(ResourceWarning),
 }
 
 /// A record that holds an asyncio marker but that aiolog cannot read.
@@ -250,6 +294,8 @@ impl Event {
             Event::TaskDestroyedPending(_) => Kind::TaskDestroyedPending,
             Event::NeverAwaited(_) => Kind::NeverAwaited,
             Event::ExceptionNeverRetrieved(_) => Kind::ExceptionNeverRetrieved,
+            Event::ExceptionInCallback(_) => Kind::ExceptionInCallback,
+            Event::ResourceWarning(_) => Kind::ResourceWarning,
         }
     }
 
@@ -268,6 +314,8 @@ impl Event {
             Event::TaskDestroyedPending(d) => coro_name(&d.task),
             Event::NeverAwaited(n) => Some(n.qualname.clone()),
             Event::ExceptionNeverRetrieved(e) => coro_name(&e.task),
+            Event::ExceptionInCallback(e) => Some(e.callback.clone()),
+            Event::ResourceWarning(r) => r.resource.clone(),
         }
     }
 
@@ -288,15 +336,13 @@ impl Event {
             },
             Event::TaskDestroyedPending(d) => coro_loc(&d.task),
             Event::NeverAwaited(n) => n.location.clone(),
-            Event::ExceptionNeverRetrieved(e) => coro_loc(&e.task).or_else(|| {
-                e.traceback
-                    .iter()
-                    .rev()
-                    .find(|f| {
-                        crate::correlate::classify(&f.path) != crate::correlate::PathClass::Stdlib
-                    })
-                    .map(Frame::location)
-            }),
+            Event::ExceptionNeverRetrieved(e) => {
+                coro_loc(&e.task).or_else(|| outside_stdlib(&e.traceback))
+            }
+            Event::ExceptionInCallback(e) => {
+                e.location.clone().or_else(|| outside_stdlib(&e.traceback))
+            }
+            Event::ResourceWarning(r) => r.location.clone(),
         }
     }
 
@@ -317,6 +363,8 @@ impl Event {
                 .or_else(|| n.allocated.last().map(Frame::location))
                 .or_else(|| n.origin.last().map(Frame::location)),
             Event::ExceptionNeverRetrieved(e) => task_created(&e.task),
+            Event::ExceptionInCallback(e) => e.created_at.clone(),
+            Event::ResourceWarning(r) => r.allocated.last().map(Frame::location),
         }
     }
 
@@ -327,6 +375,15 @@ impl Event {
             _ => None,
         }
     }
+}
+
+/// The innermost traceback frame outside the standard library.
+fn outside_stdlib(frames: &[Frame]) -> Option<Location> {
+    frames
+        .iter()
+        .rev()
+        .find(|f| crate::correlate::classify(&f.path) != crate::correlate::PathClass::Stdlib)
+        .map(Frame::location)
 }
 
 /// Parses a record's text (message and continuation lines, prefixes
@@ -359,22 +416,117 @@ pub fn parse_record(text: &str) -> Result<Event, Unrecognized> {
             text,
         )));
     }
-    for (marker, what) in [
-        (
-            "Exception in callback",
-            "`Exception in callback` is not analyzed yet",
-        ),
-        ("ResourceWarning", "ResourceWarnings are not analyzed yet"),
-        (
-            "Non-thread-safe operation",
-            "`Non-thread-safe operation` is not analyzed yet",
-        ),
-    ] {
-        if text.contains(marker) {
-            return Err(fail(what));
-        }
+    if first.contains("xception in callback ") {
+        return exception_in_callback(text)
+            .map(Event::ExceptionInCallback)
+            .ok_or_else(|| fail("`Exception in callback` record that does not parse"));
+    }
+    if first.contains("ResourceWarning: unclosed") || first.contains("Unclosed ") {
+        return resource_warning(text)
+            .map(Event::ResourceWarning)
+            .ok_or_else(|| fail("ResourceWarning that does not parse"));
+    }
+    if text.contains("Non-thread-safe operation") {
+        return Err(fail("`Non-thread-safe operation` is not analyzed yet"));
     }
     Err(fail("asyncio marker in a record of unknown shape"))
+}
+
+/// `Exception in callback f(args) at p.py:3` (the first letter may be lost
+/// in a paste), `handle: <Handle …>`, traceback.
+fn exception_in_callback(text: &str) -> Option<ExceptionInCallback> {
+    let first = text.lines().next()?;
+    let start = first.find("xception in callback ")? + "xception in callback ".len();
+    let rest = first[start..].trim();
+    let (cb, location) = match rest.rfind(") at ") {
+        Some(i) => match repr::location(&rest[i + ") at ".len()..]) {
+            Some(l) => (&rest[..i + 1], Some(l)),
+            None => (rest, None),
+        },
+        None => (rest, None),
+    };
+    let handle = key_value(text, "handle").and_then(repr::handle_repr);
+    let callback =
+        repr::callback_name_of(cb).or_else(|| handle.as_ref().map(|h| h.callback.clone()))?;
+    let mut blocks = frame_blocks(text);
+    let exception = text
+        .lines()
+        .skip(1)
+        .map(str::trim)
+        .filter(|l| is_exception_line(l))
+        .last()
+        .map(str::to_string);
+    let mut source = blocks.remove("source_traceback").unwrap_or_default();
+    if source.is_empty() {
+        source = blocks.remove("handle_traceback").unwrap_or_default();
+    }
+    Some(ExceptionInCallback {
+        callback,
+        location: location.or_else(|| handle.as_ref().and_then(|h| h.location.clone())),
+        created_at: handle.and_then(|h| h.created_at),
+        source_traceback: source,
+        traceback: blocks.remove("traceback").unwrap_or_default(),
+        exception,
+    })
+}
+
+/// `path:N: ResourceWarning: unclosed <…>` or aiohttp's `Unclosed client
+/// session` / `Unclosed connector` / `Unclosed connection` records.
+fn resource_warning(text: &str) -> Option<ResourceWarning> {
+    let first = text.lines().next()?;
+    let blocks = frame_blocks(text);
+    if let Some(i) = first.find(": ResourceWarning: unclosed") {
+        let what = first[i + ": ResourceWarning: unclosed".len()..].trim();
+        let resource = what.find('<').map(|lt| {
+            let inner = &what[lt + 1..];
+            let end = inner.find([' ', '>']).unwrap_or(inner.len());
+            inner[..end].to_string()
+        });
+        return Some(ResourceWarning {
+            resource,
+            location: warning_path(&first[..i]),
+            allocated: blocks.get("allocated").cloned().unwrap_or_default(),
+        });
+    }
+    if first.contains("Unclosed ") {
+        // The object is in the record's key line: `client_session: <aiohttp.client.ClientSession object at 0x…>`,
+        // `connector: <aiohttp.connector.TCPConnector object at 0x…>`, `client_connection: Connection<…>`.
+        let resource = text.lines().skip(1).find_map(|l| {
+            let (key, value) = l.trim().split_once(": ")?;
+            if key == "connections" {
+                return None;
+            }
+            let v = value.trim();
+            let name_end = v.find(['<', ' ']).unwrap_or(v.len());
+            if name_end > 0 {
+                return Some(v[..name_end].to_string());
+            }
+            let inner = v.strip_prefix('<')?;
+            Some(inner[..inner.find([' ', '>']).unwrap_or(inner.len())].to_string())
+        });
+        return Some(ResourceWarning {
+            resource,
+            location: None,
+            allocated: Vec::new(),
+        });
+    }
+    None
+}
+
+/// The `path:N` of a warnings-module prefix, from the text before
+/// `: Category:`. Output printed before it on the same line (`… [OK]`) is
+/// left out: an absolute path may hold spaces; otherwise the path is the last
+/// word, after any closing bracket.
+pub fn warning_path(before: &str) -> Option<Location> {
+    let t = before.trim();
+    if let Some(l) =
+        repr::location(t).filter(|l| l.path.starts_with('/') || l.path.get(1..3) == Some(":\\"))
+    {
+        return Some(l);
+    }
+    let word = t.rsplit(' ').next().unwrap_or(t);
+    let word = word.rsplit(']').next().unwrap_or(word);
+    repr::location(word)
 }
 
 /// `Executing <Task …|Handle …|TimerHandle …> took 0.123 seconds`.
@@ -409,7 +561,7 @@ fn never_awaited(text: &str) -> Option<NeverAwaited> {
     let qualname = first[q_start..q_start + q_len].to_string();
     let location = first[..q_start]
         .rfind(": RuntimeWarning: ")
-        .and_then(|i| repr::location(first[..i].trim_start()));
+        .and_then(|i| warning_path(&first[..i]));
     let blocks = frame_blocks(text);
     Some(NeverAwaited {
         qualname,
@@ -601,7 +753,7 @@ mod tests {
             "Executing <garbage",
             "Executing <Task pending> took x seconds",
             "coroutine 'x was never awaited",
-            "Exception in callback f()",
+            "RuntimeError: Non-thread-safe operation invoked on an event loop other than the current one",
             "",
         ] {
             assert!(parse_record(text).is_err(), "{text}");

@@ -213,6 +213,11 @@ pub fn handle_repr(s: &str) -> Option<HandleRepr> {
     })
 }
 
+/// The callback's name in an `Exception in callback` message.
+pub fn callback_name_of(cb: &str) -> Option<String> {
+    callback_name(cb)
+}
+
 /// The callback's name: `f` in `f(1, 2)`, `Service.on_tick` in
 /// `Service.on_tick()`, `f` in `<function f at 0x…>(…)` and
 /// `Task._step` in `<bound method Task._step of …>`.

@@ -67,6 +67,16 @@ fn questions(rk: &Ranked) -> Vec<String> {
             "Who should own it (a TaskGroup, a set of tasks) and await or cancel it at shutdown?".into(),
             "Give the corrected code.".into(),
         ],
+        (Kind::ExceptionInCallback, _) => vec![
+            format!("Why does the callback at {site} raise?"),
+            "How should the callback handle the failure (asyncio only logs it)?".into(),
+            "Give the corrected code.".into(),
+        ],
+        (Kind::ResourceWarning, _) => vec![
+            format!("Which object reported near {site} is never closed, and who owns it?"),
+            "Where should it be closed (async with, try/finally, the service's shutdown)?".into(),
+            "Give the corrected code.".into(),
+        ],
         (Kind::ExceptionNeverRetrieved, _) => vec![
             format!("Why does the code at {site} raise, and who should have awaited the task?"),
             "How should the failure be handled or reported?".into(),
@@ -123,6 +133,15 @@ pub fn to_brief(r: &Report) -> String {
             }
             Kind::ExceptionNeverRetrieved => {
                 let _ = writeln!(s, "- {n} task(s) failed without anyone retrieving the exception, at {sites} site(s).");
+            }
+            Kind::ExceptionInCallback => {
+                let _ = writeln!(s, "- Callbacks raised {n} time(s), at {sites} site(s).");
+            }
+            Kind::ResourceWarning => {
+                let _ = writeln!(
+                    s,
+                    "- {n} resource(s) were left unclosed, at {sites} site(s)."
+                );
             }
         }
     }

@@ -305,6 +305,11 @@ pub fn live_line(f: &Finding) -> String {
             Some(d) => format!("exception of task {subject}() was never retrieved: {d}"),
             None => format!("exception of task {subject}() was never retrieved"),
         },
+        Kind::ExceptionInCallback => match &f.detail {
+            Some(d) => format!("callback {subject} raised: {d}"),
+            None => format!("callback {subject} raised"),
+        },
+        Kind::ResourceWarning => format!("{subject} was never closed"),
     };
     terminal_safe(&format!("{place}: {}: {msg}", f.kind))
 }

@@ -53,6 +53,14 @@ fn kind_note(kind: Kind) -> &'static str {
             "Ranked by count. The site is where the exception was raised. Await the task, or check \
              `task.exception()` in a done callback."
         }
+        Kind::ExceptionInCallback => {
+            "Ranked by count. The site is where the exception was raised, else the callback's definition. \
+             asyncio only logs it: handle the error inside the callback."
+        }
+        Kind::ResourceWarning => {
+            "Ranked by count. The site is where the object was allocated (tracemalloc), else the warning's line \
+             in your code. Close it with async with or in a finally block."
+        }
     }
 }
 
