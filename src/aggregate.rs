@@ -75,6 +75,9 @@ pub struct Group {
     pub request_ids: Vec<String>,
 }
 
+/// Request ids kept per site.
+pub const MAX_IDS: usize = 16;
+
 /// The most bytes of a record kept as a group's sample.
 pub const SAMPLE_RECORD_BYTES: usize = 8 << 10;
 
@@ -117,7 +120,7 @@ impl Group {
 
     fn add_ids(&mut self, ids: &[String]) {
         for id in ids {
-            if self.request_ids.len() < 16 && !self.request_ids.contains(id) {
+            if self.request_ids.len() < MAX_IDS && !self.request_ids.contains(id) {
                 self.request_ids.push(id.clone());
             }
         }
@@ -125,7 +128,12 @@ impl Group {
 
     fn add(&mut self, f: &Finding) {
         self.count += 1;
-        self.add_ids(&f.request_ids);
+        if self.request_ids.len() < MAX_IDS
+            && !(f.context_before.is_empty() && f.context_after.is_empty())
+        {
+            let ids = crate::pipeline::request_ids(f.context_before.iter().chain(&f.context_after));
+            self.add_ids(&ids);
+        }
         if let Some(s) = f.seconds {
             *self
                 .durations_ms
@@ -222,14 +230,17 @@ impl Aggregator {
     pub fn add(&mut self, f: &Finding) {
         self.events += 1;
         if let (Some(ts), Some(secs)) = (&f.timestamp, f.seconds) {
-            self.add_point(TimePoint {
-                ts: ts.clone(),
-                ms: (secs * 1000.0).round() as u64,
-                site: f
-                    .site
-                    .as_ref()
-                    .map_or_else(|| "?".to_string(), |s| s.location()),
-            });
+            // Built only when the thinned-out timeline keeps it.
+            if self.takes_next_point() {
+                self.push_point(TimePoint {
+                    ts: ts.clone(),
+                    ms: (secs * 1000.0).round() as u64,
+                    site: f
+                        .site
+                        .as_ref()
+                        .map_or_else(|| "?".to_string(), |s| s.location()),
+                });
+            }
         }
         let mut key = GroupKey {
             kind: f.kind,
@@ -258,11 +269,19 @@ impl Aggregator {
     }
 
     fn add_point(&mut self, p: TimePoint) {
+        if self.takes_next_point() {
+            self.push_point(p);
+        }
+    }
+
+    /// Counts a point and says whether the timeline keeps it.
+    fn takes_next_point(&mut self) -> bool {
         self.stride = self.stride.max(1);
         self.seen_points += 1;
-        if self.seen_points % self.stride != 0 {
-            return;
-        }
+        self.seen_points % self.stride == 0
+    }
+
+    fn push_point(&mut self, p: TimePoint) {
         self.timeline.push(p);
         if self.timeline.len() >= MAX_TIMELINE {
             let mut i = 0;

@@ -95,14 +95,47 @@ impl Ctx<'_> {
 /// Runs aiolog.
 pub fn run(args: Args) -> io::Result<Status> {
     let c = &args.common;
-    let grammars = match Grammars::builtin() {
+    if let Some(Command::Grammars { check }) = &args.command {
+        if !check.is_empty() {
+            return Ok(match Grammars::builtin_plus(check) {
+                Ok(_) => {
+                    for f in check {
+                        println!("{}: ok", f.display());
+                    }
+                    Status::Success
+                }
+                Err(e) => {
+                    eprintln!("aiolog: error: {e}");
+                    Status::Error
+                }
+            });
+        }
+    }
+    // `--grammar FILE` adds the user's grammar to the built-in ones.
+    let user_grammar: Vec<std::path::PathBuf> = c
+        .grammar
+        .as_ref()
+        .map(std::path::PathBuf::from)
+        .filter(|p| p.is_file())
+        .into_iter()
+        .collect();
+    let grammars = match Grammars::builtin_plus(&user_grammar) {
         Ok(g) => g,
         Err(e) => {
             eprintln!("aiolog: error: invalid grammar: {e}");
             return Ok(Status::Error);
         }
     };
-    if c.list_grammars {
+    let forced_name: Option<String> = match user_grammar.first() {
+        Some(p) => {
+            let text = std::fs::read_to_string(p).unwrap_or_default();
+            serde_json::from_str::<serde_json::Value>(&text)
+                .ok()
+                .and_then(|v| v["name"].as_str().map(str::to_string))
+        }
+        None => c.grammar.clone(),
+    };
+    if c.list_grammars || matches!(args.command, Some(Command::Grammars { .. })) {
         let mut out = io::stdout().lock();
         for g in grammars.all() {
             writeln!(
@@ -115,7 +148,7 @@ pub fn run(args: Args) -> io::Result<Status> {
         }
         return Ok(Status::Success);
     }
-    let forced = match &c.grammar {
+    let forced = match &forced_name {
         None => None,
         Some(name) => match grammars.find(name) {
             Some(i) => Some(i),
@@ -148,7 +181,7 @@ pub fn run(args: Args) -> io::Result<Status> {
             clap_complete::generate(*shell, &mut cmd, "aiolog", &mut io::stdout());
             return Ok(Status::Success);
         }
-        Some(Command::Merge { .. }) => None,
+        Some(Command::Merge { .. }) | Some(Command::Grammars { .. }) => None,
         Some(Command::Rules) => {
             let mut out = io::stdout().lock();
             for r in aiolog::rules::RULES {

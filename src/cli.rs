@@ -178,7 +178,7 @@ pub struct Common {
     #[arg(long, global = true, help_heading = "Output")]
     pub stats: bool,
 
-    /// Read logging prefixes with this grammar instead of detecting them.
+    /// Read logging prefixes with this grammar (a name, or a grammar file) instead of detecting them.
     ///
     /// Without it, each line that matters is tried against every grammar in
     /// grammars/ (most specific first). With it, lines the grammar does not
@@ -401,6 +401,20 @@ pub enum Command {
         /// The logs.
         #[arg(value_name = "LOG")]
         logs: Vec<String>,
+    },
+
+    /// List the line grammars, or check grammar files (`--check FILE`).
+    ///
+    /// A grammar file is JSON: name, title, description, layer (`record` for
+    /// a logging format, `wrapper` for a prefix a collector puts on every
+    /// line), priority, a regex with named groups (timestamp, level, logger,
+    /// pid, message), a chrono timestamp format, and sample lines with the
+    /// fields they must yield (see grammars/*.json). Use one with
+    /// `--grammar FILE`.
+    Grammars {
+        /// Grammar files to check.
+        #[arg(long, value_name = "FILE")]
+        check: Vec<PathBuf>,
     },
 
     /// List the rules: code, name and what each detects.

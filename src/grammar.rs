@@ -175,6 +175,11 @@ pub struct Grammars {
     record_set: regex::RegexSet,
     /// Grammar index of each pattern in `record_set`.
     record_set_idx: Vec<usize>,
+    /// The wrappers, in one automaton, in the order of `wrappers`.
+    wrapper_set: regex::RegexSet,
+    /// Record grammars (as in `record_set`) then wrappers, in one
+    /// automaton: most lines framed match none, and cost one pass.
+    all_set: regex::RegexSet,
 }
 
 impl Grammars {
@@ -185,6 +190,23 @@ impl Grammars {
                 .iter()
                 .map(|(f, s)| (f.to_string(), s.to_string())),
         )
+    }
+
+    /// The built-in grammars and the user's grammar files (`--grammar FILE`,
+    /// `aiolog grammars --check FILE`), each checked.
+    pub fn builtin_plus(extra: &[std::path::PathBuf]) -> Result<Grammars, GrammarError> {
+        let mut files: Vec<(String, String)> = BUILTIN_GRAMMARS
+            .iter()
+            .map(|(f, s)| (f.to_string(), s.to_string()))
+            .collect();
+        for p in extra {
+            let text = std::fs::read_to_string(p).map_err(|e| GrammarError::Json {
+                file: p.display().to_string(),
+                message: e.to_string(),
+            })?;
+            files.push((p.display().to_string(), text));
+        }
+        Grammars::load(files)
     }
 
     /// Loads and checks grammars from `(file name, JSON text)` pairs.
@@ -201,7 +223,7 @@ impl Grammars {
         let records: Vec<usize> = (0..all.len())
             .filter(|&i| all[i].layer == Layer::Record)
             .collect();
-        let wrappers = (0..all.len())
+        let wrappers: Vec<usize> = (0..all.len())
             .filter(|&i| all[i].layer == Layer::Wrapper)
             .collect();
         let bare = match records.iter().copied().find(|&i| all[i].name == "bare") {
@@ -222,12 +244,30 @@ impl Grammars {
                     file: "(all record grammars)".into(),
                     message: e.to_string(),
                 })?;
+        let wrapper_set =
+            regex::RegexSet::new(wrappers.iter().map(|&i: &usize| all[i].matcher().as_str()))
+                .map_err(|e| GrammarError::Pattern {
+                    file: "(all wrapper grammars)".into(),
+                    message: e.to_string(),
+                })?;
+        let all_set = regex::RegexSet::new(
+            record_set_idx
+                .iter()
+                .chain(wrappers.iter())
+                .map(|&i: &usize| all[i].matcher().as_str()),
+        )
+        .map_err(|e| GrammarError::Pattern {
+            file: "(all grammars)".into(),
+            message: e.to_string(),
+        })?;
         Ok(Grammars {
             all,
             wrappers,
             bare,
             record_set,
             record_set_idx,
+            wrapper_set,
+            all_set,
         })
     }
 
@@ -271,11 +311,23 @@ impl Grammars {
             }
             return self.frame_records(line, false);
         }
+        // One pass over every prefix pattern: most lines framed are
+        // continuation lines that match none.
+        if !self.all_set.is_match(line) {
+            return self.frame_records(line, false);
+        }
         let fr = self.frame_records(line, true);
         if fr.grammar != self.bare {
             return fr;
         }
-        for &w in &self.wrappers {
+        let matched = self.wrapper_set.matches(line);
+        if !matched.matched_any() {
+            return fr;
+        }
+        for (wi, &w) in self.wrappers.iter().enumerate() {
+            if !matched.matched(wi) {
+                continue;
+            }
             let g = &self.all[w];
             if let Some(c) = g.matcher().captures(line) {
                 let ts = c.name("timestamp").map(|m| m.as_str());

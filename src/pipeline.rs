@@ -34,7 +34,7 @@ use crate::event::parse_record;
 use crate::frame::{clean_line, DEFAULT_MAX_LINE};
 use crate::grammar::Grammars;
 use crate::record::{Builder, Offer, Record};
-use crate::scan::{count_lines, Scanner};
+use crate::scan::{count_lines_long, Scanner};
 
 /// Samples of unrecognized records kept per input.
 pub const MAX_SAMPLES: usize = 5;
@@ -233,14 +233,14 @@ impl<'a> SourceAnalyzer<'a> {
 
     /// Whether a context line may come from the record's process: it names
     /// no process, or the same one.
+    ///
+    /// Cheap on purpose (it runs for every context line): the process id of
+    /// a line is its first `[digits]`, as the timestamped formats, gunicorn
+    /// and journald write it.
     fn same_process(&self, line: &str) -> bool {
         match &self.record_pid {
             None => true,
-            Some(pid) => self
-                .grammars
-                .frame(line, self.opts.forced_grammar)
-                .pid
-                .is_none_or(|p| p == pid),
+            Some(pid) => bracketed_number(line).is_none_or(|p| p == pid),
         }
     }
 
@@ -283,9 +283,8 @@ impl<'a> SourceAnalyzer<'a> {
     }
 
     fn finish_context(&mut self) {
-        for f in &mut self.pending {
-            f.request_ids = request_ids(f.context_before.iter().chain(&f.context_after));
-        }
+        // Request ids are read from the context by the aggregate stage,
+        // only as long as a site still collects them.
     }
 
     /// The line account so far.
@@ -368,8 +367,15 @@ impl<'a> SourceAnalyzer<'a> {
     }
 
     /// A line that came through the carry: check it for a marker first.
+    /// Whether a line holds a marker within its first `max_line` bytes: the
+    /// same answer whether the line came whole or through the carry.
+    fn is_hit(&self, line: &[u8]) -> bool {
+        let view = &line[..line.len().min(self.opts.max_line)];
+        self.scanner.is_hit(view)
+    }
+
     fn whole_line(&mut self, line: &[u8], out: &mut Vec<Finding>) {
-        if self.open.is_none() && self.pending.is_empty() && !self.scanner.is_hit(line) {
+        if self.open.is_none() && self.pending.is_empty() && !self.is_hit(line) {
             self.line_no += 1;
             self.stats.lines += 1;
             self.stats.passed_through += 1;
@@ -414,7 +420,7 @@ impl<'a> SourceAnalyzer<'a> {
             // The fast path: search for the next marker, count what lies before.
             match self.scanner.find(&block[pos..]) {
                 None => {
-                    let n = count_lines(&block[pos..]);
+                    let n = count_lines_long(&block[pos..], self.opts.max_line);
                     self.skip_lines(n, out);
                     return;
                 }
@@ -422,11 +428,19 @@ impl<'a> SourceAnalyzer<'a> {
                     let hit = pos + off;
                     let start =
                         memchr::memrchr(b'\n', &block[pos..hit]).map_or(pos, |i| pos + i + 1);
-                    let n = count_lines(&block[pos..start]);
-                    self.skip_lines(n, out);
                     let end = start
                         + memchr::memchr(b'\n', &block[start..])
                             .expect("block ends with a newline");
+                    // Only a marker within the line's first `max_line` bytes
+                    // counts, as in a line cut at the bound.
+                    if !self.is_hit(&block[start..end]) {
+                        let n = count_lines_long(&block[pos..end + 1], self.opts.max_line);
+                        self.skip_lines(n, out);
+                        pos = end + 1;
+                        continue;
+                    }
+                    let n = count_lines_long(&block[pos..start], self.opts.max_line);
+                    self.skip_lines(n, out);
                     self.slow_line(&block[start..end], Some((block, start)), out);
                     pos = end + 1;
                 }
@@ -434,7 +448,8 @@ impl<'a> SourceAnalyzer<'a> {
         }
     }
 
-    fn skip_lines(&mut self, n: u64, out: &mut Vec<Finding>) {
+    fn skip_lines(&mut self, (n, long): (u64, u64), out: &mut Vec<Finding>) {
+        self.stats.truncated_lines += long;
         self.line_no += n;
         self.stats.lines += n;
         self.stats.passed_through += n;
@@ -451,7 +466,17 @@ impl<'a> SourceAnalyzer<'a> {
         let clean = clean_line(raw, self.opts.max_line);
         self.stats.truncated_lines += clean.truncated as u64;
         self.stats.invalid_utf8_lines += clean.invalid_utf8 as u64;
-        let hit = self.scanner.is_hit(clean.text.as_bytes());
+        let hit = self.is_hit(raw);
+        if self.open.is_none() && !hit {
+            // An application line read only for the context of a finding: no
+            // prefix to read.
+            self.stats.passed_through += 1;
+            self.follow_line(&clean.text, out);
+            if !clean.text.trim().is_empty() {
+                self.app_line_seen(out);
+            }
+            return;
+        }
         let framed = self.grammars.frame(&clean.text, self.opts.forced_grammar);
         if let Some(open) = self.open.as_mut() {
             match open.offer(&framed, hit, self.grammars) {
@@ -505,9 +530,11 @@ impl<'a> SourceAnalyzer<'a> {
                         input: &self.name,
                         line_no: rec.line_no,
                         timestamp: rec.timestamp.as_deref(),
-                        record: &rec.text,
+                        record: "",
                     },
                 );
+                // The record's text moves into the finding: no copy.
+                f.record = rec.text;
                 f.context_before = std::mem::take(&mut self.before);
                 self.pending.push(f);
                 if self.opts.after == 0 {
@@ -532,6 +559,21 @@ impl<'a> SourceAnalyzer<'a> {
             }
         }
     }
+}
+
+/// The first `[digits]` of a line.
+fn bracketed_number(line: &str) -> Option<&str> {
+    let b = line.as_bytes();
+    let mut from = 0;
+    while let Some(i) = memchr::memchr(b'[', &b[from..]) {
+        let start = from + i + 1;
+        let digits = b[start..].iter().take_while(|c| c.is_ascii_digit()).count();
+        if digits > 0 && b.get(start + digits) == Some(&b']') {
+            return Some(&line[start..start + digits]);
+        }
+        from = start;
+    }
+    None
 }
 
 /// The most task-lifecycle findings held back while waiting to learn
@@ -567,6 +609,14 @@ pub fn request_ids<'a>(lines: impl Iterator<Item = &'a String>) -> Vec<String> {
     });
     let mut ids: Vec<String> = Vec::new();
     for l in lines {
+        // Every spelling the regex knows holds an `id` in some case.
+        let b = l.as_bytes();
+        if !b
+            .windows(2)
+            .any(|w| (w[0] | 0x20) == b'i' && (w[1] | 0x20) == b'd')
+        {
+            continue;
+        }
         for c in re.captures_iter(l) {
             let id = c[1].to_string();
             if !ids.contains(&id) && ids.len() < 8 {
@@ -660,7 +710,10 @@ bye"#
         assert!(f.context_before[0].ends_with("GET /a request_id=aaa"));
         assert_eq!(f.context_after.len(), 2, "{:?}", f.context_after);
         assert!(f.context_after[0].ends_with("done request_id=aaa"));
-        assert_eq!(f.request_ids, vec!["aaa".to_string()]);
+        assert_eq!(
+            request_ids(f.context_before.iter().chain(&f.context_after)),
+            vec!["aaa".to_string()]
+        );
     }
 
     #[test]

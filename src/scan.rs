@@ -73,11 +73,35 @@ impl Scanner {
         self.ac.find(hay).map(|m| m.start())
     }
 
+    /// The first marker in `hay`: its start and end.
+    #[inline]
+    pub fn find_span(&self, hay: &[u8]) -> Option<(usize, usize)> {
+        self.ac.find(hay).map(|m| (m.start(), m.end()))
+    }
+
     /// Whether `line` holds a marker.
     #[inline]
     pub fn is_hit(&self, line: &[u8]) -> bool {
         self.ac.is_match(line)
     }
+}
+
+/// The number of complete lines in `hay` (which starts at a line start),
+/// and how many of them are longer than `max` bytes: a line cut at the
+/// bound is counted the same whether it passed the fast path or not.
+#[inline]
+pub fn count_lines_long(hay: &[u8], max: usize) -> (u64, u64) {
+    if hay.len() <= max {
+        // No line can be longer than the whole region: count fast.
+        return (count_lines(hay), 0);
+    }
+    let (mut lines, mut long, mut start) = (0u64, 0u64, 0usize);
+    for nl in memchr::memchr_iter(b'\n', hay) {
+        lines += 1;
+        long += (nl - start > max) as u64;
+        start = nl + 1;
+    }
+    (lines, long)
 }
 
 /// The number of `\n` bytes in `hay`.
