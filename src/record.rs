@@ -314,9 +314,13 @@ pub fn is_slow_complete(s: &str) -> bool {
     let Some(rest) = s.strip_suffix(" seconds") else {
         return false;
     };
+    // Just after the last character that is not part of the number (which
+    // may be a multi-byte one).
     let num_start = rest
-        .rfind(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .map_or(0, |i| i + 1);
+        .char_indices()
+        .rev()
+        .find(|(_, c)| !(c.is_ascii_digit() || *c == '.'))
+        .map_or(0, |(i, c)| i + c.len_utf8());
     num_start < rest.len() && rest[..num_start].ends_with("took ")
 }
 
@@ -407,6 +411,11 @@ mod tests {
             "Executing Handle(<function f at 0x1>, ()) "
         ));
         assert!(!is_slow_complete("it took seconds"));
+        // A multi-byte character right before the number (found by fuzzing).
+        assert!(!is_slow_complete("took i1\u{fffd}001 seconds"));
+        assert!(is_slow_complete(
+            "Executing <Handle é()> took 1.001 seconds"
+        ));
     }
 
     #[test]

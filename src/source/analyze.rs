@@ -467,8 +467,10 @@ fn calls_without_await(code: &str, callee: &str) -> bool {
         }
         // The expression that holds the call: back over `obj.attr.` parts.
         let start = code[..i]
-            .rfind(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.'))
-            .map_or(0, |p| p + 1);
+            .char_indices()
+            .rev()
+            .find(|(_, c)| !(c.is_alphanumeric() || *c == '_' || *c == '.'))
+            .map_or(0, |(p, c)| p + c.len_utf8());
         !code[..start].trim_end().ends_with("await")
     });
     found && !scheduled

@@ -82,8 +82,10 @@ impl Catalog {
             for m in r.find_iter(code) {
                 let before = code[..m.start()].trim_end();
                 let callee_start = before
-                    .rfind(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.'))
-                    .map_or(0, |i| i + 1);
+                    .char_indices()
+                    .rev()
+                    .find(|(_, c)| !(c.is_alphanumeric() || *c == '_' || *c == '.'))
+                    .map_or(0, |(i, c)| i + c.len_utf8());
                 let awaited = before.ends_with("await")
                     || code[..callee_start.min(m.start())]
                         .trim_end()
