@@ -46,8 +46,18 @@ fn inputs() -> Vec<(String, Vec<u8>)> {
 
 /// Feeds `data` in reads of random sizes (1 byte up to `max`).
 fn split_run(g: &Grammars, data: &[u8], rng: &mut Rng, max: u64) -> (Vec<Finding>, LineStats) {
+    split_run_with(g, data, rng, max, Options::default())
+}
+
+fn split_run_with(
+    g: &Grammars,
+    data: &[u8],
+    rng: &mut Rng,
+    max: u64,
+    opts: Options,
+) -> (Vec<Finding>, LineStats) {
     let s = Scanner::new();
-    let mut a = SourceAnalyzer::new("t", g, &s, Options::default());
+    let mut a = SourceAnalyzer::new("t", g, &s, opts);
     let mut out = Vec::new();
     let mut pos = 0;
     while pos < data.len() {
@@ -73,6 +83,30 @@ fn any_split_of_reads_gives_the_same_findings() {
             }
             let split = split_run(&g, &data, &mut rng, max);
             assert_eq!(split, whole, "{name}, reads of at most {max} bytes");
+        }
+    }
+}
+
+/// With a tiny line bound, lines are cut all the time: the account of cut
+/// lines, invalid UTF-8 and findings still does not depend on the reads
+/// (the fuzzer found two ways it did).
+#[test]
+fn the_account_of_cut_lines_does_not_depend_on_reads() {
+    let g = Grammars::builtin().unwrap();
+    let mut rng = Rng(11);
+    let opts = Options {
+        max_line: 64,
+        ..Options::default()
+    };
+    for (name, data) in inputs().into_iter().take(40) {
+        let whole = analyze_bytes("t", &data, &g, opts);
+        assert!(whole.1.balanced(), "{name}");
+        for max in [1, 5, 97, 4096] {
+            assert_eq!(
+                split_run_with(&g, &data, &mut rng, max, opts),
+                whole,
+                "{name}, reads of at most {max} bytes"
+            );
         }
     }
 }
