@@ -17,14 +17,6 @@ fn temp_file(name: &str, data: &[u8]) -> std::path::PathBuf {
     p
 }
 
-fn sample(name: &str) -> String {
-    root()
-        .join("samples")
-        .join(name)
-        .to_string_lossy()
-        .into_owned()
-}
-
 fn stderr(o: &std::process::Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }

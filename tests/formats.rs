@@ -6,23 +6,8 @@ mod common;
 use common::*;
 use std::process::{Command, Stdio};
 
-fn sample(name: &str) -> String {
-    root()
-        .join("samples")
-        .join(name)
-        .to_string_lossy()
-        .into_owned()
-}
-
 fn all_samples() -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(root().join("samples"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "log"))
-        .map(|p| p.to_string_lossy().into_owned())
-        .collect();
-    v.sort();
-    v
+    sample_logs()
 }
 
 /// How many finding sites the JSON report of `samples` has.

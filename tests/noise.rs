@@ -8,14 +8,7 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 
 fn samples() -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(root().join("samples"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "log"))
-        .map(|p| p.to_string_lossy().into_owned())
-        .collect();
-    v.sort();
-    v
+    sample_logs()
 }
 
 fn tempdir(name: &str) -> PathBuf {

@@ -449,13 +449,7 @@ fn exception_in_callback(text: &str) -> Option<ExceptionInCallback> {
     let callback =
         repr::callback_name_of(cb).or_else(|| handle.as_ref().map(|h| h.callback.clone()))?;
     let mut blocks = frame_blocks(text);
-    let exception = text
-        .lines()
-        .skip(1)
-        .map(str::trim)
-        .filter(|l| is_exception_line(l))
-        .last()
-        .map(str::to_string);
+    let exception = last_exception_line(text);
     let mut source = blocks.remove("source_traceback").unwrap_or_default();
     if source.is_empty() {
         source = blocks.remove("handle_traceback").unwrap_or_default();
@@ -640,6 +634,17 @@ fn frame_blocks(text: &str) -> std::collections::HashMap<&'static str, Vec<Frame
     blocks
 }
 
+/// The record's last exception line (`ValueError: …`): the final exception
+/// of a chained traceback.
+fn last_exception_line(text: &str) -> Option<String> {
+    text.lines()
+        .skip(1)
+        .map(str::trim)
+        .filter(|l| is_exception_line(l))
+        .last()
+        .map(str::to_string)
+}
+
 /// The value of the first `key: value` line for `key`.
 fn key_value<'t>(text: &'t str, key: &str) -> Option<&'t str> {
     text.lines().skip(1).find_map(|l| {
@@ -663,13 +668,7 @@ fn exception_never_retrieved(text: &str) -> ExceptionNeverRetrieved {
         .map(|i| first[..i].rsplit(' ').next().unwrap_or("").to_string())
         .unwrap_or_default();
     let mut blocks = frame_blocks(text);
-    let exception = text
-        .lines()
-        .skip(1)
-        .map(str::trim)
-        .filter(|l| is_exception_line(l))
-        .last()
-        .map(str::to_string);
+    let exception = last_exception_line(text);
     ExceptionNeverRetrieved {
         class,
         task: key_value(text, "future").and_then(repr::task_repr),

@@ -179,3 +179,24 @@ pub fn venv_with(python: &str, dir: &Path, pip_args: &[&str]) -> PathBuf {
     );
     py
 }
+
+/// Every sample log, sorted.
+pub fn sample_logs() -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(root().join("samples"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "log"))
+        .map(|p| p.to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+/// A sample log's path.
+pub fn sample(name: &str) -> String {
+    root()
+        .join("samples")
+        .join(name)
+        .to_string_lossy()
+        .into_owned()
+}
