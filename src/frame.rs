@@ -133,3 +133,101 @@ mod tests {
         assert!(c.invalid_utf8);
     }
 }
+
+/// Keys that hold a JSON log line's message, most specific first: Docker's
+/// json-file and Kubernetes (`log`), structlog (`event`), python-json-logger
+/// and Loguru's `serialize=True` (`message`, `text`), others (`msg`),
+/// `journalctl -o json` (`MESSAGE`).
+const JSON_MESSAGE_KEYS: &[&str] = &["log", "event", "message", "msg", "MESSAGE", "text"];
+const JSON_LEVEL_KEYS: &[&str] = &["level", "levelname", "severity", "log.level"];
+const JSON_LOGGER_KEYS: &[&str] = &["logger", "name", "logger_name"];
+const JSON_TIME_KEYS: &[&str] = &["timestamp", "time", "ts", "asctime", "@timestamp"];
+const JSON_PID_KEYS: &[&str] = &["pid", "process", "_PID"];
+
+/// A JSON log line as the text a logging format would have written, for
+/// the line grammars: the collector's raw line (`{"log": …}`), or
+/// `TIME [PID] LEVEL LOGGER: MESSAGE` from a structured logger's fields. A
+/// message with `\n` escapes (a traceback inside one JSON string) becomes
+/// several lines of one record. `None` when the line is not such an object.
+pub fn decode_json_line(text: &str) -> Option<String> {
+    let t = text.trim();
+    if !t.starts_with('{') || !t.ends_with('}') {
+        return None;
+    }
+    let v: serde_json::Value = serde_json::from_str(t).ok()?;
+    let obj = v.as_object()?;
+    let get = |keys: &[&str]| -> Option<String> {
+        keys.iter().find_map(|k| match obj.get(*k)? {
+            serde_json::Value::String(s) => Some(s.clone()),
+            serde_json::Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        })
+    };
+    if let Some(raw) = obj.get("log").and_then(|l| l.as_str()) {
+        // A collector's wrapper around the program's own line.
+        return Some(raw.trim_end_matches(['\n', '\r']).to_string());
+    }
+    let message = get(&JSON_MESSAGE_KEYS[1..])?;
+    let mut exc = String::new();
+    if let Some(e) = obj
+        .get("exception")
+        .or_else(|| obj.get("exc_info"))
+        .and_then(|e| e.as_str())
+    {
+        exc = format!("\n{}", e.trim_end());
+    }
+    match get(JSON_LEVEL_KEYS) {
+        Some(level) => {
+            let ts = get(JSON_TIME_KEYS)
+                .map(|t| t.trim_end_matches('Z').replacen('T', " ", 1))
+                .filter(|t| t.len() >= 19 && t.as_bytes()[4] == b'-')
+                .map(|t| t.chars().take(23).collect::<String>())
+                .unwrap_or_else(|| "1970-01-01 00:00:00".into());
+            let pid = get(JSON_PID_KEYS)
+                .map(|p| format!("[{p}] "))
+                .unwrap_or_default();
+            let logger = get(JSON_LOGGER_KEYS).unwrap_or_else(|| "root".into());
+            let logger: String = logger
+                .chars()
+                .map(|c| {
+                    if c.is_whitespace() || c == ':' {
+                        '_'
+                    } else {
+                        c
+                    }
+                })
+                .collect();
+            let level = match level.to_ascii_uppercase().as_str() {
+                "WARN" => "WARNING".to_string(),
+                "FATAL" => "CRITICAL".to_string(),
+                l => l.to_string(),
+            };
+            Some(format!("{ts} {pid}{level} {logger}: {message}{exc}"))
+        }
+        None => Some(format!("{message}{exc}")),
+    }
+}
+
+#[cfg(test)]
+mod json_tests {
+    use super::*;
+
+    #[test]
+    fn json_lines_become_the_text_a_format_would_write() {
+        assert_eq!(
+            decode_json_line(r#"{"log":"Task was destroyed but it is pending!\n","stream":"stderr","time":"2024-05-01T12:00:00.1Z"}"#)
+                .as_deref(),
+            Some("Task was destroyed but it is pending!")
+        );
+        assert_eq!(
+            decode_json_line(r#"{"event": "Task exception was never retrieved\nfuture: <Task finished>", "level": "error", "logger": "asyncio", "timestamp": "2024-05-01T12:00:00.123456Z"}"#).as_deref(),
+            Some("2024-05-01 12:00:00.123 ERROR asyncio: Task exception was never retrieved\nfuture: <Task finished>")
+        );
+        assert_eq!(
+            decode_json_line(r#"{"MESSAGE": "x", "_PID": "7"}"#).as_deref(),
+            Some("x")
+        );
+        assert_eq!(decode_json_line("not json"), None);
+        assert_eq!(decode_json_line(r#"{"no": "message"}"#), None);
+    }
+}

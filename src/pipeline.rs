@@ -477,7 +477,11 @@ impl<'a> SourceAnalyzer<'a> {
             }
             return;
         }
-        let framed = self.grammars.frame(&clean.text, self.opts.forced_grammar);
+        // A JSON log line (structlog, python-json-logger, docker json-file)
+        // is read as the text a logging format would have written.
+        let decoded = crate::frame::decode_json_line(&clean.text);
+        let line_text = decoded.as_deref().unwrap_or(&clean.text);
+        let framed = self.grammars.frame(line_text, self.opts.forced_grammar);
         if let Some(open) = self.open.as_mut() {
             match open.offer(&framed, hit, self.grammars) {
                 Offer::Accept => {
@@ -491,13 +495,13 @@ impl<'a> SourceAnalyzer<'a> {
             }
         }
         if hit {
+            let clean_text_indent = line_text.len() - line_text.trim_start().len();
             // A new record ends the following lines of the previous ones.
             self.finish_context();
             self.release(out);
             self.record_pid = framed.pid.map(str::to_string);
             self.before = self.context_before(at);
-            let indent = clean.text.len() - clean.text.trim_start().len();
-            let b = Builder::start(self.line_no, &framed, self.grammars, indent);
+            let b = Builder::start(self.line_no, &framed, self.grammars, clean_text_indent);
             let complete = b.is_complete();
             self.open = Some(b);
             if complete {

@@ -28,6 +28,8 @@ pub const MARKERS: &[&str] = &[
     // slow callback / slow task step (FORMATS.md §3.1), and the 2014 prototype
     "Executing <",
     "Executing Handle(",
+    // Go's encoding/json (docker's json-file) escapes `<`.
+    "Executing \\u003c",
     // default exception handler messages (§3.2)
     "was destroyed but it is pending",
     "exception was never retrieved",

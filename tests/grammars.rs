@@ -135,3 +135,67 @@ fn grammars_are_listed_and_user_files_checked_and_used() {
     assert_eq!(doc["findings"][0]["site"]["path"], "/srv/p.py");
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn json_log_lines_are_read_whatever_the_logger() {
+    use aiolog::pipeline::{analyze_bytes, Options};
+    let g = Grammars::builtin().unwrap();
+    let log = concat!(
+        // python-json-logger
+        r#"{"asctime": "2024-05-01 12:00:00,123", "levelname": "WARNING", "name": "asyncio", "message": "Executing <Handle flush() at /app/m.py:12 created at /app/m.py:18> took 0.150 seconds"}"#,
+        "\n",
+        // structlog, a whole record with its traceback in one string
+        r#"{"event": "Task exception was never retrieved\nfuture: <Task finished name='Task-2' coro=<sync() done, defined at /app/s.py:12> exception=ConnectionError('x')>\nTraceback (most recent call last):\n  File \"/app/s.py\", line 14, in sync\n    raise ConnectionError('x')\nConnectionError: x", "level": "error", "logger": "asyncio", "timestamp": "2024-05-01T12:00:01.000000Z"}"#,
+        "\n",
+        // docker's json-file: one JSON line per physical line, `<` escaped
+        r#"{"log":"Executing \u003cTask pending name='Task-3' coro=\u003chandle() running at /app/h.py:9\u003e\u003e took 0.300 seconds\n","stream":"stderr","time":"2024-05-01T12:00:02.0Z"}"#,
+        "\n",
+        r#"{"log":"/app/r.py:13: RuntimeWarning: coroutine 'Repo.save' was never awaited\n","stream":"stderr","time":"2024-05-01T12:00:03.0Z"}"#,
+        "\n",
+        r#"{"log":"Coroutine created at (most recent call last)\n","stream":"stderr","time":"2024-05-01T12:00:03.0Z"}"#,
+        "\n",
+        r#"{"log":"  File \"/app/r.py\", line 13, in handle\n","stream":"stderr","time":"2024-05-01T12:00:03.0Z"}"#,
+        "\n",
+        r#"{"log":"    self.save(item)\n","stream":"stderr","time":"2024-05-01T12:00:03.0Z"}"#,
+        "\n",
+        r#"{"log":"GET / 200\n","stream":"stdout","time":"2024-05-01T12:00:04.0Z"}"#,
+        "\n",
+    );
+    let (found, stats) = analyze_bytes("json.log", log.as_bytes(), &g, Options::default());
+    assert!(stats.balanced(), "{stats:?}");
+    // (Task-lifecycle findings wait for the next application line, so the
+    // order is not the log's.)
+    let mut got: Vec<String> = found
+        .iter()
+        .map(|f| {
+            format!(
+                "{} {}",
+                f.kind,
+                f.site.as_ref().map(|s| s.location()).unwrap_or_default()
+            )
+        })
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            "exception_never_retrieved /app/s.py:14",
+            "never_awaited /app/r.py:13",
+            "slow_callback /app/h.py:9",
+            "slow_callback /app/m.py:12",
+        ]
+    );
+    assert_eq!(
+        found[0].timestamp.as_deref(),
+        Some("2024-05-01T12:00:00.123")
+    );
+    let warning = found
+        .iter()
+        .find(|f| f.kind.as_str() == "never_awaited")
+        .unwrap();
+    assert_eq!(
+        warning.record.lines().count(),
+        4,
+        "the warning's lines from four JSON lines"
+    );
+}
