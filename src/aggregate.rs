@@ -438,6 +438,10 @@ fn why(g: &Group) -> String {
         ),
         Kind::ExceptionInCallback => format!("a callback raised {}; {short}", times(g.count)),
         Kind::ResourceWarning => format!("left unclosed {}; {short}", times(g.count)),
+        Kind::FatalTransportError => format!(
+            "a protocol callback failed {} and the connection was closed; {short}",
+            times(g.count)
+        ),
     }
 }
 

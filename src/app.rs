@@ -1129,6 +1129,11 @@ fn print_stats(r: &Report) {
             ),
         ),
         (
+            "  debug lines",
+            s.debug_records,
+            "of them: asyncio debug-mode DEBUG/INFO lines, recognized".into(),
+        ),
+        (
             "truncated",
             s.truncated_lines,
             "lines cut at --max-line-bytes".into(),

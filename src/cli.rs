@@ -66,6 +66,8 @@ pub enum KindArg {
     ExceptionInCallback,
     /// Resources never closed.
     ResourceWarning,
+    /// Fatal transport errors.
+    FatalTransportError,
 }
 
 impl From<KindArg> for aiolog::event::Kind {
@@ -78,6 +80,7 @@ impl From<KindArg> for aiolog::event::Kind {
             KindArg::ExceptionNeverRetrieved => Kind::ExceptionNeverRetrieved,
             KindArg::ExceptionInCallback => Kind::ExceptionInCallback,
             KindArg::ResourceWarning => Kind::ResourceWarning,
+            KindArg::FatalTransportError => Kind::FatalTransportError,
         }
     }
 }

@@ -264,6 +264,7 @@ pub fn code(ev: &Event) -> &'static str {
         Event::ExceptionNeverRetrieved(_) => "AIO401",
         Event::ExceptionInCallback(_) => "AIO402",
         Event::ResourceWarning(_) => "AIO501",
+        Event::FatalTransportError(_) | Event::DebugLine(_) => "AIO403",
     }
 }
 
@@ -345,6 +346,11 @@ pub fn correlate(ev: &Event, origin: Origin<'_>) -> Finding {
                 (None, Basis::Unknown, detail)
             }
         }
+        Event::FatalTransportError(f) => match innermost_user(&f.traceback) {
+            Some(fr) => (Some(frame_site(fr)), Basis::RaisedAt, f.exception.clone()),
+            None => (None, Basis::Unknown, f.exception.clone()),
+        },
+        Event::DebugLine(_) => (None, Basis::Unknown, None),
         Event::ResourceWarning(r) => {
             if let Some(f) = innermost_user(&r.allocated) {
                 (Some(frame_site(f)), Basis::CreationTraceback, None)

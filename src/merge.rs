@@ -55,6 +55,10 @@ pub fn read_report(
         skipped: u64_of(input, "skipped_lines")?,
         records: u64_of(input, "records")?,
         unrecognized_records: u64_of(input, "unrecognized_records")?,
+        debug_records: input
+            .get("debug_records")
+            .and_then(Value::as_u64)
+            .unwrap_or(0),
         truncated_lines: u64_of(input, "truncated_lines")?,
         invalid_utf8_lines: u64_of(input, "invalid_utf8_lines")?,
         unrecognized_samples: Vec::new(),

@@ -87,6 +87,9 @@ pub struct LineStats {
     pub records: u64,
     /// Records counted as unrecognized.
     pub unrecognized_records: u64,
+    /// Debug mode's DEBUG/INFO lines, recognized and counted (their lines
+    /// count as parsed).
+    pub debug_records: u64,
     /// Lines cut at the length bound (among those aiolog had to read).
     pub truncated_lines: u64,
     /// Lines with invalid UTF-8, replaced (among those aiolog had to read).
@@ -105,6 +108,7 @@ impl LineStats {
         self.skipped += o.skipped;
         self.records += o.records;
         self.unrecognized_records += o.unrecognized_records;
+        self.debug_records += o.debug_records;
         self.truncated_lines += o.truncated_lines;
         self.invalid_utf8_lines += o.invalid_utf8_lines;
         for s in &o.unrecognized_samples {
@@ -525,6 +529,10 @@ impl<'a> SourceAnalyzer<'a> {
 
     fn emit(&mut self, rec: Record, out: &mut Vec<Finding>) {
         match parse_record(&rec.text) {
+            Ok(crate::event::Event::DebugLine(_)) => {
+                self.stats.debug_records += 1;
+                self.stats.parsed += rec.line_count;
+            }
             Ok(ev) => {
                 self.stats.records += 1;
                 self.stats.parsed += rec.line_count;

@@ -168,6 +168,33 @@ async with aiohttp.ClientSession() as session:
     async with session.get(url) as resp:
         data = await resp.json()"#,
     },
+    Rule {
+        code: "AIO403",
+        name: "transport-callback-failed",
+        kind: Kind::FatalTransportError,
+        summary: "a protocol callback raised and asyncio closed the connection",
+        why: "An exception in `data_received()`, `eof_received()` or another protocol callback is fatal \
+              to the transport: asyncio logs it and closes the connection, and the peer sees it dropped.",
+        fix: "Handle malformed input inside the protocol callback (validate, buffer, reply with an \
+              error) instead of letting it raise.",
+        example_log: r#"Fatal error: protocol.data_received() call failed.
+protocol: <app.Echo object at 0x7f7728eb5110>
+transport: <_SelectorSocketTransport fd=6 read=polling write=<idle, bufsize=0>>
+Traceback (most recent call last):
+  File "/app/echo.py", line 11, in data_received
+    raise ValueError("cannot parse")
+ValueError: cannot parse"#,
+        example_fix: r#"# before
+def data_received(self, data):
+    msg = parse(data)            # raises on bad input
+# after
+def data_received(self, data):
+    try:
+        msg = parse(data)
+    except ValueError:
+        self.transport.write(b"bad request\n")
+        return"#,
+    },
 ];
 
 /// A rule by code.

@@ -45,6 +45,17 @@ pub const MARKERS: &[&str] = &[
     "ResourceWarning: unclosed",
     // §3.5
     "Non-thread-safe operation",
+    // fatal transport errors (§3.2)
+    "Fatal error: protocol.",
+    "Fatal error on ",
+    "Fatal read error on ",
+    "Fatal write error on ",
+    // debug mode's DEBUG/INFO lines (§3.6), counted
+    "Using selector: ",
+    "Using proactor: ",
+    "Get address info ",
+    "Getting address info ",
+    "Close <_",
 ];
 
 /// The block searcher.

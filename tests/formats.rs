@@ -208,7 +208,15 @@ fn brief_asks_questions_per_finding_most_important_first() {
         .find("### 1. AIO101 blocking-task-step at /app/blocking\\_sleep.py:18")
         .expect("first finding");
     assert!(first < brief.find("### 2.").unwrap());
-    assert_eq!(brief.matches("Questions:").count(), sites(&samples));
+    // Every site gets its questions, but for those left out to stay short.
+    let left_out: usize = brief
+        .lines()
+        .find_map(|l| l.strip_prefix('*')?.split(' ').next()?.parse().ok())
+        .unwrap_or(0);
+    assert_eq!(
+        brief.matches("Questions:").count() + left_out,
+        sites(&samples)
+    );
     assert!(brief
         .contains("Which statement between the previous `await` and /app/blocking\\_sleep.py:18"));
 }

@@ -42,17 +42,21 @@ pub enum Kind {
     ExceptionInCallback,
     /// `ResourceWarning: unclosed …` and aiohttp's `Unclosed client session`.
     ResourceWarning,
+    /// `Fatal error: protocol.data_received() call failed.` and the other
+    /// fatal transport errors.
+    FatalTransportError,
 }
 
 impl Kind {
     /// Every kind, in report order.
-    pub const ALL: [Kind; 6] = [
+    pub const ALL: [Kind; 7] = [
         Kind::SlowCallback,
         Kind::NeverAwaited,
         Kind::TaskDestroyedPending,
         Kind::ExceptionNeverRetrieved,
         Kind::ExceptionInCallback,
         Kind::ResourceWarning,
+        Kind::FatalTransportError,
     ];
 
     /// The snake_case name used in JSON and on the command line.
@@ -64,6 +68,7 @@ impl Kind {
             Kind::ExceptionNeverRetrieved => "exception_never_retrieved",
             Kind::ExceptionInCallback => "exception_in_callback",
             Kind::ResourceWarning => "resource_warning",
+            Kind::FatalTransportError => "fatal_transport_error",
         }
     }
 
@@ -76,6 +81,7 @@ impl Kind {
             Kind::ExceptionNeverRetrieved => "Task exceptions never retrieved",
             Kind::ExceptionInCallback => "Exceptions in callbacks",
             Kind::ResourceWarning => "Resources never closed",
+            Kind::FatalTransportError => "Fatal transport errors",
         }
     }
 }
@@ -262,6 +268,21 @@ pub struct ResourceWarning {
     pub allocated: Vec<Frame>,
 }
 
+/// `Fatal error: protocol.data_received() call failed.` (and `Fatal error on
+/// transport`, `Fatal read error on socket transport`, …) with `protocol:`,
+/// `transport:` and a traceback.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FatalTransportError {
+    /// The message.
+    pub message: String,
+    /// The protocol's class, from its repr.
+    pub protocol: Option<String>,
+    /// The traceback frames.
+    pub traceback: Vec<Frame>,
+    /// The exception line.
+    pub exception: Option<String>,
+}
+
 /// A parsed record.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event {
@@ -277,6 +298,11 @@ pub enum Event {
     ExceptionInCallback(ExceptionInCallback),
     /// See [`ResourceWarning`].
     ResourceWarning(ResourceWarning),
+    /// See [`FatalTransportError`].
+    FatalTransportError(FatalTransportError),
+    /// One of debug mode's DEBUG/INFO lines (`Using selector: …`, `Get
+    /// address info …`, `Close <…>`): recognized and counted, not a finding.
+    DebugLine(String),
 }
 
 /// A record that holds an asyncio marker but that aiolog cannot read.
@@ -296,6 +322,7 @@ impl Event {
             Event::ExceptionNeverRetrieved(_) => Kind::ExceptionNeverRetrieved,
             Event::ExceptionInCallback(_) => Kind::ExceptionInCallback,
             Event::ResourceWarning(_) => Kind::ResourceWarning,
+            Event::FatalTransportError(_) | Event::DebugLine(_) => Kind::FatalTransportError,
         }
     }
 
@@ -316,6 +343,8 @@ impl Event {
             Event::ExceptionNeverRetrieved(e) => coro_name(&e.task),
             Event::ExceptionInCallback(e) => Some(e.callback.clone()),
             Event::ResourceWarning(r) => r.resource.clone(),
+            Event::FatalTransportError(f) => f.protocol.clone(),
+            Event::DebugLine(_) => None,
         }
     }
 
@@ -343,6 +372,8 @@ impl Event {
                 e.location.clone().or_else(|| outside_stdlib(&e.traceback))
             }
             Event::ResourceWarning(r) => r.location.clone(),
+            Event::FatalTransportError(f) => outside_stdlib(&f.traceback),
+            Event::DebugLine(_) => None,
         }
     }
 
@@ -365,6 +396,7 @@ impl Event {
             Event::ExceptionNeverRetrieved(e) => task_created(&e.task),
             Event::ExceptionInCallback(e) => e.created_at.clone(),
             Event::ResourceWarning(r) => r.allocated.last().map(Frame::location),
+            Event::FatalTransportError(_) | Event::DebugLine(_) => None,
         }
     }
 
@@ -426,11 +458,46 @@ pub fn parse_record(text: &str) -> Result<Event, Unrecognized> {
             .map(Event::ResourceWarning)
             .ok_or_else(|| fail("ResourceWarning that does not parse"));
     }
+    for m in [
+        "Fatal error: protocol.",
+        "Fatal error on ",
+        "Fatal read error on ",
+        "Fatal write error on ",
+    ] {
+        if let Some(i) = first.find(m) {
+            let mut blocks = frame_blocks(text);
+            let protocol = key_value(text, "protocol").map(|v| {
+                let v = v.trim().trim_start_matches('<');
+                v[..v.find([' ', '>']).unwrap_or(v.len())].to_string()
+            });
+            return Ok(Event::FatalTransportError(FatalTransportError {
+                message: first[i..].trim().to_string(),
+                protocol,
+                traceback: blocks.remove("traceback").unwrap_or_default(),
+                exception: last_exception_line(text),
+            }));
+        }
+    }
+    for m in DEBUG_MARKERS {
+        if first.contains(m) {
+            return Ok(Event::DebugLine(m.trim().to_string()));
+        }
+    }
     if text.contains("Non-thread-safe operation") {
         return Err(fail("`Non-thread-safe operation` is not analyzed yet"));
     }
     Err(fail("asyncio marker in a record of unknown shape"))
 }
+
+/// Debug mode's DEBUG/INFO lines that aiolog recognizes and counts
+/// (FORMATS.md §3.6).
+pub const DEBUG_MARKERS: &[&str] = &[
+    "Using selector: ",
+    "Using proactor: ",
+    "Get address info ",
+    "Getting address info ",
+    "Close <_",
+];
 
 /// `Exception in callback f(args) at p.py:3` (the first letter may be lost
 /// in a paste), `handle: <Handle …>`, traceback.

@@ -72,6 +72,11 @@ fn questions(rk: &Ranked) -> Vec<String> {
             "How should the callback handle the failure (asyncio only logs it)?".into(),
             "Give the corrected code.".into(),
         ],
+        (Kind::FatalTransportError, _) => vec![
+            format!("Why does the protocol callback at {site} raise?"),
+            "How should the protocol handle bad input without losing the connection?".into(),
+            "Give the corrected code.".into(),
+        ],
         (Kind::ResourceWarning, _) => vec![
             format!("Which object reported near {site} is never closed, and who owns it?"),
             "Where should it be closed (async with, try/finally, the service's shutdown)?".into(),
@@ -142,6 +147,9 @@ pub fn to_brief(r: &Report) -> String {
                     s,
                     "- {n} resource(s) were left unclosed, at {sites} site(s)."
                 );
+            }
+            Kind::FatalTransportError => {
+                let _ = writeln!(s, "- {n} connection(s) were closed by a failing protocol callback, at {sites} site(s).");
             }
         }
     }

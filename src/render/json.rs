@@ -127,6 +127,7 @@ pub fn document(r: &Report) -> Value {
             "skipped_lines": s.skipped,
             "records": s.records,
             "unrecognized_records": s.unrecognized_records,
+            "debug_records": s.debug_records,
             "truncated_lines": s.truncated_lines,
             "invalid_utf8_lines": s.invalid_utf8_lines,
             "findings": r.events,

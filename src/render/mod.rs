@@ -310,6 +310,10 @@ pub fn live_line(f: &Finding) -> String {
             None => format!("callback {subject} raised"),
         },
         Kind::ResourceWarning => format!("{subject} was never closed"),
+        Kind::FatalTransportError => match &f.detail {
+            Some(d) => format!("protocol {subject} failed: {d}"),
+            None => format!("protocol {subject} failed"),
+        },
     };
     terminal_safe(&format!("{place}: {}: {msg}", f.kind))
 }

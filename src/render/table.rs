@@ -61,6 +61,9 @@ fn kind_note(kind: Kind) -> &'static str {
             "Ranked by count. The site is where the object was allocated (tracemalloc), else the warning's line \
              in your code. Close it with async with or in a finally block."
         }
+        Kind::FatalTransportError => {
+            "Ranked by count. The site is where the protocol callback raised; asyncio closed the connection."
+        }
     }
 }
 
