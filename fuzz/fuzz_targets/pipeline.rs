@@ -35,7 +35,7 @@ fuzz_target!(|data: &[u8]| {
     let json = render::json::document(&report);
     let _: serde_json_check::Value = serde_json_check::from_str(&json.to_string()).unwrap();
     let md = render::markdown::to_markdown(&report);
-    assert!(!md.chars().any(|c| c.is_control() && c != '\n'));
+    assert!(!md.chars().any(|c| c.is_control() && c != '\n' && c != '\t'));
     let html = render::html::to_html(&report);
     assert!(!html.chars().any(|c| c.is_control() && c != '\n' && c != '\t'));
     let _ = render::brief::to_brief(&report);
