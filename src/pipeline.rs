@@ -603,6 +603,9 @@ fn is_lifecycle(k: crate::event::Kind) -> bool {
 /// A context line as kept: cleaned, and cut at 500 characters.
 fn context_line(raw: &[u8], max: usize) -> String {
     let text = clean_line(raw, max.min(2000)).text;
+    if text.len() <= 500 {
+        return text;
+    }
     match text.char_indices().nth(500) {
         Some((i, _)) => text[..i].to_string(),
         None => text,
