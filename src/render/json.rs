@@ -49,62 +49,28 @@ fn seconds(ms: Option<u64>) -> Value {
     ms.map_or(Value::Null, |ms| json!(ms as f64 / 1000.0))
 }
 
+/// Indents every line but the first by two spaces.
+fn indent(s: &str) -> String {
+    s.replace('\n', "\n  ")
+}
+
 /// The document as a value.
 pub fn document(r: &Report) -> Value {
     let s = &r.stats;
-    let findings: Vec<Value> = r
-        .ranked
-        .iter()
-        .enumerate()
-        .map(|(i, rk)| {
-            let g = &rk.group;
-            let slow = g.key.kind == Kind::SlowCallback;
-            let mut obj = json!({
-                "rank": rk.rank,
-                "kind": g.key.kind,
-                "rule": g.code,
-                "subject": g.subject,
-                "site": g.key.site,
-                "site_basis": g.basis,
-                "site_note": g.basis.explain(),
-                "location": g.location,
-                "created_at": g.created_at,
-                "count": g.count,
-                "total_seconds": if slow { seconds(Some(g.total_ms())) } else { Value::Null },
-                "max_seconds": if slow { seconds(g.max_ms()) } else { Value::Null },
-                "p95_seconds": if slow { seconds(g.p95_ms()) } else { Value::Null },
-                "first_seen": g.first_seen,
-                "last_seen": g.last_seen,
-                "first_occurrence": {"input": g.first_input, "line": g.first_line},
-                "other": g.key.other,
-                "during_shutdown": g.key.shutdown,
-                "owners": r.owners.get(i).cloned().unwrap_or_default(),
-                "severity": r.severity_of(g.code),
-                "fingerprint": crate::noise::fingerprint(g, r.evidence.get(i).and_then(Option::as_ref)),
-                "why": rk.why,
-                "histogram_ms": if slow {
-                    Value::Object(g.durations_ms.iter().map(|(ms, n)| (ms.to_string(), json!(n))).collect())
-                } else {
-                    Value::Null
-                },
-                "sample_record": g.sample_record,
-                "context": {"before": g.context_before, "after": g.context_after},
-                "request_ids": g.request_ids,
-                "score": if slow {
-                    json!({"order": "total_seconds, then count", "total_seconds": g.total_ms() as f64 / 1000.0, "count": g.count})
-                } else {
-                    json!({"order": "count", "count": g.count})
-                },
-            });
-            // What the source shows: code, candidates, window, confidence…
-            if let Some(Value::Object(ev)) = r.evidence.get(i).cloned().flatten().and_then(|e| serde_json::to_value(e).ok()) {
-                for (k, v) in ev {
-                    obj[k.as_str()] = v;
-                }
-            }
-            obj
-        })
-        .collect();
+    let findings: Vec<Value> = (0..r.ranked.len()).map(|i| finding_value(r, i)).collect();
+    let (input, summary) = head(r);
+    json!({
+        "version": 1,
+        "input": input,
+        "summary": summary,
+        "findings": findings,
+        "timeline": r.timeline,
+    })
+}
+
+/// The `input` and `summary` objects.
+fn head(r: &Report) -> (Value, Value) {
+    let s = &r.stats;
     let mut summary = serde_json::Map::new();
     for kind in Kind::ALL {
         let mut entry = json!({
@@ -116,9 +82,7 @@ pub fn document(r: &Report) -> Value {
         }
         summary.insert(kind.as_str().to_string(), entry);
     }
-    json!({
-        "version": 1,
-        "input": {
+    let input = json!({
             "files": r.inputs,
             "bytes": s.bytes,
             "lines": s.lines,
@@ -134,17 +98,105 @@ pub fn document(r: &Report) -> Value {
             "interrupted": r.interrupted,
             "baseline_hidden": r.baseline_hidden.map(|(sites, findings)| json!({"sites": sites, "findings": findings})),
             "unrecognized_samples": s.unrecognized_samples,
+    });
+    (input, Value::Object(summary))
+}
+
+/// One finding of the document.
+fn finding_value(r: &Report, i: usize) -> Value {
+    let rk = &r.ranked[i];
+    let g = &rk.group;
+    let slow = g.key.kind == Kind::SlowCallback;
+    let mut obj = json!({
+        "rank": rk.rank,
+        "kind": g.key.kind,
+        "rule": g.code,
+        "subject": g.subject,
+        "site": g.key.site,
+        "site_basis": g.basis,
+        "site_note": g.basis.explain(),
+        "location": g.location,
+        "created_at": g.created_at,
+        "count": g.count,
+        "total_seconds": if slow { seconds(Some(g.total_ms())) } else { Value::Null },
+        "max_seconds": if slow { seconds(g.max_ms()) } else { Value::Null },
+        "p95_seconds": if slow { seconds(g.p95_ms()) } else { Value::Null },
+        "first_seen": g.first_seen,
+        "last_seen": g.last_seen,
+        "first_occurrence": {"input": g.first_input, "line": g.first_line},
+        "other": g.key.other,
+        "during_shutdown": g.key.shutdown,
+        "owners": r.owners.get(i).cloned().unwrap_or_default(),
+        "severity": r.severity_of(g.code),
+        "fingerprint": crate::noise::fingerprint(g, r.evidence.get(i).and_then(Option::as_ref)),
+        "why": rk.why,
+        "histogram_ms": if slow {
+            Value::Object(g.durations_ms.iter().map(|(ms, n)| (ms.to_string(), json!(n))).collect())
+        } else {
+            Value::Null
         },
-        "summary": summary,
-        "findings": findings,
-        "timeline": r.timeline,
-    })
+        "sample_record": g.sample_record,
+        "context": {"before": g.context_before, "after": g.context_after},
+        "request_ids": g.request_ids,
+        "score": if slow {
+            json!({"order": "total_seconds, then count", "total_seconds": g.total_ms() as f64 / 1000.0, "count": g.count})
+        } else {
+            json!({"order": "count", "count": g.count})
+        },
+    });
+    // What the source shows: code, candidates, window, confidence…
+    if let Some(Value::Object(ev)) = r
+        .evidence
+        .get(i)
+        .cloned()
+        .flatten()
+        .and_then(|e| serde_json::to_value(e).ok())
+    {
+        for (k, v) in ev {
+            obj[k.as_str()] = v;
+        }
+    }
+    obj
 }
 
 impl<W: Write> Sink for Json<W> {
+    /// Streams the document: each finding is built, written and dropped,
+    /// so memory does not grow with the number of sites.
     fn finish(&mut self, report: &Report) -> io::Result<()> {
-        serde_json::to_writer_pretty(&mut self.out, &document(report))?;
-        writeln!(self.out)?;
-        self.out.flush()
+        let (input, summary) = head(report);
+        let out = &mut self.out;
+        writeln!(out, "{{\n  \"version\": 1,")?;
+        writeln!(
+            out,
+            "  \"input\": {},",
+            indent(&serde_json::to_string_pretty(&input)?)
+        )?;
+        writeln!(
+            out,
+            "  \"summary\": {},",
+            indent(&serde_json::to_string_pretty(&summary)?)
+        )?;
+        write!(out, "  \"findings\": [")?;
+        for i in 0..report.ranked.len() {
+            let f = serde_json::to_string_pretty(&finding_value(report, i))?;
+            write!(
+                out,
+                "{}\n    {}",
+                if i == 0 { "" } else { "," },
+                indent(&indent(&f))
+            )?;
+        }
+        writeln!(
+            out,
+            "{}],",
+            if report.ranked.is_empty() { "" } else { "\n  " }
+        )?;
+        writeln!(
+            out,
+            "  \"timeline\": {}",
+            indent(&serde_json::to_string_pretty(&report.timeline)?)
+        )?;
+        writeln!(out, "}}")?;
+        out.flush()
     }
 }
