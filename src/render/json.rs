@@ -56,7 +56,6 @@ fn indent(s: &str) -> String {
 
 /// The document as a value.
 pub fn document(r: &Report) -> Value {
-    let s = &r.stats;
     let findings: Vec<Value> = (0..r.ranked.len()).map(|i| finding_value(r, i)).collect();
     let (input, summary) = head(r);
     json!({
