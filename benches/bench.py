@@ -104,6 +104,7 @@ def main():
     tools = [
         ("aiolog (table, 1 thread)", [str(aiolog), "--threads", "1", str(log)]),
         ("aiolog (json, 1 thread)", [str(aiolog), "--threads", "1", "--format", "json", str(log)]),
+        ("aiolog (table, 1 thread, -B0 -A0)", [str(aiolog), "--threads", "1", "-B0", "-A0", str(log)]),
         (f"aiolog (table, {os.cpu_count()} threads)", [str(aiolog), str(log)]),
         ("rg -c took", [rg, "-c", "took", str(log)]),
         ("grep -c took", ["grep", "-c", "took", str(log)]),
