@@ -26,11 +26,13 @@ use std::io::{self, Write};
 const MODULES: u64 = 30;
 const FUNCTIONS: u64 = 10;
 
-/// splitmix64: small, fast and deterministic.
-struct Rng(u64);
+/// splitmix64: small, fast and deterministic (also the property tests'
+/// generator).
+pub struct Rng(pub u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    /// The next 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -38,8 +40,9 @@ impl Rng {
         z ^ (z >> 31)
     }
 
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
+    /// A number in `0..n`.
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next_u64() % n
     }
 }
 
@@ -134,7 +137,7 @@ fn app_line(r: &mut Rng, ts: &str, pid: u64, n: u64, lines: &mut Vec<String>) {
     lines.push(match r.below(6) {
         0 | 1 => format!(
             "{ts} [{pid}] INFO app.http: GET /api/v1/items/{id} 200 took {ms} ms request_id={:016x}",
-            r.next()
+            r.next_u64()
         ),
         2 => format!("INFO:app.db:query users id={id} rows={} in {ms} ms", r.below(50)),
         3 => format!("{ts} - app.worker - DEBUG - processed job {id} in {ms}ms (queue depth {})", r.below(30)),

@@ -9,19 +9,8 @@ use aiolog::correlate::Finding;
 use aiolog::grammar::Grammars;
 use aiolog::pipeline::{analyze_bytes, LineStats, Options, SourceAnalyzer};
 use aiolog::scan::Scanner;
+use aiolog::workload::Rng;
 use common::*;
-
-/// A small deterministic generator (splitmix64).
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-}
 
 fn inputs() -> Vec<(String, Vec<u8>)> {
     let mut v = Vec::new();
@@ -61,7 +50,7 @@ fn split_run_with(
     let mut out = Vec::new();
     let mut pos = 0;
     while pos < data.len() {
-        let n = (1 + rng.next() % max) as usize;
+        let n = (1 + rng.next_u64() % max) as usize;
         let end = (pos + n).min(data.len());
         a.feed(&data[pos..end], &mut out);
         pos = end;
