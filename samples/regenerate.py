@@ -11,7 +11,7 @@ the paths of the machine that made them:
   * the scenarios are copied to a fresh temporary directory and run from
     there; that directory is written as /app, as in a deployed service;
   * the interpreter's standard library directory (for example
-    /root/.pyenv/versions/3.11.7/lib/python3.11) is written as
+    ~/.pyenv/versions/3.11.7/lib/python3.11) is written as
     /usr/local/lib/pythonX.Y, the conventional prefix.
 
 Nothing else is changed. Usage:
