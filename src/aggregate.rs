@@ -131,7 +131,7 @@ impl Group {
         if self.request_ids.len() < MAX_IDS
             && !(f.context_before.is_empty() && f.context_after.is_empty())
         {
-            let ids = crate::pipeline::request_ids(f.context_before.iter().chain(&f.context_after));
+            let ids = request_ids(f.context_before.iter().chain(&f.context_after));
             self.add_ids(&ids);
         }
         if let Some(s) = f.seconds {
@@ -445,6 +445,36 @@ fn why(g: &Group) -> String {
     }
 }
 
+/// Request and trace ids in context lines: `request_id=…`, `"trace_id": "…"`,
+/// `rid=…`, `correlation_id=…` (and the same with dashes), at most eight.
+pub fn request_ids<'a>(lines: impl Iterator<Item = &'a String>) -> Vec<String> {
+    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let re = RE.get_or_init(|| {
+        regex::Regex::new(
+            r#"(?i)\b(?:request[_-]?id|trace[_-]?id|rid|correlation[_-]?id|x-request-id)["']?\s*[:=]\s*["']?([A-Za-z0-9][A-Za-z0-9._:-]{2,63})"#,
+        )
+        .expect("valid regex")
+    });
+    let mut ids: Vec<String> = Vec::new();
+    for l in lines {
+        // Every spelling the regex knows holds an `id` in some case.
+        let b = l.as_bytes();
+        if !b
+            .windows(2)
+            .any(|w| (w[0] | 0x20) == b'i' && (w[1] | 0x20) == b'd')
+        {
+            continue;
+        }
+        for c in re.captures_iter(l) {
+            let id = c[1].to_string();
+            if !ids.contains(&id) && ids.len() < 8 {
+                ids.push(id);
+            }
+        }
+    }
+    ids
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -471,7 +501,6 @@ mod tests {
             record: "Executing <Handle f() at /app/a.py:1> took 0.100 seconds".into(),
             context_before: Vec::new(),
             context_after: Vec::new(),
-            request_ids: Vec::new(),
             during_shutdown: false,
         }
     }

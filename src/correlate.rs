@@ -204,8 +204,6 @@ pub struct Finding {
     pub context_before: Vec<String>,
     /// Application lines just after it (`-A`).
     pub context_after: Vec<String>,
-    /// Request or trace ids found in those lines.
-    pub request_ids: Vec<String>,
     /// A task-lifecycle finding that no application line followed before
     /// the end of the input: it happened while the program shut down.
     pub during_shutdown: bool,
@@ -382,7 +380,6 @@ pub fn correlate(ev: &Event, origin: Origin<'_>) -> Finding {
         record: origin.record.to_string(),
         context_before: Vec::new(),
         context_after: Vec::new(),
-        request_ids: Vec::new(),
         during_shutdown: false,
     }
 }

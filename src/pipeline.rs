@@ -370,7 +370,6 @@ impl<'a> SourceAnalyzer<'a> {
         }
     }
 
-    /// A line that came through the carry: check it for a marker first.
     /// Whether a line holds a marker within its first `max_line` bytes: the
     /// same answer whether the line came whole or through the carry.
     fn is_hit(&self, line: &[u8]) -> bool {
@@ -612,36 +611,6 @@ fn context_line(raw: &[u8], max: usize) -> String {
     }
 }
 
-/// Request and trace ids in context lines: `request_id=…`, `"trace_id": "…"`,
-/// `rid=…`, `correlation_id=…` (and the same with dashes), at most eight.
-pub fn request_ids<'a>(lines: impl Iterator<Item = &'a String>) -> Vec<String> {
-    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
-    let re = RE.get_or_init(|| {
-        regex::Regex::new(
-            r#"(?i)\b(?:request[_-]?id|trace[_-]?id|rid|correlation[_-]?id|x-request-id)["']?\s*[:=]\s*["']?([A-Za-z0-9][A-Za-z0-9._:-]{2,63})"#,
-        )
-        .expect("valid regex")
-    });
-    let mut ids: Vec<String> = Vec::new();
-    for l in lines {
-        // Every spelling the regex knows holds an `id` in some case.
-        let b = l.as_bytes();
-        if !b
-            .windows(2)
-            .any(|w| (w[0] | 0x20) == b'i' && (w[1] | 0x20) == b'd')
-        {
-            continue;
-        }
-        for c in re.captures_iter(l) {
-            let id = c[1].to_string();
-            if !ids.contains(&id) && ids.len() < 8 {
-                ids.push(id);
-            }
-        }
-    }
-    ids
-}
-
 /// Runs a whole in-memory input through a fresh analyzer: a convenience for
 /// tests and small inputs.
 pub fn analyze_bytes(
@@ -726,7 +695,7 @@ bye"#
         assert_eq!(f.context_after.len(), 2, "{:?}", f.context_after);
         assert!(f.context_after[0].ends_with("done request_id=aaa"));
         assert_eq!(
-            request_ids(f.context_before.iter().chain(&f.context_after)),
+            crate::aggregate::request_ids(f.context_before.iter().chain(&f.context_after)),
             vec!["aaa".to_string()]
         );
     }
