@@ -316,6 +316,19 @@ pub fn parse_time(s: &str) -> Result<String, String> {
         .ok_or_else(|| format!("{s:?} is not a time like 2024-05-01 or 2024-05-01T12:30:00"))
 }
 
+/// FNV-1a, 64 bits, over the parts with a NUL after each: small and stable
+/// across platforms and versions (baselines and SARIF fingerprints).
+pub fn hash_parts(parts: &[&str]) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for p in parts {
+        for b in p.bytes().chain(std::iter::once(0)) {
+            h ^= b as u64;
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    format!("{h:016x}")
+}
+
 /// The stable fingerprint of a finding group: kind, rule, site path,
 /// function and subject, anchored on the source statement when it was read
 /// (so that unrelated line shifts do not change it), else on the line.
@@ -337,7 +350,7 @@ pub fn fingerprint(g: &Group, ev: Option<&Evidence>) -> String {
                 .map(|c| c.text.split_whitespace().collect::<Vec<_>>().join(" "))
         })
         .unwrap_or(line);
-    crate::render::sarif::fingerprint(&[
+    hash_parts(&[
         g.key.kind.as_str(),
         g.code,
         path,

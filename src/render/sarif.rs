@@ -30,18 +30,6 @@ impl<W: Write> Sarif<W> {
     }
 }
 
-/// FNV-1a, 64 bits: small and stable across platforms and versions.
-pub fn fingerprint(parts: &[&str]) -> String {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for p in parts {
-        for b in p.bytes().chain(std::iter::once(0)) {
-            h ^= b as u64;
-            h = h.wrapping_mul(0x0100_0000_01b3);
-        }
-    }
-    format!("{h:016x}")
-}
-
 /// Percent-encodes what a URI reference cannot hold as is.
 fn encode(path: &str) -> String {
     let mut s = String::new();
@@ -130,7 +118,7 @@ pub fn sarif(r: &Report) -> Value {
                 Some(s) => (s.path.as_str(), s.line.to_string(), s.function.as_deref().unwrap_or("")),
                 None => ("", String::new(), ""),
             };
-            res["partialFingerprints"] = json!({"aiolog/v1": fingerprint(&[g.code, path, &line, func, subject])});
+            res["partialFingerprints"] = json!({"aiolog/v1": crate::noise::hash_parts(&[g.code, path, &line, func, subject])});
             if let Some(site) = &g.key.site {
                 // Relative to the --src root when the source was found there.
                 let ev = r.read_evidence(i);
