@@ -367,7 +367,15 @@ pub fn correlate(ev: &Event, origin: Origin<'_>) -> Finding {
     Finding {
         kind: ev.kind(),
         subject: ev.subject(),
-        location: ev.location(),
+        // What the warning prints, else (for an exception) the innermost
+        // traceback frame outside the standard library.
+        location: ev.location().or_else(|| {
+            ev.traceback()
+                .iter()
+                .rev()
+                .find(|f| classify(&f.path) != PathClass::Stdlib)
+                .map(Frame::location)
+        }),
         created_at: ev.created_at(),
         seconds: ev.duration_seconds(),
         site,

@@ -349,9 +349,7 @@ impl Event {
     }
 
     /// The `path:line` the warning itself prints: a task's `running at` or
-    /// `done, defined at`, a handle's `at`, the warnings-module prefix; for a
-    /// task exception without one, the innermost traceback frame outside the
-    /// standard library.
+    /// `done, defined at`, a handle's `at`, the warnings-module prefix.
     pub fn location(&self) -> Option<Location> {
         let coro_loc = |t: &Option<TaskRepr>| {
             t.as_ref()
@@ -365,15 +363,21 @@ impl Event {
             },
             Event::TaskDestroyedPending(d) => coro_loc(&d.task),
             Event::NeverAwaited(n) => n.location.clone(),
-            Event::ExceptionNeverRetrieved(e) => {
-                coro_loc(&e.task).or_else(|| outside_stdlib(&e.traceback))
-            }
-            Event::ExceptionInCallback(e) => {
-                e.location.clone().or_else(|| outside_stdlib(&e.traceback))
-            }
+            Event::ExceptionNeverRetrieved(e) => coro_loc(&e.task),
+            Event::ExceptionInCallback(e) => e.location.clone(),
             Event::ResourceWarning(r) => r.location.clone(),
-            Event::FatalTransportError(f) => outside_stdlib(&f.traceback),
-            Event::DebugLine(_) => None,
+            Event::FatalTransportError(_) | Event::DebugLine(_) => None,
+        }
+    }
+
+    /// The traceback of the exception the record reports (empty when it
+    /// reports none).
+    pub fn traceback(&self) -> &[Frame] {
+        match self {
+            Event::ExceptionNeverRetrieved(e) => &e.traceback,
+            Event::ExceptionInCallback(e) => &e.traceback,
+            Event::FatalTransportError(f) => &f.traceback,
+            _ => &[],
         }
     }
 
@@ -407,15 +411,6 @@ impl Event {
             _ => None,
         }
     }
-}
-
-/// The innermost traceback frame outside the standard library.
-fn outside_stdlib(frames: &[Frame]) -> Option<Location> {
-    frames
-        .iter()
-        .rev()
-        .find(|f| crate::correlate::classify(&f.path) != crate::correlate::PathClass::Stdlib)
-        .map(Frame::location)
 }
 
 /// Parses a record's text (message and continuation lines, prefixes
