@@ -3,7 +3,8 @@
 //!
 //! # Brief overview
 //! A grammar is a regex with named groups (`message` required; `timestamp`,
-//! `level`, `logger`, `pid` optional), a chrono format for its timestamp and
+//! `level`, `logger`, `pid` optional; wrappers may add `source` and
+//! `partial`), a chrono format for its timestamp and
 //! sample lines with the fields they must yield. [`check`] enforces, in the
 //! manner of lnav's formats, that every sample matches the whole line and
 //! yields exactly its declared fields and that no counter-sample matches. The
@@ -13,7 +14,12 @@
 //! Two layers exist. A `record` grammar is a logging format: its prefix is on
 //! the first line of a record only. A `wrapper` grammar is put on every
 //! physical line by a log collector (docker, multilog); it is stripped first
-//! and the rest is read with the record grammars.
+//! and the rest is read with the record grammars. Because a wrapper is on
+//! every line, it can name the line's source (a `source` group: the
+//! container, host and process, or stream), so that records of several
+//! sources interleaved line by line are reassembled per source; and it can
+//! mark a line as the first part of a longer one (a `partial` group, as
+//! Kubernetes' `P` lines), to be joined with what follows.
 //!
 //! # Example
 //! ```
@@ -32,7 +38,18 @@ use std::collections::BTreeMap;
 include!(concat!(env!("OUT_DIR"), "/grammars.rs"));
 
 /// The fields a grammar may capture besides `message`.
-pub const FIELDS: &[&str] = &["timestamp", "level", "logger", "pid", "message"];
+pub const FIELDS: &[&str] = &[
+    "timestamp",
+    "level",
+    "logger",
+    "pid",
+    "message",
+    "source",
+    "partial",
+];
+
+/// The fields only a wrapper may capture: they describe every physical line.
+pub const WRAPPER_FIELDS: &[&str] = &["source", "partial"];
 
 /// Whether a grammar describes a logging format or a collector's wrapper.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -150,6 +167,15 @@ pub struct Framed<'a> {
     pub logger: Option<&'a str>,
     /// Process id.
     pub pid: Option<&'a str>,
+    /// The source the wrapper names (container, host and process, stream):
+    /// lines of different sources never continue each other's records.
+    pub source: Option<&'a str>,
+    /// The wrapper marks the line as the first part of a longer one, to be
+    /// joined with the next line of the same source.
+    pub partial: bool,
+    /// The line without the wrapper's prefix (the whole line when no
+    /// wrapper matched): what the program wrote.
+    pub body: &'a str,
     /// The message: the line without its prefixes.
     pub message: &'a str,
 }
@@ -304,6 +330,8 @@ impl Grammars {
                     let mut fr = self.frame_records(rest, true);
                     fr.wrapper = Some(f);
                     fr.timestamp = fr.timestamp.or(ts);
+                    fr.source = c.name("source").map(|m| m.as_str());
+                    fr.partial = c.name("partial").is_some();
                     return fr;
                 }
             } else if let Some(fr) = self.try_record(f, line) {
@@ -338,6 +366,8 @@ impl Grammars {
                 let mut inner = self.frame_records(rest, true);
                 inner.wrapper = Some(w);
                 inner.timestamp = inner.timestamp.or(ts);
+                inner.source = c.name("source").map(|m| m.as_str());
+                inner.partial = c.name("partial").is_some();
                 return inner;
             }
         }
@@ -363,6 +393,9 @@ impl Grammars {
             level: None,
             logger: None,
             pid: None,
+            source: None,
+            partial: false,
+            body: line,
             message: line,
         }
     }
@@ -382,6 +415,9 @@ impl Grammars {
             level: get("level"),
             logger: get("logger"),
             pid: get("pid"),
+            source: None,
+            partial: false,
+            body: line,
             message,
         })
     }
@@ -469,7 +505,13 @@ pub fn check(g: &Grammar) -> Result<(), GrammarError> {
         if !FIELDS.contains(&name) {
             return Err(fail(
                 format!("pattern has an unknown group `{name}`"),
-                "groups may be: timestamp, level, logger, pid, message",
+                "groups may be: timestamp, level, logger, pid, message (and in a wrapper: source, partial)",
+            ));
+        }
+        if g.layer == Layer::Record && WRAPPER_FIELDS.contains(&name) {
+            return Err(fail(
+                format!("a record grammar cannot capture `{name}`"),
+                "a record's prefix is on its first line only; `source` and `partial` describe every physical line, so only a grammar with \"layer\": \"wrapper\" may capture them",
             ));
         }
     }
@@ -618,5 +660,12 @@ mod tests {
             "pattern":"^(?P<message>.*)$","samples":[]}"#;
         let err = Grammars::load([("x.json".to_string(), none.to_string())]).unwrap_err();
         assert!(err.to_string().contains("no samples"), "{err}");
+
+        let source_in_record = r#"{"name":"x","title":"t","description":"d","layer":"record","priority":1,
+            "pattern":"^(?P<source>\\w+) (?P<message>.*)$",
+            "samples":[{"line":"web hi","fields":{"source":"web","message":"hi"}}]}"#;
+        let err =
+            Grammars::load([("x.json".to_string(), source_in_record.to_string())]).unwrap_err();
+        assert!(err.to_string().contains("cannot capture `source`"), "{err}");
     }
 }

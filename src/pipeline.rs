@@ -146,12 +146,20 @@ pub struct SourceAnalyzer<'a> {
     carry: Vec<u8>,
     carry_cut: bool,
     line_no: u64,
-    open: Option<Builder>,
+    /// The record being assembled.
+    open: Option<Open>,
+    /// The source (as a wrapper grammar names it) of the last line that
+    /// named one: the open record is that source's.
+    open_source: Option<String>,
+    /// Records of other sources, open while lines of another source
+    /// interleave, with the line number of their last line.
+    parked: Vec<(Open, u64)>,
+    /// First parts of lines that a collector split, per source, waiting for
+    /// their last part.
+    partials: Vec<Partial>,
     stats: LineStats,
     /// The last lines of the input before the current block.
     ring: std::collections::VecDeque<String>,
-    /// Lines before the record being assembled.
-    before: Vec<String>,
     /// Findings waiting for the lines that follow them.
     pending: Vec<Finding>,
     /// The input ended: a record closed now may be cut short.
@@ -176,9 +184,11 @@ impl<'a> SourceAnalyzer<'a> {
             carry_cut: false,
             line_no: 0,
             open: None,
+            open_source: None,
+            parked: Vec::new(),
+            partials: Vec::new(),
             stats: LineStats::default(),
             ring: std::collections::VecDeque::new(),
-            before: Vec::new(),
             pending: Vec::new(),
             at_eof: false,
             tail: Vec::new(),
@@ -327,13 +337,25 @@ impl<'a> SourceAnalyzer<'a> {
     /// Whether a record is open, waiting for lines that may continue it,
     /// or a finding waits for the lines that follow it.
     pub fn has_open_record(&self) -> bool {
-        self.open.is_some() || !self.pending.is_empty()
+        self.busy()
+    }
+
+    /// Whether the next line must be read in full: a record is open (for
+    /// this source or another), a finding waits for its following lines, or
+    /// a split line for its last part.
+    #[inline]
+    fn busy(&self) -> bool {
+        self.open.is_some()
+            || !self.pending.is_empty()
+            || !self.parked.is_empty()
+            || !self.partials.is_empty()
     }
 
     /// Closes an open record: on a live stream, after a pause. Findings
     /// waiting for their following lines are released too.
     pub fn flush_idle(&mut self, out: &mut Vec<Finding>) {
-        self.close(out);
+        self.flush_partials(out);
+        self.close_all(out);
         self.finish_context();
         self.release(out);
         // A live stream is not at its end: nothing is known of a shutdown.
@@ -348,7 +370,8 @@ impl<'a> SourceAnalyzer<'a> {
             self.whole_line(&line, out);
         }
         self.at_eof = true;
-        self.close(out);
+        self.flush_partials(out);
+        self.close_all(out);
         self.at_eof = false;
         self.finish_context();
         self.release(out);
@@ -378,7 +401,7 @@ impl<'a> SourceAnalyzer<'a> {
     }
 
     fn whole_line(&mut self, line: &[u8], out: &mut Vec<Finding>) {
-        if self.open.is_none() && self.pending.is_empty() && !self.is_hit(line) {
+        if !self.busy() && !self.is_hit(line) {
             self.line_no += 1;
             self.stats.lines += 1;
             self.stats.passed_through += 1;
@@ -413,7 +436,7 @@ impl<'a> SourceAnalyzer<'a> {
     fn block_lines(&mut self, block: &[u8], out: &mut Vec<Finding>) {
         let mut pos = 0;
         while pos < block.len() {
-            if self.open.is_some() || !self.pending.is_empty() {
+            if self.busy() {
                 let end =
                     pos + memchr::memchr(b'\n', &block[pos..]).expect("block ends with a newline");
                 self.slow_line(&block[pos..end], Some((block, pos)), out);
@@ -470,7 +493,7 @@ impl<'a> SourceAnalyzer<'a> {
         self.stats.truncated_lines += clean.truncated as u64;
         self.stats.invalid_utf8_lines += clean.invalid_utf8 as u64;
         let hit = self.is_hit(raw);
-        if self.open.is_none() && !hit {
+        if self.open.is_none() && self.parked.is_empty() && self.partials.is_empty() && !hit {
             // An application line read only for the context of a finding: no
             // prefix to read.
             self.stats.passed_through += 1;
@@ -480,53 +503,194 @@ impl<'a> SourceAnalyzer<'a> {
             }
             return;
         }
+        self.close_stale(out);
         // A JSON log line (structlog, python-json-logger, docker json-file)
         // is read as the text a logging format would have written.
         let decoded = crate::frame::decode_json_line(&clean.text);
         let line_text = decoded.as_deref().unwrap_or(&clean.text);
         let framed = self.grammars.frame(line_text, self.opts.forced_grammar);
+        let waiting = self
+            .partials
+            .iter()
+            .position(|p| p.source.as_deref() == framed.source);
+        if framed.partial {
+            // The first parts of a line a collector split: held until its
+            // last part arrives.
+            match waiting {
+                Some(i) => {
+                    self.partials[i].rest.push_str(framed.body);
+                    self.partials[i].parts += 1;
+                }
+                None => self.partials.push(Partial {
+                    source: framed.source.map(str::to_string),
+                    first: line_text.to_string(),
+                    rest: String::new(),
+                    parts: 1,
+                }),
+            }
+            return;
+        }
+        if let Some(i) = waiting {
+            let p = self.partials.remove(i);
+            let joined = format!("{}{}{}", p.first, p.rest, framed.body);
+            let hit = hit || self.is_hit(joined.as_bytes());
+            self.logical_line(&joined, hit, p.parts, at, out);
+            return;
+        }
+        self.framed_line(framed, &clean.text, hit, 0, at, out);
+    }
+
+    /// A line joined from the parts a collector split: framed again whole.
+    fn logical_line(
+        &mut self,
+        text: &str,
+        hit: bool,
+        extra: u64,
+        at: Option<(&[u8], usize)>,
+        out: &mut Vec<Finding>,
+    ) {
+        let mut framed = self.grammars.frame(text, self.opts.forced_grammar);
+        framed.partial = false;
+        self.framed_line(framed, text, hit, extra, at, out);
+    }
+
+    /// A framed line: offered to its source's open record, or started as a
+    /// new one. `extra` counts the physical lines joined into it besides
+    /// the last.
+    fn framed_line(
+        &mut self,
+        framed: crate::grammar::Framed<'_>,
+        clean_text: &str,
+        hit: bool,
+        extra: u64,
+        at: Option<(&[u8], usize)>,
+        out: &mut Vec<Finding>,
+    ) {
+        self.route(framed.source, out);
         if let Some(open) = self.open.as_mut() {
-            match open.offer(&framed, hit, self.grammars) {
+            match open.builder.offer(&framed, hit, self.grammars) {
                 Offer::Accept => {
-                    if open.is_complete() {
+                    open.builder.add_lines(extra);
+                    if open.builder.is_complete() {
                         self.close(out);
                     }
                     return;
                 }
-                Offer::Hold => return,
+                Offer::Hold => {
+                    self.stats.passed_through += extra;
+                    return;
+                }
                 Offer::Reject => self.close(out),
             }
         }
         if hit {
+            let line_text = framed.body;
             let clean_text_indent = line_text.len() - line_text.trim_start().len();
             // A new record ends the following lines of the previous ones.
             self.finish_context();
             self.release(out);
             self.record_pid = framed.pid.map(str::to_string);
-            self.before = self.context_before(at);
-            let b = Builder::start(self.line_no, &framed, self.grammars, clean_text_indent);
-            let complete = b.is_complete();
-            self.open = Some(b);
+            let before = self.context_before(at);
+            let mut builder =
+                Builder::start(self.line_no, &framed, self.grammars, clean_text_indent);
+            builder.add_lines(extra);
+            let complete = builder.is_complete();
+            self.open = Some(Open {
+                builder,
+                before,
+                source: framed.source.map(str::to_string),
+            });
             if complete {
                 self.close(out);
             }
         } else {
-            self.stats.passed_through += 1;
-            self.follow_line(&clean.text, out);
-            if !clean.text.trim().is_empty() {
+            self.stats.passed_through += 1 + extra;
+            self.follow_line(clean_text, out);
+            if !clean_text.trim().is_empty() {
                 self.app_line_seen(out);
             }
         }
     }
 
-    fn close(&mut self, out: &mut Vec<Finding>) {
-        let Some(b) = self.open.take() else { return };
-        let (rec, held) = b.finish();
-        self.stats.passed_through += held;
-        self.emit(rec, out);
+    /// Makes the open record the one of `source`: the record of another
+    /// source is parked until a line of its own comes. A line that names no
+    /// source goes to the open record, as in a stream of one program.
+    fn route(&mut self, source: Option<&str>, out: &mut Vec<Finding>) {
+        let Some(src) = source else { return };
+        if self.open_source.as_deref() == Some(src) {
+            return;
+        }
+        if let Some(open) = self.open.take() {
+            if open.source.is_some() {
+                self.parked.push((open, self.line_no));
+            } else {
+                // A record of a line that named no source: it cannot go on.
+                self.close_open(open, out);
+            }
+        }
+        if let Some(i) = self
+            .parked
+            .iter()
+            .position(|(o, _)| o.source.as_deref() == Some(src))
+        {
+            self.open = Some(self.parked.remove(i).0);
+        }
+        self.open_source = Some(src.to_string());
     }
 
-    fn emit(&mut self, rec: Record, out: &mut Vec<Finding>) {
+    /// Closes the parked records whose source has been silent for
+    /// [`MAX_SOURCE_GAP`] lines: a live stream must not hold a finding back
+    /// for as long as other sources talk.
+    fn close_stale(&mut self, out: &mut Vec<Finding>) {
+        if self.parked.is_empty() {
+            return;
+        }
+        let now = self.line_no;
+        let mut i = 0;
+        while i < self.parked.len() {
+            if now.saturating_sub(self.parked[i].1) > MAX_SOURCE_GAP {
+                let (open, _) = self.parked.remove(i);
+                self.close_open(open, out);
+            } else {
+                i += 1;
+            }
+        }
+    }
+
+    /// Lines held as the first parts of a split line, read as they are: the
+    /// input ended (or paused) before their last part.
+    fn flush_partials(&mut self, out: &mut Vec<Finding>) {
+        for p in std::mem::take(&mut self.partials) {
+            let text = format!("{}{}", p.first, p.rest);
+            let hit = self.is_hit(text.as_bytes());
+            self.logical_line(&text, hit, p.parts - 1, None, out);
+        }
+    }
+
+    /// Closes the open record and every parked one, in the order they began.
+    fn close_all(&mut self, out: &mut Vec<Finding>) {
+        if let Some(open) = self.open.take() {
+            self.parked.push((open, self.line_no));
+        }
+        self.parked.sort_by_key(|(o, _)| o.builder.line_no());
+        for (open, _) in std::mem::take(&mut self.parked) {
+            self.close_open(open, out);
+        }
+    }
+
+    fn close(&mut self, out: &mut Vec<Finding>) {
+        if let Some(open) = self.open.take() {
+            self.close_open(open, out);
+        }
+    }
+
+    fn close_open(&mut self, open: Open, out: &mut Vec<Finding>) {
+        let (rec, held) = open.builder.finish();
+        self.stats.passed_through += held;
+        self.emit(rec, open.before, out);
+    }
+
+    fn emit(&mut self, rec: Record, before: Vec<String>, out: &mut Vec<Finding>) {
         match parse_record(&rec.text) {
             Ok(crate::event::Event::DebugLine(_)) => {
                 self.stats.debug_records += 1;
@@ -546,7 +710,7 @@ impl<'a> SourceAnalyzer<'a> {
                 );
                 // The record's text moves into the finding: no copy.
                 f.record = rec.text;
-                f.context_before = std::mem::take(&mut self.before);
+                f.context_before = before;
                 self.pending.push(f);
                 if self.opts.after == 0 {
                     self.finish_context();
@@ -571,6 +735,30 @@ impl<'a> SourceAnalyzer<'a> {
         }
     }
 }
+
+/// A record being assembled, with the lines before it.
+struct Open {
+    builder: Builder,
+    before: Vec<String>,
+    /// The source its first line named.
+    source: Option<String>,
+}
+
+/// The first parts of a line that a log collector split (Kubernetes' `P`
+/// lines), waiting for the last part.
+struct Partial {
+    /// The source the wrapper names.
+    source: Option<String>,
+    /// The first part, with its wrapper prefix.
+    first: String,
+    /// The bodies of the later parts.
+    rest: String,
+    /// How many physical lines are held.
+    parts: u64,
+}
+
+/// Lines of other sources after which a parked record is closed.
+pub const MAX_SOURCE_GAP: u64 = 500;
 
 /// The first `[digits]` of a line.
 fn bracketed_number(line: &str) -> Option<&str> {

@@ -265,6 +265,12 @@ impl Builder {
         self.rec.text.push_str(line.trim());
     }
 
+    /// Counts `n` more physical lines in the record: the parts of a line
+    /// that a log collector split and the wrapper grammar joined.
+    pub fn add_lines(&mut self, n: u64) {
+        self.rec.line_count += n;
+    }
+
     /// The record so far, and the held blank lines that turned out not to be
     /// part of it.
     pub fn finish(self) -> (Record, u64) {
@@ -293,8 +299,13 @@ impl Builder {
 /// its own: a new logging record, or a message that no record shape accepts
 /// as a continuation (not indented, not a `key: value` line). A file split
 /// just before such a line is analyzed in parts exactly as in one piece.
+/// Never a line whose wrapper names a source or splits it: records of other
+/// sources may be open across it.
 pub fn hit_line_always_starts_record(framed: &Framed<'_>, grammars: &Grammars) -> bool {
     let m = framed.message;
+    if framed.source.is_some() || framed.partial {
+        return false;
+    }
     framed.starts_record(grammars)
         || !(m.starts_with([' ', '\t']) || m.is_empty() || is_key_line(m))
 }
