@@ -17,6 +17,13 @@ the paths of the machine that made them:
 Nothing else is changed. Usage:
 
     python3 samples/regenerate.py [--python PYTHON] [--out DIR]
+    python3 samples/regenerate.py --all-versions [--pyodide DIR] [--no-pyodide]
+
+--all-versions runs every scenario under each of pyenv's CPython 3.8 and
+later and under CPython 3.14 compiled to WebAssembly (the pyodide npm package,
+run with node by pyodide_run.mjs; installed with npm into ~/.cache/aiolog the
+first time), writing OUT/versions/X.Y.Z/ (3.14: X.Y.Z-pyodide). Scenarios
+that say `# requires: sockets` cannot run under pyodide.
 
 --out defaults to samples/ itself; the test suite uses a temporary directory to
 check that a fresh run yields the same findings as the committed logs.
@@ -67,16 +74,81 @@ def run_scenario(python, workdir, script, variant):
     return proc.stdout
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--python", default="python3", help="interpreter to run (default: python3)")
-    parser.add_argument("--out", type=pathlib.Path, default=HERE, help="where to write the logs")
-    args = parser.parse_args()
+PYODIDE_PACKAGE = "pyodide@314.0.7"
 
-    stdlib, short, full = interpreter_facts(args.python)
+
+def pyenv_pythons():
+    """pyenv's CPython 3.8 and later, oldest first."""
+    root = pathlib.Path(os.environ.get("PYENV_ROOT", pathlib.Path.home() / ".pyenv"))
+    found = []
+    for d in (root / "versions").glob("3.*"):
+        parts = d.name.split(".")
+        if len(parts) == 3 and all(x.isdigit() for x in parts) and int(parts[1]) >= 8:
+            exe = d / "bin" / "python3"
+            if exe.exists():
+                found.append((tuple(int(x) for x in parts), str(exe)))
+    return [exe for _, exe in sorted(found)]
+
+
+def pyodide_dir(explicit):
+    """The pyodide npm package: the one given, or one installed with npm into
+    a cache directory (fetched from the npm registry the first time)."""
+    if explicit:
+        return pathlib.Path(explicit)
+    cache = pathlib.Path(os.environ.get("XDG_CACHE_HOME", pathlib.Path.home() / ".cache"))
+    prefix = cache / "aiolog" / "pyodide"
+    pkg = prefix / "node_modules" / "pyodide"
+    if not (pkg / "pyodide.mjs").exists():
+        if not shutil.which("node") or not shutil.which("npm"):
+            print("3.14 (pyodide) skipped: node and npm are needed", file=sys.stderr)
+            return None
+        print(f"installing {PYODIDE_PACKAGE} into {prefix} ...", file=sys.stderr)
+        prefix.mkdir(parents=True, exist_ok=True)
+        done = subprocess.run(
+            ["npm", "install", "--no-save", "--prefix", str(prefix), PYODIDE_PACKAGE],
+            stdout=subprocess.DEVNULL,
+        )
+        if done.returncode != 0 or not (pkg / "pyodide.mjs").exists():
+            print("3.14 (pyodide) skipped: npm install failed", file=sys.stderr)
+            return None
+    return pkg
+
+
+def requirements(script):
+    """What a scenario needs beyond asyncio itself: a `# requires: sockets`
+    comment (at the end of a line, so that no line number moves)."""
+    needs = set()
+    for line in script.read_text().splitlines():
+        if "# requires:" in line:
+            needs.update(line.split("# requires:", 1)[1].split())
+    return needs
+
+
+def run_pyodide(pkg, workdir, script, variant):
+    proc = subprocess.run(
+        ["node", str(HERE / "pyodide_run.mjs"), str(pkg), str(workdir), script.name, variant],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        timeout=120,
+    )
+    return proc.stdout
+
+
+def write_logs(out, scripts, runner, mappings, workdir):
+    out.mkdir(parents=True, exist_ok=True)
+    for script in scripts:
+        for variant, suffix in VARIANTS.items():
+            log = runner(workdir, script, variant)
+            for old, new in mappings:
+                log = log.replace(old, new)
+            target = out / (script.stem + suffix)
+            target.write_bytes(log)
+            print(f"{target}: {len(log)} bytes", file=sys.stderr)
+
+
+def run_cpython(python, out, scripts):
+    stdlib, short, full = interpreter_facts(python)
     mapped_stdlib = f"/usr/local/lib/python{short}"
-    args.out.mkdir(parents=True, exist_ok=True)
-    scripts = sorted(p for p in SCENARIOS.glob("*.py") if not p.name.startswith("_"))
     with tempfile.TemporaryDirectory(prefix="aiolog-samples-") as tmp:
         workdir = pathlib.Path(tmp).resolve()
         shutil.copytree(SCENARIOS, workdir, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__"))
@@ -86,19 +158,57 @@ def main():
             (stdlib.encode(), mapped_stdlib.encode()),
             (os.path.realpath(stdlib).encode(), mapped_stdlib.encode()),
         ]
-        for script in scripts:
-            for variant, suffix in VARIANTS.items():
-                log = run_scenario(args.python, workdir, script, variant)
-                for old, new in mappings:
-                    log = log.replace(old, new)
-                target = args.out / (script.stem + suffix)
-                target.write_bytes(log)
-                print(f"{target.name}: {len(log)} bytes", file=sys.stderr)
+        runner = lambda w, s, v: run_scenario(python, w, s, v)  # noqa: E731
+        write_logs(out, scripts, runner, mappings, workdir)
     print(
-        f"ran {len(scripts)} scenarios with Python {full}; mapped {workdir} -> {APP_DIR} "
-        f"and {stdlib} -> {mapped_stdlib}",
+        f"ran {len(scripts)} scenarios with Python {full}; mapped the scenario directory "
+        f"-> {APP_DIR} and {stdlib} -> {mapped_stdlib}",
         file=sys.stderr,
     )
+    return full
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--python", default="python3", help="interpreter to run (default: python3)")
+    parser.add_argument("--out", type=pathlib.Path, default=HERE, help="where to write the logs")
+    parser.add_argument(
+        "--all-versions",
+        action="store_true",
+        help="run every scenario under every pyenv CPython 3.8+ and under 3.14 "
+        "(pyodide), writing OUT/versions/X.Y.Z/",
+    )
+    parser.add_argument("--pyodide", help="the pyodide npm package directory (default: installed on demand)")
+    parser.add_argument("--no-pyodide", action="store_true", help="with --all-versions, leave 3.14 out")
+    args = parser.parse_args()
+
+    scripts = sorted(p for p in SCENARIOS.glob("*.py") if not p.name.startswith("_"))
+    if not args.all_versions:
+        run_cpython(args.python, args.out, scripts)
+        return
+    pythons = pyenv_pythons()
+    if not pythons:
+        sys.exit("no pyenv CPython 3.8+ found (set PYENV_ROOT)")
+    for python in pythons:
+        full = interpreter_facts(python)[2]
+        run_cpython(python, args.out / "versions" / full, scripts)
+    pkg = None if args.no_pyodide else pyodide_dir(args.pyodide)
+    if pkg is None:
+        return
+    version = subprocess.run(
+        ["node", str(HERE / "pyodide_run.mjs"), str(pkg), str(SCENARIOS), "--version", "default"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    runnable = [s for s in scripts if not requirements(s) & {"sockets", "threads", "subprocess"}]
+    # The scenarios run as /app inside the WebAssembly file system: no path
+    # to map. The standard library is the zip pyodide ships, printed as
+    # /lib/python314.zip/..., as a 3.14 WebAssembly build prints it.
+    runner = lambda w, s, v: run_pyodide(pkg, w, s, v)  # noqa: E731
+    write_logs(args.out / "versions" / f"{version}-pyodide", runnable, runner, [], SCENARIOS)
+    skipped = sorted(s.name for s in scripts if s not in runnable)
+    print(f"ran {len(runnable)} scenarios with CPython {version} (pyodide); skipped {skipped}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -442,6 +442,14 @@ fn why(g: &Group) -> String {
             "a protocol callback failed {} and the connection was closed; {short}",
             times(g.count)
         ),
+        Kind::NonThreadsafeCall => format!(
+            "a loop method was called from another thread {}; {short}",
+            times(g.count)
+        ),
+        Kind::SlowGetaddrinfo => format!(
+            "a name lookup took at least 100 ms {}; connections wait for it",
+            times(g.count)
+        ),
     }
 }
 

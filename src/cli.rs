@@ -68,6 +68,10 @@ pub enum KindArg {
     ResourceWarning,
     /// Fatal transport errors.
     FatalTransportError,
+    /// Loop methods called from other threads.
+    NonThreadsafeCall,
+    /// Slow name lookups.
+    SlowGetaddrinfo,
 }
 
 impl From<KindArg> for aiolog::event::Kind {
@@ -81,6 +85,8 @@ impl From<KindArg> for aiolog::event::Kind {
             KindArg::ExceptionInCallback => Kind::ExceptionInCallback,
             KindArg::ResourceWarning => Kind::ResourceWarning,
             KindArg::FatalTransportError => Kind::FatalTransportError,
+            KindArg::NonThreadsafeCall => Kind::NonThreadsafeCall,
+            KindArg::SlowGetaddrinfo => Kind::SlowGetaddrinfo,
         }
     }
 }

@@ -130,6 +130,9 @@ pub enum Basis {
     WarningLine,
     /// The innermost user frame of the exception's traceback.
     RaisedAt,
+    /// The innermost user frame of the traceback of a loop method called
+    /// from another thread.
+    CalledFromThread,
     /// Nothing in the record names a line.
     Unknown,
 }
@@ -146,6 +149,7 @@ impl Basis {
             Basis::CoroutineLine => "the task's coroutine",
             Basis::WarningLine => "garbage-collected here",
             Basis::RaisedAt => "raised here",
+            Basis::CalledFromThread => "called from another thread here",
             Basis::Unknown => "the log names no line",
         }
     }
@@ -165,6 +169,7 @@ impl Basis {
             Basis::CoroutineLine => "the task's coroutine as printed; run in debug mode to get its creation traceback",
             Basis::WarningLine => "the warning's own line: where the coroutine was garbage-collected",
             Basis::RaisedAt => "raised here (innermost frame of your code in the traceback)",
+            Basis::CalledFromThread => "a loop method was called here from a thread other than the loop's (innermost frame of your code in the traceback)",
             Basis::Unknown => "the log names no line",
         }
     }
@@ -263,6 +268,8 @@ pub fn code(ev: &Event) -> &'static str {
         Event::ExceptionInCallback(_) => "AIO402",
         Event::ResourceWarning(_) => "AIO501",
         Event::FatalTransportError(_) | Event::DebugLine(_) => "AIO403",
+        Event::NonThreadsafeCall(_) => "AIO601",
+        Event::SlowGetaddrinfo(_) => "AIO103",
     }
 }
 
@@ -349,6 +356,19 @@ pub fn correlate(ev: &Event, origin: Origin<'_>) -> Finding {
             None => (None, Basis::Unknown, f.exception.clone()),
         },
         Event::DebugLine(_) => (None, Basis::Unknown, None),
+        Event::NonThreadsafeCall(n) => {
+            let detail = n.thread.as_ref().map(|t| format!("in thread {t}"));
+            match innermost_user(&n.traceback) {
+                Some(fr) => (Some(frame_site(fr)), Basis::CalledFromThread, detail),
+                None => (None, Basis::Unknown, detail),
+            }
+        }
+        // The line names a host, not a line of code.
+        Event::SlowGetaddrinfo(g) => (
+            None,
+            Basis::Unknown,
+            Some(format!("took {:.1} ms", g.millis)),
+        ),
         Event::ResourceWarning(r) => {
             if let Some(f) = innermost_user(&r.allocated) {
                 (Some(frame_site(f)), Basis::CreationTraceback, None)

@@ -204,11 +204,14 @@ impl<'a> SourceAnalyzer<'a> {
         }
     }
 
+    /// How many lines the ring keeps: the context before a record, and the
+    /// traceback before an exception line that ends one.
+    fn ring_size(&self) -> usize {
+        self.opts.before.max(crate::record::MAX_LOOKBACK)
+    }
+
     fn remember(&mut self, line: &[u8]) {
-        if self.opts.before == 0 {
-            return;
-        }
-        if self.ring.len() == self.opts.before {
+        if self.ring.len() >= self.ring_size() {
             self.ring.pop_front();
         }
         self.ring.push_back(context_line(line, self.opts.max_line));
@@ -243,6 +246,35 @@ impl<'a> SourceAnalyzer<'a> {
         v.extend(from_block);
         v.retain(|l| !self.scanner.is_hit(l.as_bytes()) && self.same_process(l));
         v
+    }
+
+    /// Up to `want` lines before a record that starts at `start` in `block`
+    /// (or, without a block, at the current position), nearest first.
+    fn lines_before(&self, block: Option<(&[u8], usize)>, want: usize) -> Vec<String> {
+        let mut v: Vec<String> = Vec::new();
+        if let Some((b, start)) = block {
+            let mut end = start;
+            while v.len() < want && end > 0 {
+                let line_end = end - 1;
+                let line_start = memchr::memrchr(b'\n', &b[..line_end]).map_or(0, |i| i + 1);
+                v.push(context_line(&b[line_start..line_end], self.opts.max_line));
+                end = line_start;
+            }
+        }
+        let need = want.saturating_sub(v.len());
+        v.extend(self.ring.iter().rev().take(need).cloned());
+        v
+    }
+
+    /// The traceback printed before an exception line that ends one, with
+    /// any wrapper prefix removed.
+    fn traceback_before(&self, block: Option<(&[u8], usize)>) -> Vec<String> {
+        let lines = self.lines_before(block, crate::record::MAX_LOOKBACK);
+        let bodies: Vec<&str> = lines
+            .iter()
+            .map(|l| self.grammars.frame(l, self.opts.forced_grammar).body)
+            .collect();
+        crate::record::traceback_before(bodies.into_iter())
     }
 
     /// Whether a context line may come from the record's process: it names
@@ -422,7 +454,8 @@ impl<'a> SourceAnalyzer<'a> {
         // starts in the next one.
         let mut end = block.len();
         let mut last = Vec::new();
-        while last.len() < self.opts.before && end > 0 {
+        let keep = self.ring_size();
+        while last.len() < keep && end > 0 {
             let line_end = end - 1;
             let line_start = memchr::memrchr(b'\n', &block[..line_end]).map_or(0, |i| i + 1);
             last.push(&block[line_start..line_end]);
@@ -594,6 +627,9 @@ impl<'a> SourceAnalyzer<'a> {
             let mut builder =
                 Builder::start(self.line_no, &framed, self.grammars, clean_text_indent);
             builder.add_lines(extra);
+            if crate::record::ends_traceback(framed.message) {
+                builder.prepend(&self.traceback_before(at));
+            }
             let complete = builder.is_complete();
             self.open = Some(Open {
                 builder,

@@ -19,6 +19,10 @@
 //!   chained tracebacks. Blank lines are held back and kept only if the record
 //!   goes on after them.
 //!
+//! * **exception after its traceback** (`RuntimeError: Non-thread-safe
+//!   operation …`): the marker is the *last* line, so the record is the
+//!   traceback just before it ([`traceback_before`]) and that line.
+//!
 //! A line that a grammar with a level recognizes as a new log record never
 //! continues the previous one. A record is complete when a line is refused,
 //! at end of input, or (on a live stream) after a pause; the caller decides
@@ -56,6 +60,8 @@ enum Shape {
     Slow,
     Warning,
     Handler,
+    /// One line that closes a traceback printed before it.
+    LastLine,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,7 +114,9 @@ impl Builder {
         raw_indent: usize,
     ) -> Builder {
         let msg = framed.message;
-        let shape = if msg.contains("Executing ") {
+        let shape = if ends_traceback(msg) {
+            Shape::LastLine
+        } else if msg.contains("Executing ") {
             Shape::Slow
         } else if msg.contains("Warning: ") || msg.contains("was never yielded from") {
             Shape::Warning
@@ -154,6 +162,7 @@ impl Builder {
             Shape::Slow => self.offer_slow(line, hit),
             Shape::Warning => self.offer_warning(line, hit),
             Shape::Handler => return self.offer_handler(line, hit),
+            Shape::LastLine => false,
         };
         if accept {
             self.push(line);
@@ -291,8 +300,67 @@ impl Builder {
             Shape::Slow => self.wrap_budget == 0,
             Shape::Warning => self.phase == Phase::Done,
             Shape::Handler => false,
+            Shape::LastLine => true,
         }
     }
+
+    /// Puts lines read before the record's first line in front of its text
+    /// (the traceback above an exception line). They were counted when
+    /// they were read; the record's line count does not change.
+    pub fn prepend(&mut self, lines: &[String]) {
+        if lines.is_empty() {
+            return;
+        }
+        let mut text = lines.join("\n");
+        text.push('\n');
+        text.push_str(&self.rec.text);
+        self.rec.text = text;
+    }
+}
+
+/// Whether a message is an exception line whose record is the traceback
+/// printed before it: `RuntimeError: Non-thread-safe operation …`
+/// (FORMATS.md §3.5), which threading's excepthook, `logger.exception` or an
+/// uncaught error print after the frames.
+pub fn ends_traceback(msg: &str) -> bool {
+    msg.trim_start()
+        .starts_with("RuntimeError: Non-thread-safe operation")
+}
+
+/// At most this many lines are looked back for a traceback.
+pub const MAX_LOOKBACK: usize = 200;
+
+/// The traceback that ends just before an exception line, from the lines
+/// before it, nearest first: indented lines (frames, source lines, carets)
+/// up to `Traceback (most recent call last):`, and the `Exception in
+/// thread NAME:` line above it when there is one. Returned in reading
+/// order; empty when the lines before are not a traceback.
+pub fn traceback_before<'a>(nearest_first: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let mut v: Vec<&str> = Vec::new();
+    let mut found = false;
+    let mut it = nearest_first.take(MAX_LOOKBACK);
+    for line in it.by_ref() {
+        let t = line.trim_start();
+        if t.starts_with("Traceback (most recent call last):") {
+            v.push(line);
+            found = true;
+            break;
+        }
+        if !is_indented(line) || t.is_empty() {
+            break;
+        }
+        v.push(line);
+    }
+    if !found {
+        return Vec::new();
+    }
+    if let Some(prev) = it.next() {
+        // It may follow a partial line of stdout on the same line.
+        if let Some(i) = prev.find("Exception in thread ") {
+            v.push(&prev[i..]);
+        }
+    }
+    v.into_iter().rev().map(str::to_string).collect()
 }
 
 /// Whether a line that holds a scan marker ends any open record and starts
@@ -411,6 +479,31 @@ fn angle_balance(s: &str) -> i32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn traceback_before_an_exception_line() {
+        let before = [
+            "    raise RuntimeError(",
+            "  File \"/x/base_events.py\", line 800, in _check_thread",
+            "    loop.call_soon(f)",
+            "  File \"/app/w.py\", line 3, in work",
+            "Traceback (most recent call last):",
+            "done 1Exception in thread worker:",
+            "earlier",
+        ];
+        let tb = traceback_before(before.iter().copied());
+        assert_eq!(tb.len(), 6);
+        assert_eq!(tb[0], "Exception in thread worker:");
+        assert_eq!(tb[1], "Traceback (most recent call last):");
+        assert_eq!(tb[5], "    raise RuntimeError(");
+        // Not a traceback: an application line comes first.
+        assert!(
+            traceback_before(["GET / 200", "Traceback (most recent call last):"].into_iter())
+                .is_empty()
+        );
+        // No header within reach.
+        assert!(traceback_before(["  File \"/app/w.py\", line 3, in f"].into_iter()).is_empty());
+    }
 
     #[test]
     fn slow_completion() {

@@ -195,6 +195,45 @@ def data_received(self, data):
         self.transport.write(b"bad request\n")
         return"#,
     },
+    Rule {
+        code: "AIO601",
+        name: "loop-called-from-thread",
+        kind: Kind::NonThreadsafeCall,
+        summary: "a loop method was called from a thread other than the loop's",
+        why: "The event loop is not thread-safe: `call_soon`, `create_task`, `Future.set_result` and \
+              the like, called from another thread, may never wake the loop or may corrupt its state. \
+              Debug mode checks the thread and raises; without debug mode the call silently races.",
+        fix: "From another thread, use `loop.call_soon_threadsafe(callback, ...)` or \
+              `asyncio.run_coroutine_threadsafe(coro, loop)`.",
+        example_log: r#"Exception in thread progress:
+Traceback (most recent call last):
+  File "/app/worker.py", line 15, in publish_progress
+    loop.call_soon(progress.append, 50)
+  File "/usr/local/lib/python3.11/asyncio/base_events.py", line 763, in call_soon
+    self._check_thread()
+  File "/usr/local/lib/python3.11/asyncio/base_events.py", line 800, in _check_thread
+    raise RuntimeError(
+RuntimeError: Non-thread-safe operation invoked on an event loop other than the current one"#,
+        example_fix: r#"# before
+loop.call_soon(progress.append, 50)
+# after
+loop.call_soon_threadsafe(progress.append, 50)"#,
+    },
+    Rule {
+        code: "AIO103",
+        name: "slow-name-lookup",
+        kind: Kind::SlowGetaddrinfo,
+        summary: "a host name lookup took at least the slow-callback threshold",
+        why: "asyncio resolves names in a thread, so the loop is not blocked, but every connection to \
+              the host waits for the lookup; a slow DNS server stalls the requests behind it.",
+        fix: "Resolve once and reuse the address, cache lookups (aiohttp's `ttl_dns_cache`, a local \
+              caching resolver), or fix the resolver configuration (search domains, unreachable servers).",
+        example_log: r#"INFO:asyncio:Getting address info backend:8080 took 152.542ms: [(<AddressFamily.AF_INET: 2>, <SocketKind.SOCK_STREAM: 1>, 6, '', ('10.0.0.7', 8080))]"#,
+        example_fix: r#"# before
+connector = aiohttp.TCPConnector(use_dns_cache=False)
+# after
+connector = aiohttp.TCPConnector(ttl_dns_cache=300)"#,
+    },
 ];
 
 /// A rule by code.

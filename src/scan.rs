@@ -44,7 +44,7 @@ pub const MARKERS: &[&str] = &[
     "was never yielded from",
     "ResourceWarning: unclosed",
     // §3.5
-    "Non-thread-safe operation",
+    "RuntimeError: Non-thread-safe operation",
     // fatal transport errors (§3.2)
     "Fatal error: protocol.",
     "Fatal error on ",

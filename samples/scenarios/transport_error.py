@@ -8,7 +8,7 @@ address lookup, the loop's close.
 """
 import asyncio
 import logging
-import socket
+import socket  # requires: sockets
 
 import _logsetup  # noqa: F401
 

@@ -45,11 +45,17 @@ pub enum Kind {
     /// `Fatal error: protocol.data_received() call failed.` and the other
     /// fatal transport errors.
     FatalTransportError,
+    /// `RuntimeError: Non-thread-safe operation invoked on an event loop
+    /// other than the current one`: a loop method called from another thread.
+    NonThreadsafeCall,
+    /// `Getting address info HOST:PORT took N ms`: a name lookup at least as
+    /// slow as the slow-callback threshold.
+    SlowGetaddrinfo,
 }
 
 impl Kind {
     /// Every kind, in report order.
-    pub const ALL: [Kind; 7] = [
+    pub const ALL: [Kind; 9] = [
         Kind::SlowCallback,
         Kind::NeverAwaited,
         Kind::TaskDestroyedPending,
@@ -57,6 +63,8 @@ impl Kind {
         Kind::ExceptionInCallback,
         Kind::ResourceWarning,
         Kind::FatalTransportError,
+        Kind::NonThreadsafeCall,
+        Kind::SlowGetaddrinfo,
     ];
 
     /// The snake_case name used in JSON and on the command line.
@@ -69,6 +77,8 @@ impl Kind {
             Kind::ExceptionInCallback => "exception_in_callback",
             Kind::ResourceWarning => "resource_warning",
             Kind::FatalTransportError => "fatal_transport_error",
+            Kind::NonThreadsafeCall => "non_threadsafe_call",
+            Kind::SlowGetaddrinfo => "slow_getaddrinfo",
         }
     }
 
@@ -82,6 +92,8 @@ impl Kind {
             Kind::ExceptionInCallback => "Exceptions in callbacks",
             Kind::ResourceWarning => "Resources never closed",
             Kind::FatalTransportError => "Fatal transport errors",
+            Kind::NonThreadsafeCall => "Loop methods called from other threads",
+            Kind::SlowGetaddrinfo => "Slow name lookups",
         }
     }
 }
@@ -283,6 +295,30 @@ pub struct FatalTransportError {
     pub exception: Option<String>,
 }
 
+/// A loop method called from a thread other than the loop's (debug mode
+/// raises `RuntimeError: Non-thread-safe operation …`), read from the
+/// traceback printed before the exception line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NonThreadsafeCall {
+    /// The loop method that raised (`call_soon`, `call_later`,
+    /// `create_task`): the function of the frame that calls `_check_thread`.
+    pub method: Option<String>,
+    /// The thread, from threading's `Exception in thread NAME:` line.
+    pub thread: Option<String>,
+    /// The traceback frames, outermost first.
+    pub traceback: Vec<Frame>,
+}
+
+/// `Getting address info HOST:PORT[, …] took N.NNNms: …` at INFO level: a
+/// `loop.getaddrinfo()` at least as slow as `slow_callback_duration`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SlowGetaddrinfo {
+    /// `host:port` as printed.
+    pub address: String,
+    /// Milliseconds the lookup took.
+    pub millis: f64,
+}
+
 /// A parsed record.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event {
@@ -300,6 +336,10 @@ pub enum Event {
     ResourceWarning(ResourceWarning),
     /// See [`FatalTransportError`].
     FatalTransportError(FatalTransportError),
+    /// See [`NonThreadsafeCall`].
+    NonThreadsafeCall(NonThreadsafeCall),
+    /// See [`SlowGetaddrinfo`].
+    SlowGetaddrinfo(SlowGetaddrinfo),
     /// One of debug mode's DEBUG/INFO lines (`Using selector: …`, `Get
     /// address info …`, `Close <…>`): recognized and counted, not a finding.
     DebugLine(String),
@@ -323,6 +363,8 @@ impl Event {
             Event::ExceptionInCallback(_) => Kind::ExceptionInCallback,
             Event::ResourceWarning(_) => Kind::ResourceWarning,
             Event::FatalTransportError(_) | Event::DebugLine(_) => Kind::FatalTransportError,
+            Event::NonThreadsafeCall(_) => Kind::NonThreadsafeCall,
+            Event::SlowGetaddrinfo(_) => Kind::SlowGetaddrinfo,
         }
     }
 
@@ -344,6 +386,8 @@ impl Event {
             Event::ExceptionInCallback(e) => Some(e.callback.clone()),
             Event::ResourceWarning(r) => r.resource.clone(),
             Event::FatalTransportError(f) => f.protocol.clone(),
+            Event::NonThreadsafeCall(n) => n.method.clone(),
+            Event::SlowGetaddrinfo(g) => Some(g.address.clone()),
             Event::DebugLine(_) => None,
         }
     }
@@ -366,7 +410,10 @@ impl Event {
             Event::ExceptionNeverRetrieved(e) => coro_loc(&e.task),
             Event::ExceptionInCallback(e) => e.location.clone(),
             Event::ResourceWarning(r) => r.location.clone(),
-            Event::FatalTransportError(_) | Event::DebugLine(_) => None,
+            Event::FatalTransportError(_)
+            | Event::NonThreadsafeCall(_)
+            | Event::SlowGetaddrinfo(_)
+            | Event::DebugLine(_) => None,
         }
     }
 
@@ -377,6 +424,7 @@ impl Event {
             Event::ExceptionNeverRetrieved(e) => &e.traceback,
             Event::ExceptionInCallback(e) => &e.traceback,
             Event::FatalTransportError(f) => &f.traceback,
+            Event::NonThreadsafeCall(n) => &n.traceback,
             _ => &[],
         }
     }
@@ -400,7 +448,10 @@ impl Event {
             Event::ExceptionNeverRetrieved(e) => task_created(&e.task),
             Event::ExceptionInCallback(e) => e.created_at.clone(),
             Event::ResourceWarning(r) => r.allocated.last().map(Frame::location),
-            Event::FatalTransportError(_) | Event::DebugLine(_) => None,
+            Event::FatalTransportError(_)
+            | Event::NonThreadsafeCall(_)
+            | Event::SlowGetaddrinfo(_)
+            | Event::DebugLine(_) => None,
         }
     }
 
@@ -473,15 +524,88 @@ pub fn parse_record(text: &str) -> Result<Event, Unrecognized> {
             }));
         }
     }
+    if let Some(ev) = slow_getaddrinfo(first) {
+        return Ok(Event::SlowGetaddrinfo(ev));
+    }
     for m in DEBUG_MARKERS {
         if first.contains(m) {
             return Ok(Event::DebugLine(m.trim().to_string()));
         }
     }
-    if text.contains("Non-thread-safe operation") {
-        return Err(fail("`Non-thread-safe operation` is not analyzed yet"));
+    if text.contains(NON_THREADSAFE) {
+        return non_threadsafe_call(text)
+            .map(Event::NonThreadsafeCall)
+            .ok_or_else(|| fail("`Non-thread-safe operation` without the traceback before it"));
     }
     Err(fail("asyncio marker in a record of unknown shape"))
+}
+
+/// The exception line of a loop method called from another thread
+/// (FORMATS.md §3.5). The marker includes the exception type: 3.13+ print
+/// the `raise RuntimeError(` statement's string in the traceback above it.
+pub const NON_THREADSAFE: &str = "RuntimeError: Non-thread-safe operation";
+
+/// The slow-callback threshold asyncio uses unless the program changes it
+/// (`loop.slow_callback_duration`), in milliseconds: a name lookup this slow
+/// is logged at INFO instead of DEBUG.
+pub const SLOW_LOOKUP_MS: f64 = 100.0;
+
+/// `Getting address info localhost:8080 took 152.542ms: [...]`, when the
+/// lookup took at least [`SLOW_LOOKUP_MS`]. The line has the same text at
+/// DEBUG (fast) and INFO (slow) level; the duration tells them apart without
+/// the level, which not every log keeps.
+fn slow_getaddrinfo(first: &str) -> Option<SlowGetaddrinfo> {
+    let rest = &first[first.find("Getting address info ")? + "Getting address info ".len()..];
+    let took = rest.find(" took ")?;
+    let after = &rest[took + " took ".len()..];
+    let ms_end = after.find("ms")?;
+    let millis: f64 = after[..ms_end].trim().parse().ok()?;
+    if millis < SLOW_LOOKUP_MS {
+        return None;
+    }
+    // `host:port, family=…, type=…`: the address is what comes before the
+    // first `, `.
+    let address = rest[..took].split(", ").next()?.to_string();
+    Some(SlowGetaddrinfo { address, millis })
+}
+
+/// The traceback before a `RuntimeError: Non-thread-safe operation …` line,
+/// as the record stage joined it (an optional `Exception in thread NAME:`,
+/// `Traceback (most recent call last):`, frames, the exception line).
+fn non_threadsafe_call(text: &str) -> Option<NonThreadsafeCall> {
+    let mut frames = Vec::new();
+    let mut thread = None;
+    let mut in_traceback = false;
+    for line in text.lines() {
+        let t = line.trim_start();
+        if let Some(name) = t
+            .find("Exception in thread ")
+            .and_then(|i| t[i + "Exception in thread ".len()..].strip_suffix(':'))
+        {
+            thread = Some(name.to_string());
+        } else if t.starts_with("Traceback (most recent call last)") {
+            in_traceback = true;
+            frames.clear();
+        } else if in_traceback {
+            if let Ok((_, f)) = repr::frame_line(t) {
+                frames.push(f);
+            }
+        }
+    }
+    if frames.is_empty() {
+        return None;
+    }
+    // The method is the frame that called `_check_thread` (3.8–3.14).
+    let method = frames
+        .iter()
+        .rposition(|f| f.function.as_deref() == Some("_check_thread"))
+        .and_then(|i| i.checked_sub(1))
+        .and_then(|i| frames[i].function.clone());
+    Some(NonThreadsafeCall {
+        method,
+        thread,
+        traceback: frames,
+    })
 }
 
 /// Debug mode's DEBUG/INFO lines that aiolog recognizes and counts
@@ -806,6 +930,48 @@ mod tests {
         };
         assert_eq!(d.source_traceback.len(), 1);
         assert_eq!(d.task.unwrap().coro.unwrap().qualname, "listen");
+    }
+
+    #[test]
+    fn non_threadsafe_call_from_the_traceback_before_it() {
+        // CPython 3.13.0 (samples/versions/3.13.0/non_threadsafe_call.log).
+        let text = r#"Exception in thread progress:
+Traceback (most recent call last):
+  File "/usr/local/lib/python3.13/threading.py", line 992, in run
+    self._target(*self._args, **self._kwargs)
+    ~~~~~~~~~~~~^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
+  File "/app/non_threadsafe_call.py", line 15, in publish_progress
+    loop.call_soon(progress.append, 50)
+  File "/usr/local/lib/python3.13/asyncio/base_events.py", line 831, in call_soon
+    self._check_thread()
+  File "/usr/local/lib/python3.13/asyncio/base_events.py", line 868, in _check_thread
+    raise RuntimeError(
+        "Non-thread-safe operation invoked on an event loop other "
+        "than the current one")
+RuntimeError: Non-thread-safe operation invoked on an event loop other than the current one"#;
+        let Ok(Event::NonThreadsafeCall(n)) = parse_record(text) else {
+            panic!("{:?}", parse_record(text))
+        };
+        assert_eq!(n.method.as_deref(), Some("call_soon"));
+        assert_eq!(n.thread.as_deref(), Some("progress"));
+        assert_eq!(n.traceback.len(), 4);
+        assert_eq!(n.traceback[1].line, 15);
+    }
+
+    #[test]
+    fn getaddrinfo_is_a_finding_only_when_slow() {
+        let slow = "Getting address info localhost:8080, type=<SocketKind.SOCK_STREAM: 1> took 152.542ms: [(<AddressFamily.AF_INET: 2>, <SocketKind.SOCK_STREAM: 1>, 6, '', ('127.0.0.1', 8080))]";
+        let Ok(Event::SlowGetaddrinfo(g)) = parse_record(slow) else {
+            panic!("{:?}", parse_record(slow))
+        };
+        assert_eq!(g.address, "localhost:8080");
+        assert!((g.millis - 152.542).abs() < 1e-9);
+        let fast = "Getting address info localhost:8080 took 0.412ms: []";
+        assert!(matches!(parse_record(fast), Ok(Event::DebugLine(_))));
+        assert!(matches!(
+            parse_record("Get address info localhost:8080"),
+            Ok(Event::DebugLine(_))
+        ));
     }
 
     #[test]

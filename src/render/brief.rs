@@ -82,6 +82,19 @@ fn questions(rk: &Ranked) -> Vec<String> {
             "Where should it be closed (async with, try/finally, the service's shutdown)?".into(),
             "Give the corrected code.".into(),
         ],
+        (Kind::NonThreadsafeCall, _) => vec![
+            format!("Which thread runs the code at {site}, and which loop method does it reach?"),
+            "Should it use `loop.call_soon_threadsafe` or `asyncio.run_coroutine_threadsafe`?".into(),
+            "Give the corrected code.".into(),
+        ],
+        (Kind::SlowGetaddrinfo, _) => vec![
+            format!(
+                "Why does resolving {} take so long (DNS server, search domains, IPv6)?",
+                inline(g.subject.as_deref().unwrap_or("?"))
+            ),
+            "Should the address be cached, resolved once at start, or configured as an IP?".into(),
+            "Give the corrected configuration or code.".into(),
+        ],
         (Kind::ExceptionNeverRetrieved, _) => vec![
             format!("Why does the code at {site} raise, and who should have awaited the task?"),
             "How should the failure be handled or reported?".into(),
@@ -150,6 +163,15 @@ pub fn to_brief(r: &Report) -> String {
             }
             Kind::FatalTransportError => {
                 let _ = writeln!(s, "- {n} connection(s) were closed by a failing protocol callback, at {sites} site(s).");
+            }
+            Kind::NonThreadsafeCall => {
+                let _ = writeln!(s, "- Loop methods were called from other threads {n} time(s), at {sites} site(s).");
+            }
+            Kind::SlowGetaddrinfo => {
+                let _ = writeln!(
+                    s,
+                    "- {n} name lookup(s) took at least 100 ms, for {sites} address(es)."
+                );
             }
         }
     }

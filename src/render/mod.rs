@@ -314,6 +314,14 @@ pub fn live_line(f: &Finding) -> String {
             Some(d) => format!("protocol {subject} failed: {d}"),
             None => format!("protocol {subject} failed"),
         },
+        Kind::NonThreadsafeCall => match &f.detail {
+            Some(d) => format!("loop.{subject}() called from another thread ({d})"),
+            None => format!("loop.{subject}() called from another thread"),
+        },
+        Kind::SlowGetaddrinfo => match &f.detail {
+            Some(d) => format!("name lookup of {subject} {d}"),
+            None => format!("name lookup of {subject} was slow"),
+        },
     };
     terminal_safe(&format!("{place}: {}: {msg}", f.kind))
 }

@@ -64,6 +64,15 @@ fn kind_note(kind: Kind) -> &'static str {
         Kind::FatalTransportError => {
             "Ranked by count. The site is where the protocol callback raised; asyncio closed the connection."
         }
+        Kind::NonThreadsafeCall => {
+            "Ranked by count. The site is the call in your code, from a thread other than the loop's, that \
+             reached a loop method (call_soon, create_task, Future.set_result): use \
+             loop.call_soon_threadsafe or asyncio.run_coroutine_threadsafe."
+        }
+        Kind::SlowGetaddrinfo => {
+            "Ranked by count. asyncio names the host, not a line: each lookup took at least the \
+             slow-callback threshold. The loop is not blocked, but every connection to the host waits."
+        }
     }
 }
 

@@ -124,7 +124,7 @@ fn location_kind(b: Basis) -> LocationKind {
         }
         Basis::CreationTraceback | Basis::CallbackScheduled => LocationKind::CreatedAt,
         Basis::WarningLine => LocationKind::WarnedAt,
-        Basis::RaisedAt => LocationKind::RaisedAt,
+        Basis::RaisedAt | Basis::CalledFromThread => LocationKind::RaisedAt,
         Basis::Unknown => LocationKind::Unknown,
     }
 }
