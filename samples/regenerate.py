@@ -42,6 +42,9 @@ VARIANTS = {"default": ".log", "timestamped": ".timestamped.log"}
 APP_DIR = "/app"
 
 
+CAPABILITIES = {"sockets", "threads", "subprocess"}
+
+
 def interpreter_facts(python):
     code = (
         "import sys, sysconfig;"
@@ -52,6 +55,48 @@ def interpreter_facts(python):
     out = subprocess.run([python, "-c", code], check=True, capture_output=True, text=True)
     stdlib, short, full = out.stdout.split()
     return stdlib, short, full
+
+
+def site_packages(python):
+    """The interpreter's site-packages directories (a virtual environment's
+    own, then the base's)."""
+    code = "import site; print('\\n'.join(site.getsitepackages()))"
+    out = subprocess.run([python, "-c", code], check=True, capture_output=True, text=True)
+    return [p for p in out.stdout.splitlines() if p]
+
+
+def has_module(python, module):
+    return subprocess.run([python, "-c", f"import {module}"], capture_output=True).returncode == 0
+
+
+def module_requirements(scripts):
+    """Modules the scenarios import beyond the standard library (`# requires:
+    pytest`)."""
+    mods = set()
+    for s in scripts:
+        mods |= requirements(s) - CAPABILITIES
+    return sorted(mods)
+
+
+def venv_for(python, modules):
+    """A virtual environment made from `python`, cached, with `modules`
+    installed from PyPI; its python, or the interpreter itself when pip
+    cannot install them."""
+    full = interpreter_facts(python)[2]
+    cache = pathlib.Path(os.environ.get("XDG_CACHE_HOME", pathlib.Path.home() / ".cache"))
+    env = cache / "aiolog" / "venvs" / full
+    py = env / "bin" / "python"
+    if py.exists() and all(has_module(str(py), m) for m in modules):
+        return str(py)
+    print(f"making {env} with {' '.join(modules)} ...", file=sys.stderr)
+    made = subprocess.run([python, "-m", "venv", "--clear", str(env)], capture_output=True)
+    if made.returncode != 0:
+        return python
+    pip = subprocess.run(
+        [str(py), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *modules],
+        capture_output=True,
+    )
+    return str(py) if pip.returncode == 0 else python
 
 
 def run_scenario(python, workdir, script, variant):
@@ -137,6 +182,9 @@ def run_pyodide(pkg, workdir, script, variant):
 def write_logs(out, scripts, runner, mappings, workdir):
     out.mkdir(parents=True, exist_ok=True)
     for script in scripts:
+        # A log of an earlier run must not stand for a scenario skipped now.
+        for suffix in VARIANTS.values():
+            (out / (script.stem + suffix)).unlink(missing_ok=True)
         for variant, suffix in VARIANTS.items():
             log = runner(workdir, script, variant)
             for old, new in mappings:
@@ -149,12 +197,32 @@ def write_logs(out, scripts, runner, mappings, workdir):
 def run_cpython(python, out, scripts):
     stdlib, short, full = interpreter_facts(python)
     mapped_stdlib = f"/usr/local/lib/python{short}"
+    runnable = []
+    for s in scripts:
+        missing = [m for m in sorted(requirements(s) - CAPABILITIES) if not has_module(python, m)]
+        if missing:
+            print(
+                f"skipped {s.name} with Python {full}: needs {', '.join(missing)} "
+                f"(pip install {' '.join(missing)}, or --all-versions, which installs them)",
+                file=sys.stderr,
+            )
+        else:
+            runnable.append(s)
+    scripts = runnable
     with tempfile.TemporaryDirectory(prefix="aiolog-samples-") as tmp:
         workdir = pathlib.Path(tmp).resolve()
         shutil.copytree(SCENARIOS, workdir, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__"))
+        # A virtual environment's site-packages is written as the standard
+        # one, before the standard library's own mapping.
+        venv_site = [
+            (p.encode(), f"{mapped_stdlib}/site-packages".encode())
+            for p in site_packages(python)
+            if not p.startswith(stdlib) and not p.startswith(os.path.realpath(stdlib))
+        ]
         mappings = [
             (str(workdir).encode(), APP_DIR.encode()),
             (tmp.encode(), APP_DIR.encode()),
+            *venv_site,
             (stdlib.encode(), mapped_stdlib.encode()),
             (os.path.realpath(stdlib).encode(), mapped_stdlib.encode()),
         ]
@@ -189,9 +257,11 @@ def main():
     pythons = pyenv_pythons()
     if not pythons:
         sys.exit("no pyenv CPython 3.8+ found (set PYENV_ROOT)")
+    modules = module_requirements(scripts)
     for python in pythons:
         full = interpreter_facts(python)[2]
-        run_cpython(python, args.out / "versions" / full, scripts)
+        run_with = venv_for(python, modules) if modules else python
+        run_cpython(run_with, args.out / "versions" / full, scripts)
     pkg = None if args.no_pyodide else pyodide_dir(args.pyodide)
     if pkg is None:
         return
@@ -201,7 +271,9 @@ def main():
         text=True,
         check=True,
     ).stdout.strip()
-    runnable = [s for s in scripts if not requirements(s) & {"sockets", "threads", "subprocess"}]
+    # Only the standard library is there: no sockets, threads, subprocesses
+    # or modules from PyPI.
+    runnable = [s for s in scripts if not requirements(s)]
     # The scenarios run as /app inside the WebAssembly file system: no path
     # to map. The standard library is the zip pyodide ships, printed as
     # /lib/python314.zip/..., as a 3.14 WebAssembly build prints it.

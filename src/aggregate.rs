@@ -127,7 +127,7 @@ impl Group {
     }
 
     fn add(&mut self, f: &Finding) {
-        self.count += 1;
+        self.count += f.occurrences.max(1);
         if self.request_ids.len() < MAX_IDS
             && !(f.context_before.is_empty() && f.context_after.is_empty())
         {
@@ -228,7 +228,7 @@ impl Aggregator {
 
     /// Adds one finding.
     pub fn add(&mut self, f: &Finding) {
-        self.events += 1;
+        self.events += f.occurrences.max(1);
         if let (Some(ts), Some(secs)) = (&f.timestamp, f.seconds) {
             // Built only when the thinned-out timeline keeps it.
             if self.takes_next_point() {
@@ -446,6 +446,10 @@ fn why(g: &Group) -> String {
             "a loop method was called from another thread {}; {short}",
             times(g.count)
         ),
+        Kind::BlockingCallDetected => format!(
+            "the framework detected a blocking call here {}; {short}",
+            times(g.count)
+        ),
         Kind::SlowGetaddrinfo => format!(
             "a name lookup took at least 100 ms {}; connections wait for it",
             times(g.count)
@@ -510,6 +514,7 @@ mod tests {
             context_before: Vec::new(),
             context_after: Vec::new(),
             during_shutdown: false,
+            occurrences: 1,
         }
     }
 

@@ -72,6 +72,8 @@ pub enum KindArg {
     NonThreadsafeCall,
     /// Slow name lookups.
     SlowGetaddrinfo,
+    /// Blocking calls a framework detected (Home Assistant).
+    BlockingCallDetected,
 }
 
 impl From<KindArg> for aiolog::event::Kind {
@@ -87,6 +89,7 @@ impl From<KindArg> for aiolog::event::Kind {
             KindArg::FatalTransportError => Kind::FatalTransportError,
             KindArg::NonThreadsafeCall => Kind::NonThreadsafeCall,
             KindArg::SlowGetaddrinfo => Kind::SlowGetaddrinfo,
+            KindArg::BlockingCallDetected => Kind::BlockingCallDetected,
         }
     }
 }

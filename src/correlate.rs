@@ -133,6 +133,8 @@ pub enum Basis {
     /// The innermost user frame of the traceback of a loop method called
     /// from another thread.
     CalledFromThread,
+    /// The line a framework's blocking-call detector named.
+    DetectedAt,
     /// Nothing in the record names a line.
     Unknown,
 }
@@ -150,6 +152,7 @@ impl Basis {
             Basis::WarningLine => "garbage-collected here",
             Basis::RaisedAt => "raised here",
             Basis::CalledFromThread => "called from another thread here",
+            Basis::DetectedAt => "the blocking call is here",
             Basis::Unknown => "the log names no line",
         }
     }
@@ -170,6 +173,7 @@ impl Basis {
             Basis::WarningLine => "the warning's own line: where the coroutine was garbage-collected",
             Basis::RaisedAt => "raised here (innermost frame of your code in the traceback)",
             Basis::CalledFromThread => "a loop method was called here from a thread other than the loop's (innermost frame of your code in the traceback)",
+            Basis::DetectedAt => "the framework's blocking-call detector names this line of the integration, as it was running in the event loop",
             Basis::Unknown => "the log names no line",
         }
     }
@@ -212,6 +216,10 @@ pub struct Finding {
     /// A task-lifecycle finding that no application line followed before
     /// the end of the input: it happened while the program shut down.
     pub during_shutdown: bool,
+    /// How many times the log says it happened: 1, or the count of a
+    /// summary that printed the warning once for several occurrences
+    /// (pytest's warnings summary).
+    pub occurrences: u64,
 }
 
 fn innermost_user(frames: &[Frame]) -> Option<&Frame> {
@@ -270,6 +278,7 @@ pub fn code(ev: &Event) -> &'static str {
         Event::FatalTransportError(_) | Event::DebugLine(_) => "AIO403",
         Event::NonThreadsafeCall(_) => "AIO601",
         Event::SlowGetaddrinfo(_) => "AIO103",
+        Event::BlockingCallDetected(_) => "AIO104",
     }
 }
 
@@ -363,6 +372,13 @@ pub fn correlate(ev: &Event, origin: Origin<'_>) -> Finding {
                 None => (None, Basis::Unknown, detail),
             }
         }
+        Event::BlockingCallDetected(b) => {
+            let detail = b.code.clone();
+            match b.location.as_ref().and_then(|l| loc_site(l, None)) {
+                Some(site) => (Some(site), Basis::DetectedAt, detail),
+                None => (None, Basis::Unknown, detail),
+            }
+        }
         // The line names a host, not a line of code.
         Event::SlowGetaddrinfo(g) => (
             None,
@@ -409,6 +425,7 @@ pub fn correlate(ev: &Event, origin: Origin<'_>) -> Finding {
         context_before: Vec::new(),
         context_after: Vec::new(),
         during_shutdown: false,
+        occurrences: 1,
     }
 }
 

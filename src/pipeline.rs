@@ -629,6 +629,13 @@ impl<'a> SourceAnalyzer<'a> {
             builder.add_lines(extra);
             if crate::record::ends_traceback(framed.message) {
                 builder.prepend(&self.traceback_before(at));
+            } else if crate::record::is_pytest_summary_warning(framed.body) {
+                let above = self.lines_before(at, crate::record::MAX_LOOKBACK);
+                if let Some(n) =
+                    crate::record::pytest_summary_count(above.iter().map(String::as_str))
+                {
+                    builder.set_repeat(n);
+                }
             }
             let complete = builder.is_complete();
             self.open = Some(Open {
@@ -744,6 +751,7 @@ impl<'a> SourceAnalyzer<'a> {
                         record: "",
                     },
                 );
+                f.occurrences = rec.repeat;
                 // The record's text moves into the finding: no copy.
                 f.record = rec.text;
                 f.context_before = before;

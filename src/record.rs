@@ -53,6 +53,9 @@ pub struct Record {
     /// The message and its continuation lines, prefixes removed, joined
     /// with `\n`.
     pub text: String,
+    /// How many occurrences the record stands for: 1, or the count a
+    /// summary printed above it ([`pytest_summary_count`]).
+    pub repeat: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -137,6 +140,7 @@ impl Builder {
                 logger: framed.logger.map(str::to_string),
                 pid: framed.pid.map(str::to_string),
                 text: msg.trim_end().to_string(),
+                repeat: 1,
             },
             shape,
             phase: Phase::Keys,
@@ -204,6 +208,12 @@ impl Builder {
             || t.starts_with("ResourceWarning: Enable tracemalloc")
         {
             self.phase = Phase::Done;
+            return true;
+        }
+        if t.starts_with("Enable tracemalloc to get traceback where the object was allocated")
+            || (t.starts_with("See https://docs.pytest.org/") && t.contains("warnings"))
+        {
+            // pytest's warnings summary ends a warning with these two lines.
             return true;
         }
         t.starts_with("Coroutine created at (most recent call last)")
@@ -304,6 +314,11 @@ impl Builder {
         }
     }
 
+    /// Sets how many occurrences the record stands for.
+    pub fn set_repeat(&mut self, n: u64) {
+        self.rec.repeat = n.max(1);
+    }
+
     /// Puts lines read before the record's first line in front of its text
     /// (the traceback above an exception line). They were counted when
     /// they were read; the record's line count does not change.
@@ -361,6 +376,41 @@ pub fn traceback_before<'a>(nearest_first: impl Iterator<Item = &'a str>) -> Vec
         }
     }
     v.into_iter().rev().map(str::to_string).collect()
+}
+
+/// How many occurrences pytest's warnings summary counts for the warning
+/// below the lines given (nearest first): pytest prints each distinct
+/// warning once, indented by two spaces, under the tests that raised it,
+/// one test id per line (`test_orders.py::test_one`), or a count per module
+/// when there are many (`test_many.py: 12 warnings`). `None` when the lines
+/// above are not such a list.
+pub fn pytest_summary_count<'a>(nearest_first: impl Iterator<Item = &'a str>) -> Option<u64> {
+    let mut n = 0u64;
+    for line in nearest_first.take(MAX_LOOKBACK) {
+        let t = line.trim_end();
+        if t.is_empty() || t.starts_with(' ') || t.starts_with('\t') {
+            break;
+        }
+        if let Some(count) = t
+            .strip_suffix(" warnings")
+            .or_else(|| t.strip_suffix(" warning"))
+            .and_then(|r| r.rsplit_once(": "))
+            .and_then(|(_, c)| c.parse::<u64>().ok())
+        {
+            n += count;
+        } else if t.contains("::") && !t.contains(' ') {
+            n += 1;
+        } else {
+            break;
+        }
+    }
+    (n > 0).then_some(n)
+}
+
+/// Whether a record's first line is a warning as pytest's warnings summary
+/// prints it: `  path:N: Category: message`, indented by two spaces.
+pub fn is_pytest_summary_warning(line: &str) -> bool {
+    line.starts_with("  ") && !line.starts_with("   ") && line.contains("Warning: ")
 }
 
 /// Whether a line that holds a scan marker ends any open record and starts

@@ -234,6 +234,22 @@ connector = aiohttp.TCPConnector(use_dns_cache=False)
 # after
 connector = aiohttp.TCPConnector(ttl_dns_cache=300)"#,
     },
+    Rule {
+        code: "AIO104",
+        name: "blocking-call-detected",
+        kind: Kind::BlockingCallDetected,
+        summary: "a framework's detector saw a blocking call made in the event loop",
+        why: "Home Assistant wraps blocking functions (open, time.sleep, import_module, HTTP \
+              requests) and reports when one runs in the event loop: everything else in the process \
+              waits for it, and newer versions refuse the call outright.",
+        fix: "Run the call in an executor (`await hass.async_add_executor_job(func, ...)`, \
+              `asyncio.to_thread`), use an async library, or do the work once at setup.",
+        example_log: r#"2023-12-19 16:23:26.083 WARNING (MainThread) [homeassistant.util.async_] Detected blocking call to sleep inside the event loop by custom integration 'open_epaper_link' at custom_components/open_epaper_link/__init__.py, line 24: time.sleep(delay), please create a bug report at https://github.com/jonasniesner/open_epaper_link_homeassistant/issues"#,
+        example_fix: r#"# before
+config = load_yaml(filename)
+# after
+config = await hass.async_add_executor_job(load_yaml, filename)"#,
+    },
 ];
 
 /// A rule by code.

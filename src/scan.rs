@@ -45,6 +45,8 @@ pub const MARKERS: &[&str] = &[
     "ResourceWarning: unclosed",
     // §3.5
     "RuntimeError: Non-thread-safe operation",
+    // Home Assistant's blocking-call detector.
+    "Detected blocking call ",
     // fatal transport errors (§3.2)
     "Fatal error: protocol.",
     "Fatal error on ",

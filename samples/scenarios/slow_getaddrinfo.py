@@ -9,7 +9,7 @@ is configured at INFO so that asyncio's INFO line is printed.
 """
 import asyncio
 import logging
-import socket  # requires: threads (loop.getaddrinfo runs in an executor)
+import socket  # requires: threads
 import time
 
 import _logsetup  # noqa: F401

@@ -51,11 +51,15 @@ pub enum Kind {
     /// `Getting address info HOST:PORT took N ms`: a name lookup at least as
     /// slow as the slow-callback threshold.
     SlowGetaddrinfo,
+    /// A framework's own detector saw a blocking call in the event loop
+    /// (Home Assistant's `Detected blocking call to open inside the event
+    /// loop by integration '…' at PATH, line N: …`).
+    BlockingCallDetected,
 }
 
 impl Kind {
     /// Every kind, in report order.
-    pub const ALL: [Kind; 9] = [
+    pub const ALL: [Kind; 10] = [
         Kind::SlowCallback,
         Kind::NeverAwaited,
         Kind::TaskDestroyedPending,
@@ -65,6 +69,7 @@ impl Kind {
         Kind::FatalTransportError,
         Kind::NonThreadsafeCall,
         Kind::SlowGetaddrinfo,
+        Kind::BlockingCallDetected,
     ];
 
     /// The snake_case name used in JSON and on the command line.
@@ -79,6 +84,7 @@ impl Kind {
             Kind::FatalTransportError => "fatal_transport_error",
             Kind::NonThreadsafeCall => "non_threadsafe_call",
             Kind::SlowGetaddrinfo => "slow_getaddrinfo",
+            Kind::BlockingCallDetected => "blocking_call_detected",
         }
     }
 
@@ -94,6 +100,7 @@ impl Kind {
             Kind::FatalTransportError => "Fatal transport errors",
             Kind::NonThreadsafeCall => "Loop methods called from other threads",
             Kind::SlowGetaddrinfo => "Slow name lookups",
+            Kind::BlockingCallDetected => "Blocking calls a framework detected",
         }
     }
 }
@@ -319,6 +326,32 @@ pub struct SlowGetaddrinfo {
     pub millis: f64,
 }
 
+/// A blocking call that a framework's detector reported from inside the
+/// event loop (Home Assistant's `homeassistant.util.loop`, formerly
+/// `util.async_`), in any of its wordings:
+///
+/// * `Detected blocking call to FUNC inside the event loop by [custom
+///   ]integration 'NAME' at PATH, line N: CODE (offender: PATH, line N:
+///   CODE), please …` (2024.5+),
+/// * the same without `(offender: …)` (2023–2024),
+/// * `Detected blocking call inside the event loop. This is causing
+///   stability issues. Please report issue[ to the custom component author]
+///   for NAME doing blocking calls at PATH, line N: CODE` (2021–2022).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlockingCallDetected {
+    /// The blocking function (`open`, `sleep`, `import_module`), when named.
+    pub function: Option<String>,
+    /// The integration whose code made the call.
+    pub integration: Option<String>,
+    /// The integration's line (`PATH, line N`), relative to the config
+    /// directory as printed.
+    pub location: Option<Location>,
+    /// The code on that line.
+    pub code: Option<String>,
+    /// Where the blocking call itself ran (`offender:`), when printed.
+    pub offender: Option<Location>,
+}
+
 /// A parsed record.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event {
@@ -340,6 +373,8 @@ pub enum Event {
     NonThreadsafeCall(NonThreadsafeCall),
     /// See [`SlowGetaddrinfo`].
     SlowGetaddrinfo(SlowGetaddrinfo),
+    /// See [`BlockingCallDetected`].
+    BlockingCallDetected(BlockingCallDetected),
     /// One of debug mode's DEBUG/INFO lines (`Using selector: …`, `Get
     /// address info …`, `Close <…>`): recognized and counted, not a finding.
     DebugLine(String),
@@ -365,6 +400,7 @@ impl Event {
             Event::FatalTransportError(_) | Event::DebugLine(_) => Kind::FatalTransportError,
             Event::NonThreadsafeCall(_) => Kind::NonThreadsafeCall,
             Event::SlowGetaddrinfo(_) => Kind::SlowGetaddrinfo,
+            Event::BlockingCallDetected(_) => Kind::BlockingCallDetected,
         }
     }
 
@@ -388,6 +424,7 @@ impl Event {
             Event::FatalTransportError(f) => f.protocol.clone(),
             Event::NonThreadsafeCall(n) => n.method.clone(),
             Event::SlowGetaddrinfo(g) => Some(g.address.clone()),
+            Event::BlockingCallDetected(b) => b.function.clone(),
             Event::DebugLine(_) => None,
         }
     }
@@ -410,6 +447,7 @@ impl Event {
             Event::ExceptionNeverRetrieved(e) => coro_loc(&e.task),
             Event::ExceptionInCallback(e) => e.location.clone(),
             Event::ResourceWarning(r) => r.location.clone(),
+            Event::BlockingCallDetected(b) => b.location.clone(),
             Event::FatalTransportError(_)
             | Event::NonThreadsafeCall(_)
             | Event::SlowGetaddrinfo(_)
@@ -451,6 +489,7 @@ impl Event {
             Event::FatalTransportError(_)
             | Event::NonThreadsafeCall(_)
             | Event::SlowGetaddrinfo(_)
+            | Event::BlockingCallDetected(_)
             | Event::DebugLine(_) => None,
         }
     }
@@ -524,6 +563,11 @@ pub fn parse_record(text: &str) -> Result<Event, Unrecognized> {
             }));
         }
     }
+    if first.contains("Detected blocking call ") {
+        return blocking_call_detected(first)
+            .map(Event::BlockingCallDetected)
+            .ok_or_else(|| fail("`Detected blocking call` line without `at PATH, line N`"));
+    }
     if let Some(ev) = slow_getaddrinfo(first) {
         return Ok(Event::SlowGetaddrinfo(ev));
     }
@@ -567,6 +611,61 @@ fn slow_getaddrinfo(first: &str) -> Option<SlowGetaddrinfo> {
     // first `, `.
     let address = rest[..took].split(", ").next()?.to_string();
     Some(SlowGetaddrinfo { address, millis })
+}
+
+/// `PATH, line N` at the start of `s`: the location and the rest after it.
+fn path_comma_line(s: &str) -> Option<(Location, &str)> {
+    let i = s.find(", line ")?;
+    let rest = &s[i + ", line ".len()..];
+    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+    let line: u32 = rest[..digits].parse().ok()?;
+    Some((
+        Location {
+            path: s[..i].trim().to_string(),
+            line,
+        },
+        &rest[digits..],
+    ))
+}
+
+/// See [`BlockingCallDetected`].
+fn blocking_call_detected(first: &str) -> Option<BlockingCallDetected> {
+    let msg = &first[first.find("Detected blocking call ")?..];
+    let function = msg
+        .strip_prefix("Detected blocking call to ")
+        .and_then(|r| r.split(' ').next())
+        .map(str::to_string);
+    let integration = msg
+        .find("integration '")
+        .map(|i| &msg[i + "integration '".len()..])
+        .and_then(|r| r.split('\'').next())
+        .or_else(|| {
+            // The older wording: `… for NAME doing blocking calls at …`.
+            let i = msg.find(" for ")?;
+            let r = &msg[i + " for ".len()..];
+            Some(&r[..r.find(" doing blocking calls")?])
+        })
+        .map(str::to_string);
+    let at = msg.find("' at ").map(|i| i + "' at ".len()).or_else(|| {
+        msg.find("blocking calls at ")
+            .map(|i| i + "blocking calls at ".len())
+    })?;
+    let (location, rest) = path_comma_line(&msg[at..])?;
+    let rest = rest.strip_prefix(": ").unwrap_or(rest);
+    let (code, offender) = match rest.find(" (offender: ") {
+        Some(i) => (
+            &rest[..i],
+            path_comma_line(&rest[i + " (offender: ".len()..]).map(|(l, _)| l),
+        ),
+        None => (rest.split(", please ").next().unwrap_or(rest), None),
+    };
+    Some(BlockingCallDetected {
+        function,
+        integration,
+        location: Some(location),
+        code: Some(code.trim().to_string()).filter(|c| !c.is_empty()),
+        offender,
+    })
 }
 
 /// The traceback before a `RuntimeError: Non-thread-safe operation …` line,

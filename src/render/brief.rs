@@ -87,6 +87,14 @@ fn questions(rk: &Ranked) -> Vec<String> {
             "Should it use `loop.call_soon_threadsafe` or `asyncio.run_coroutine_threadsafe`?".into(),
             "Give the corrected code.".into(),
         ],
+        (Kind::BlockingCallDetected, _) => vec![
+            format!(
+                "Why does the code at {site} call {} in the event loop?",
+                inline(g.subject.as_deref().unwrap_or("a blocking function"))
+            ),
+            "Can it run in an executor (`hass.async_add_executor_job`, `asyncio.to_thread`) or be done once at setup?".into(),
+            "Give the corrected code.".into(),
+        ],
         (Kind::SlowGetaddrinfo, _) => vec![
             format!(
                 "Why does resolving {} take so long (DNS server, search domains, IPv6)?",
@@ -166,6 +174,9 @@ pub fn to_brief(r: &Report) -> String {
             }
             Kind::NonThreadsafeCall => {
                 let _ = writeln!(s, "- Loop methods were called from other threads {n} time(s), at {sites} site(s).");
+            }
+            Kind::BlockingCallDetected => {
+                let _ = writeln!(s, "- The framework detected {n} blocking call(s) in the event loop, at {sites} site(s).");
             }
             Kind::SlowGetaddrinfo => {
                 let _ = writeln!(

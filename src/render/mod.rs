@@ -318,10 +318,19 @@ pub fn live_line(f: &Finding) -> String {
             Some(d) => format!("loop.{subject}() called from another thread ({d})"),
             None => format!("loop.{subject}() called from another thread"),
         },
+        Kind::BlockingCallDetected => match &f.detail {
+            Some(d) => format!("blocking call to {subject}() in the event loop: {d}"),
+            None => format!("blocking call to {subject}() in the event loop"),
+        },
         Kind::SlowGetaddrinfo => match &f.detail {
             Some(d) => format!("name lookup of {subject} {d}"),
             None => format!("name lookup of {subject} was slow"),
         },
     };
-    terminal_safe(&format!("{place}: {}: {msg}", f.kind))
+    let times = if f.occurrences > 1 {
+        format!(" ({} times, as a summary counted them)", f.occurrences)
+    } else {
+        String::new()
+    };
+    terminal_safe(&format!("{place}: {}: {msg}{times}", f.kind))
 }

@@ -6,7 +6,8 @@
 //! {"type": "finding", "data": {"kind": "slow_callback", "rule": "AIO101", "subject": "handler",
 //!   "site": {"path": "/app/api.py", "line": 88, "function": "handler"}, "site_basis": "suspended_after_slow_step",
 //!   "location": "/app/api.py:88", "created_at": null, "seconds": 1.204,
-//!   "timestamp": "2024-05-01T12:00:00.123", "input": "app.log", "line": 1234, "detail": null}}
+//!   "timestamp": "2024-05-01T12:00:00.123", "input": "app.log", "line": 1234, "detail": null,
+//!   "occurrences": 1}}
 //! ```
 //! then, at the end, one `{"type": "summary", "data": …}` line holding the
 //! document of `--format json`.
@@ -44,6 +45,9 @@ pub fn finding_value(f: &Finding) -> serde_json::Value {
         "input": f.input,
         "line": f.line_no,
         "detail": f.detail,
+        // More than 1 when the record stands for several (pytest's
+        // warnings summary); the summary's counts add these up.
+        "occurrences": f.occurrences,
     })
 }
 

@@ -69,6 +69,11 @@ fn kind_note(kind: Kind) -> &'static str {
              reached a loop method (call_soon, create_task, Future.set_result): use \
              loop.call_soon_threadsafe or asyncio.run_coroutine_threadsafe."
         }
+        Kind::BlockingCallDetected => {
+            "Ranked by count. Home Assistant's detector names the integration's line that made a blocking \
+             call (open, sleep, import_module …) in the event loop; the path is relative to its config \
+             directory. Move the call into an executor (hass.async_add_executor_job)."
+        }
         Kind::SlowGetaddrinfo => {
             "Ranked by count. asyncio names the host, not a line: each lookup took at least the \
              slow-callback threshold. The loop is not blocked, but every connection to the host waits."

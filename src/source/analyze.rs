@@ -125,6 +125,7 @@ fn location_kind(b: Basis) -> LocationKind {
         Basis::CreationTraceback | Basis::CallbackScheduled => LocationKind::CreatedAt,
         Basis::WarningLine => LocationKind::WarnedAt,
         Basis::RaisedAt | Basis::CalledFromThread => LocationKind::RaisedAt,
+        Basis::DetectedAt => LocationKind::DefinedAt,
         Basis::Unknown => LocationKind::Unknown,
     }
 }
