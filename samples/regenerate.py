@@ -74,7 +74,7 @@ def module_requirements(scripts):
     pytest`)."""
     mods = set()
     for s in scripts:
-        mods |= requirements(s) - CAPABILITIES
+        mods |= other_requirements(s) - CAPABILITIES
     return sorted(mods)
 
 
@@ -159,6 +159,19 @@ def pyodide_dir(explicit):
     return pkg
 
 
+def version_requirement(script):
+    """`# requires: python>=3.12`: the oldest version the scenario runs on."""
+    for word in requirements(script):
+        if word.startswith("python>="):
+            return tuple(int(x) for x in word[len("python>="):].split("."))
+    return None
+
+
+def other_requirements(script):
+    """What a scenario requires besides a Python version."""
+    return {w for w in requirements(script) if not w.startswith("python>=")}
+
+
 def requirements(script):
     """What a scenario needs beyond asyncio itself: a `# requires: sockets`
     comment (at the end of a line, so that no line number moves)."""
@@ -198,9 +211,13 @@ def run_cpython(python, out, scripts):
     stdlib, short, full = interpreter_facts(python)
     mapped_stdlib = f"/usr/local/lib/python{short}"
     runnable = []
+    version = tuple(int(x) for x in full.split(".")[:2])
     for s in scripts:
-        missing = [m for m in sorted(requirements(s) - CAPABILITIES) if not has_module(python, m)]
-        if missing:
+        missing = [m for m in sorted(other_requirements(s) - CAPABILITIES) if not has_module(python, m)]
+        oldest = version_requirement(s)
+        if oldest and version < oldest:
+            print(f"skipped {s.name} with Python {full}: needs Python {'.'.join(map(str, oldest))}+", file=sys.stderr)
+        elif missing:
             print(
                 f"skipped {s.name} with Python {full}: needs {', '.join(missing)} "
                 f"(pip install {' '.join(missing)}, or --all-versions, which installs them)",
@@ -273,7 +290,7 @@ def main():
     ).stdout.strip()
     # Only the standard library is there: no sockets, threads, subprocesses
     # or modules from PyPI.
-    runnable = [s for s in scripts if not requirements(s)]
+    runnable = [s for s in scripts if not other_requirements(s)]
     # The scenarios run as /app inside the WebAssembly file system: no path
     # to map. The standard library is the zip pyodide ships, printed as
     # /lib/python314.zip/..., as a 3.14 WebAssembly build prints it.

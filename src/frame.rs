@@ -144,6 +144,46 @@ const JSON_LOGGER_KEYS: &[&str] = &["logger", "name", "logger_name"];
 const JSON_TIME_KEYS: &[&str] = &["timestamp", "time", "ts", "asctime", "@timestamp"];
 const JSON_PID_KEYS: &[&str] = &["pid", "process", "_PID"];
 
+/// A JSON log line read by [`decode_json`]: the text, and the source a
+/// collector's per-line object names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JsonLine {
+    /// The text a logging format would have written.
+    pub text: String,
+    /// The source of a collector's object that holds one physical line of
+    /// a program: journald's host and process (`_HOSTNAME`,
+    /// `SYSLOG_IDENTIFIER`, `_PID`), the stream of Docker's json-file and
+    /// Kubernetes (`stream`). Lines of different sources interleave; a
+    /// structured logger's object holds a whole record and names none.
+    pub source: Option<String>,
+}
+
+/// [`decode_json_line`], with the source of a collector's per-line object.
+pub fn decode_json(text: &str) -> Option<JsonLine> {
+    let t = text.trim();
+    if !t.starts_with('{') || !t.ends_with('}') {
+        return None;
+    }
+    let v: serde_json::Value = serde_json::from_str(t).ok()?;
+    let obj = v.as_object()?;
+    let s = |k: &str| obj.get(k).and_then(|v| v.as_str());
+    let source = if obj.contains_key("log") {
+        s("stream").map(str::to_string)
+    } else if obj.contains_key("MESSAGE") {
+        let parts: Vec<&str> = ["_HOSTNAME", "SYSLOG_IDENTIFIER", "_PID"]
+            .iter()
+            .filter_map(|k| s(k))
+            .collect();
+        (!parts.is_empty()).then(|| parts.join(" "))
+    } else {
+        None
+    };
+    Some(JsonLine {
+        text: decode_json_line(t)?,
+        source,
+    })
+}
+
 /// A JSON log line as the text a logging format would have written, for
 /// the line grammars: the collector's raw line (`{"log": …}`), or
 /// `TIME [PID] LEVEL LOGGER: MESSAGE` from a structured logger's fields. A
@@ -228,6 +268,12 @@ mod json_tests {
             Some("x")
         );
         assert_eq!(decode_json_line("not json"), None);
+        let j = decode_json(r#"{"MESSAGE": "  File \"/app/a.py\", line 3, in f", "_PID": "7", "_HOSTNAME": "web1", "SYSLOG_IDENTIFIER": "python3"}"#).unwrap();
+        assert_eq!(j.source.as_deref(), Some("web1 python3 7"));
+        let j = decode_json(r#"{"log":"x\n","stream":"stderr"}"#).unwrap();
+        assert_eq!(j.source.as_deref(), Some("stderr"));
+        let j = decode_json(r#"{"event": "x", "level": "info"}"#).unwrap();
+        assert_eq!(j.source, None);
         assert_eq!(decode_json_line(r#"{"no": "message"}"#), None);
     }
 }

@@ -218,7 +218,11 @@ fn safe_boundary_after(
             let end = start + memchr::memchr(b'\n', &complete[start..]).expect("complete lines");
             let clean = clean_line(&complete[start..end], opts.max_line);
             let framed = grammars.frame(&clean.text, opts.forced_grammar);
-            if hit_line_always_starts_record(&framed, grammars) {
+            // A collector's JSON object that names a source holds one line
+            // of a program: records of other sources may be open across it.
+            let sourced =
+                crate::frame::decode_json(&clean.text).is_some_and(|j| j.source.is_some());
+            if !sourced && hit_line_always_starts_record(&framed, grammars) {
                 return Ok(Some(off + start as u64));
             }
             pos = end + 1;

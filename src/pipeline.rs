@@ -539,9 +539,15 @@ impl<'a> SourceAnalyzer<'a> {
         self.close_stale(out);
         // A JSON log line (structlog, python-json-logger, docker json-file)
         // is read as the text a logging format would have written.
-        let decoded = crate::frame::decode_json_line(&clean.text);
-        let line_text = decoded.as_deref().unwrap_or(&clean.text);
-        let framed = self.grammars.frame(line_text, self.opts.forced_grammar);
+        let decoded = crate::frame::decode_json(&clean.text);
+        let line_text = decoded
+            .as_ref()
+            .map_or(clean.text.as_str(), |d| d.text.as_str());
+        let mut framed = self.grammars.frame(line_text, self.opts.forced_grammar);
+        if let Some(src) = decoded.as_ref().and_then(|d| d.source.as_deref()) {
+            // A collector's object names the line's source, as a wrapper does.
+            framed.source = Some(src);
+        }
         let waiting = self
             .partials
             .iter()

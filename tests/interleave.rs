@@ -135,6 +135,33 @@ fn syslog_three_hosts() {
     assert_eq!(findings(&doc), apart());
 }
 
+/// `journalctl -o json`: one object per line a process wrote, with its host,
+/// identifier and pid.
+#[test]
+fn journald_json_three_processes() {
+    let dir = temp_dir();
+    let mut text = String::new();
+    let logs = logs();
+    let longest = logs.iter().map(Vec::len).max().unwrap();
+    for i in 0..longest {
+        for (s, log) in logs.iter().enumerate() {
+            if let Some(l) = log.get(i) {
+                let obj = serde_json::json!({
+                    "MESSAGE": l,
+                    "_HOSTNAME": "web1",
+                    "SYSLOG_IDENTIFIER": "python3",
+                    "_PID": format!("{}", 800 + s),
+                    "PRIORITY": "3",
+                });
+                text.push_str(&obj.to_string());
+                text.push('\n');
+            }
+        }
+    }
+    let doc = analyze(&dir, "journal.json", &text);
+    assert_eq!(findings(&doc), apart());
+}
+
 /// Without a source on each line, the same interleaving cannot be taken
 /// apart: the test above would fail if aiolog ignored the sources.
 #[test]

@@ -221,16 +221,26 @@ impl Analyzer {
         ev.source = SourceStatus::Read;
         ev.source_file = self.roots.relative(&file);
         let stmts = statements(&lines);
-        let line = site.line as usize;
+        let mut line = site.line as usize;
+        let mut basis = g.basis;
+        // A callback whose definition the log does not name (uvloop's
+        // Handle prints only where it was scheduled): its `def` in the same
+        // file, when there is exactly one by that name.
+        if kind == Kind::SlowCallback && basis == Basis::CallbackScheduled {
+            if let Some(def) = g.subject.as_deref().and_then(|q| def_of(&stmts, q)) {
+                line = def;
+                basis = Basis::CallbackDefinition;
+            }
+        }
         let mut marked = line;
-        match (kind, g.basis) {
+        match (kind, basis) {
             (
                 Kind::SlowCallback,
                 Basis::SuspendedAfterSlowStep
                 | Basis::FinishedInSlowStep
                 | Basis::CallbackDefinition,
             ) => {
-                if let Some(w) = step_window(&stmts, line, g.basis) {
+                if let Some(w) = step_window(&stmts, line, basis) {
                     ev.window = Some(w);
                     let mut cands: Vec<Candidate> = Vec::new();
                     for s in stmts
@@ -364,6 +374,24 @@ fn weak_hint(kind: Kind, basis: Basis) -> Option<String> {
 }
 
 /// The lines where a slow step ran.
+/// The line of the one `def NAME(` or `async def NAME(` for the last part
+/// of a qualname (`flush_cache`, `Service.on_tick`); `None` when there is
+/// none or more than one.
+fn def_of(stmts: &[Stmt], qualname: &str) -> Option<usize> {
+    let name = qualname.rsplit('.').next()?;
+    if name.is_empty() || !name.chars().all(|c| c.is_alphanumeric() || c == '_') {
+        return None;
+    }
+    let mut found = stmts.iter().filter(|s| {
+        let code = s.code.strip_prefix("async ").unwrap_or(&s.code);
+        code.strip_prefix("def ")
+            .and_then(|r| r.strip_prefix(name))
+            .is_some_and(|r| r.trim_start().starts_with('('))
+    });
+    let first = found.next()?;
+    found.next().is_none().then_some(first.first)
+}
+
 fn step_window(stmts: &[Stmt], line: usize, basis: Basis) -> Option<Window> {
     let f = function_at(stmts, line)?;
     let body = own_body(stmts, &f);
