@@ -42,7 +42,7 @@ VARIANTS = {"default": ".log", "timestamped": ".timestamped.log"}
 APP_DIR = "/app"
 
 
-CAPABILITIES = {"sockets", "threads", "subprocess"}
+CAPABILITIES = {"sockets", "threads", "subprocess", "shutdown"}
 
 
 def interpreter_facts(python):
@@ -265,6 +265,7 @@ def main():
     )
     parser.add_argument("--pyodide", help="the pyodide npm package directory (default: installed on demand)")
     parser.add_argument("--no-pyodide", action="store_true", help="with --all-versions, leave 3.14 out")
+    parser.add_argument("--only-pyodide", action="store_true", help="with --all-versions, run 3.14 (pyodide) alone")
     args = parser.parse_args()
 
     scripts = sorted(p for p in SCENARIOS.glob("*.py") if not p.name.startswith("_"))
@@ -275,7 +276,7 @@ def main():
     if not pythons:
         sys.exit("no pyenv CPython 3.8+ found (set PYENV_ROOT)")
     modules = module_requirements(scripts)
-    for python in pythons:
+    for python in [] if args.only_pyodide else pythons:
         full = interpreter_facts(python)[2]
         run_with = venv_for(python, modules) if modules else python
         run_cpython(run_with, args.out / "versions" / full, scripts)

@@ -767,6 +767,11 @@ impl<'a> SourceAnalyzer<'a> {
                     self.release(out);
                 }
             }
+            Err(u) if u.not_asyncio => {
+                // An application line after all.
+                self.stats.passed_through += rec.line_count;
+                self.app_line_seen(out);
+            }
             Err(mut u) => {
                 if self.at_eof {
                     u.reason = format!("cut short at the end of the input: {}", u.reason);

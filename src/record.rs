@@ -63,7 +63,8 @@ enum Shape {
     Slow,
     Warning,
     Handler,
-    /// One line that closes a traceback printed before it.
+    /// One line: an exception line that closes a traceback printed before
+    /// it, or one of debug mode's DEBUG/INFO lines.
     LastLine,
 }
 
@@ -117,7 +118,7 @@ impl Builder {
         raw_indent: usize,
     ) -> Builder {
         let msg = framed.message;
-        let shape = if ends_traceback(msg) {
+        let shape = if ends_traceback(msg) || is_debug_line(msg) {
             Shape::LastLine
         } else if msg.contains("Executing ") {
             Shape::Slow
@@ -340,6 +341,12 @@ impl Builder {
 pub fn ends_traceback(msg: &str) -> bool {
     msg.trim_start()
         .starts_with("RuntimeError: Non-thread-safe operation")
+}
+
+/// Whether a message is one of debug mode's DEBUG/INFO lines: a record of
+/// one line.
+fn is_debug_line(msg: &str) -> bool {
+    !msg.contains("Executing ") && crate::scan::DEBUG_MARKERS.iter().any(|m| msg.contains(m))
 }
 
 /// At most this many lines are looked back for a traceback.

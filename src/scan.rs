@@ -52,12 +52,39 @@ pub const MARKERS: &[&str] = &[
     "Fatal error on ",
     "Fatal read error on ",
     "Fatal write error on ",
-    // debug mode's DEBUG/INFO lines (§3.6), counted
+];
+
+/// Debug mode's DEBUG/INFO lines (FORMATS.md §3.6): searched for with the
+/// markers, recognized and counted as such, each a record of one line.
+pub const DEBUG_MARKERS: &[&str] = &[
     "Using selector: ",
     "Using proactor: ",
     "Get address info ",
     "Getting address info ",
     "Close <_",
+    "> connected to ",
+    "> is serving",
+    "> got a new connection from ",
+    "> handled: (",
+    "Datagram endpoint ",
+    "> pauses reading",
+    "> resumes reading",
+    "> pauses writing",
+    "> resumes writing",
+    "> received EOF",
+    "> was closed by peer",
+    "> starts SSL handshake",
+    ": SSL handshake took ",
+    "execute program ",
+    "run shell command ",
+    " created: pid ",
+    "> exited with return code ",
+    " exited with returncode ",
+    "> communicate: ",
+    // Python 3.7's `poll took N ms: N events` (read strictly: an
+    // application's "poll took" is passed through).
+    "poll took ",
+    " ms took ",
 ];
 
 /// The block searcher.
@@ -77,7 +104,7 @@ impl Scanner {
     pub fn new() -> Scanner {
         let ac = AhoCorasickBuilder::new()
             .match_kind(MatchKind::LeftmostFirst)
-            .build(MARKERS)
+            .build(MARKERS.iter().chain(DEBUG_MARKERS))
             .expect("markers are valid patterns");
         Scanner { ac }
     }
@@ -132,7 +159,7 @@ mod tests {
     #[test]
     fn finds_every_marker_and_nothing_in_app_lines() {
         let s = Scanner::new();
-        for m in MARKERS {
+        for m in MARKERS.iter().chain(DEBUG_MARKERS) {
             let line = format!("prefix {m} suffix");
             assert!(s.is_hit(line.as_bytes()), "{m}");
         }

@@ -1,7 +1,9 @@
 //! Frameworks that print asyncio's problems in their own words: Home
 //! Assistant's blocking-call detector (three wordings, 2022–2024) and its
-//! loop exception handler's `Error doing job:` prefix, from excerpts of
-//! public bug reports in `tests/frameworks/` (sources in its README).
+//! loop exception handler's `Error doing job:` prefix; and older asyncio
+//! output pasted in a library's documentation (a C task's
+//! `TaskSendMethWrapper`, Python 3.7's `poll took`). From excerpts of public
+//! reports and repositories in `tests/frameworks/` (sources in its README).
 
 mod common;
 
@@ -89,4 +91,24 @@ fn home_assistant_error_doing_job_prefix() {
         vec![row("task_destroyed_pending", "?:null", 11)]
     );
     assert_eq!(d["input"]["parsed_lines"], 11);
+}
+
+#[test]
+fn a_task_step_wrapper_with_an_address_is_one_site() {
+    let d = doc("moler_task_send.log");
+    assert_eq!(
+        summarize(&d),
+        vec![row("exception_in_callback", "?:null", 1)]
+    );
+    assert_eq!(d["findings"][0]["subject"], "TaskSendMethWrapper");
+    assert_eq!(d["input"]["passed_through_lines"], 1);
+}
+
+#[test]
+fn python_3_7_poll_took_lines_are_debug_lines() {
+    let d = doc("moler_poll_took.log");
+    assert_eq!(summarize(&d), vec![]);
+    assert_eq!(d["input"]["debug_records"], 4);
+    assert_eq!(d["input"]["parsed_lines"], 4);
+    assert_eq!(d["input"]["passed_through_lines"], 9);
 }

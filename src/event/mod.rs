@@ -385,6 +385,10 @@ pub enum Event {
 pub struct Unrecognized {
     /// Why, in a few words.
     pub reason: String,
+    /// The marker matched an application's own text, not asyncio's (a
+    /// marker shared with ordinary words, such as `poll took`): the lines
+    /// are application lines, not an unreadable asyncio record.
+    pub not_asyncio: bool,
 }
 
 impl Event {
@@ -509,6 +513,7 @@ pub fn parse_record(text: &str) -> Result<Event, Unrecognized> {
     let first = text.lines().next().unwrap_or("");
     let fail = |reason: &str| Unrecognized {
         reason: reason.to_string(),
+        not_asyncio: false,
     };
     if first.contains("Executing ") {
         return slow_callback(text)
@@ -568,6 +573,18 @@ pub fn parse_record(text: &str) -> Result<Event, Unrecognized> {
             .map(Event::BlockingCallDetected)
             .ok_or_else(|| fail("`Detected blocking call` line without `at PATH, line N`"));
     }
+    if let Some(i) = first.find("poll ") {
+        if first[i..].contains(" took ") && first.contains(" events") {
+            return if is_poll_took(&first[i..]) {
+                Ok(Event::DebugLine("poll took".into()))
+            } else {
+                Err(Unrecognized {
+                    reason: "not asyncio's `poll took` line".into(),
+                    not_asyncio: true,
+                })
+            };
+        }
+    }
     if let Some(ev) = slow_getaddrinfo(first) {
         return Ok(Event::SlowGetaddrinfo(ev));
     }
@@ -611,6 +628,29 @@ fn slow_getaddrinfo(first: &str) -> Option<SlowGetaddrinfo> {
     // first `, `.
     let address = rest[..took].split(", ").next()?.to_string();
     Some(SlowGetaddrinfo { address, millis })
+}
+
+/// Python 3.7's `poll took %.3f ms: %s events` (DEBUG) and `poll %.3f ms
+/// took %.3f ms: %s events` (INFO), removed in 3.8 (FORMATS.md §1).
+fn is_poll_took(s: &str) -> bool {
+    fn millis(s: &str) -> Option<&str> {
+        let n = s
+            .bytes()
+            .take_while(|b| b.is_ascii_digit() || *b == b'.')
+            .count();
+        (n > 0).then(|| &s[n..])?.strip_prefix(" ms")
+    }
+    let rest = match s.strip_prefix("poll took ") {
+        Some(r) => millis(r),
+        None => s
+            .strip_prefix("poll ")
+            .and_then(millis)
+            .and_then(|r| r.strip_prefix(" took "))
+            .and_then(millis),
+    };
+    rest.and_then(|r| r.strip_prefix(": "))
+        .and_then(|r| r.trim_end().strip_suffix(" events"))
+        .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// `PATH, line N` at the start of `s`: the location and the rest after it.
@@ -707,15 +747,7 @@ fn non_threadsafe_call(text: &str) -> Option<NonThreadsafeCall> {
     })
 }
 
-/// Debug mode's DEBUG/INFO lines that aiolog recognizes and counts
-/// (FORMATS.md §3.6).
-pub const DEBUG_MARKERS: &[&str] = &[
-    "Using selector: ",
-    "Using proactor: ",
-    "Get address info ",
-    "Getting address info ",
-    "Close <_",
-];
+pub use crate::scan::DEBUG_MARKERS;
 
 /// `Exception in callback f(args) at p.py:3` (the first letter may be lost
 /// in a paste), `handle: <Handle …>`, traceback.
@@ -1069,6 +1101,66 @@ RuntimeError: Non-thread-safe operation invoked on an event loop other than the 
         assert!(matches!(parse_record(fast), Ok(Event::DebugLine(_))));
         assert!(matches!(
             parse_record("Get address info localhost:8080"),
+            Ok(Event::DebugLine(_))
+        ));
+    }
+
+    #[test]
+    fn every_debug_template_is_a_debug_line() {
+        // One line per FORMATS.md §3.6 template, its %r and %s filled in
+        // as CPython would (derived from the templates, not captured; the
+        // first two are from samples/transport_error.log).
+        for line in [
+            "Using selector: EpollSelector",
+            "<asyncio.TransportSocket fd=6, family=1, type=1, proto=0> connected to None:None: (<_SelectorSocketTransport fd=6 read=polling write=<idle, bufsize=0>>, <__main__.LineProtocol object at 0x7f37166b1510>)",
+            "Get address info localhost:80",
+            "Close <_UnixSelectorEventLoop running=False closed=False debug=True>",
+            "<Server sockets=(<asyncio.TransportSocket fd=7, family=2, type=1, proto=6, laddr=('127.0.0.1', 8080)>,)> is serving",
+            "<asyncio.TransportSocket fd=7, family=2, type=1, proto=6, laddr=('127.0.0.1', 8080)> got a new connection from ('127.0.0.1', 51000): <socket.socket fd=8>",
+            "<socket.socket fd=8> handled: (<_SelectorSocketTransport fd=8>, <Proto object at 0x7f0>)",
+            "Datagram endpoint local_addr=('127.0.0.1', 9999) remote_addr=None created: (<_SelectorDatagramTransport fd=9>, <P object at 0x7f1>)",
+            "<_SelectorSocketTransport fd=8 read=polling write=<idle, bufsize=0>> pauses reading",
+            "<_SelectorSocketTransport fd=8 read=idle write=<idle, bufsize=0>> resumes reading",
+            "<_SelectorSocketTransport fd=8 read=polling write=<polling, bufsize=70000>> pauses writing",
+            "<_SelectorSocketTransport fd=8 read=polling write=<idle, bufsize=0>> resumes writing",
+            "<_SelectorSocketTransport fd=8 read=polling write=<idle, bufsize=0>> received EOF",
+            "<_SelectorSocketTransport closing fd=8> was closed by peer",
+            "<asyncio.sslproto.SSLProtocol object at 0x7f2> starts SSL handshake",
+            "<asyncio.sslproto.SSLProtocol object at 0x7f2>: SSL handshake took 12.3 ms",
+            "execute program 'ls' stdin=<pipe> stdout=<pipe> stderr=<pipe>",
+            "run shell command 'ls -l' stdin=<pipe>",
+            "process 'ls' created: pid 4242",
+            "<_UnixSubprocessTransport pid=4242 running stdin=<_UnixWritePipeTransport fd=10 idle bufsize=0>> exited with return code 0",
+            "process 4242 exited with returncode 0",
+            "<Process 4242> communicate: read stdout",
+            // Python 3.7 (nokia/moler's examples, see tests/frameworks/).
+            "poll took 0.486 ms: 1 events",
+            "poll 999.870 ms took 1000.907 ms: timeout",
+        ] {
+            if line.ends_with("timeout") {
+                // Not the `events` form: read as application text.
+                continue;
+            }
+            assert!(
+                matches!(parse_record(line), Ok(Event::DebugLine(_))),
+                "{line}: {:?}",
+                parse_record(line)
+            );
+            assert!(crate::scan::Scanner::new().is_hit(line.as_bytes()), "{line}");
+        }
+    }
+
+    #[test]
+    fn poll_took_lookalikes_are_application_lines() {
+        for line in [
+            "long poll took 3 s: 2 events queued",
+            "poll took forever: events",
+        ] {
+            let e = parse_record(line).unwrap_err();
+            assert!(e.not_asyncio, "{line}");
+        }
+        assert!(matches!(
+            parse_record("poll 10.001 ms took 10.094 ms: 0 events"),
             Ok(Event::DebugLine(_))
         ));
     }
