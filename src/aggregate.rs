@@ -446,6 +446,10 @@ fn why(g: &Group) -> String {
             "a loop method was called from another thread {}; {short}",
             times(g.count)
         ),
+        Kind::LoopException => format!(
+            "the event loop reported an error {}; {short}",
+            times(g.count)
+        ),
         Kind::BlockingCallDetected => format!(
             "the framework detected a blocking call here {}; {short}",
             times(g.count)

@@ -74,6 +74,8 @@ pub enum KindArg {
     SlowGetaddrinfo,
     /// Blocking calls a framework detected (Home Assistant).
     BlockingCallDetected,
+    /// Other errors asyncio's exception handler reported.
+    LoopException,
 }
 
 impl From<KindArg> for aiolog::event::Kind {
@@ -90,6 +92,7 @@ impl From<KindArg> for aiolog::event::Kind {
             KindArg::NonThreadsafeCall => Kind::NonThreadsafeCall,
             KindArg::SlowGetaddrinfo => Kind::SlowGetaddrinfo,
             KindArg::BlockingCallDetected => Kind::BlockingCallDetected,
+            KindArg::LoopException => Kind::LoopException,
         }
     }
 }

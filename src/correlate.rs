@@ -229,6 +229,26 @@ fn innermost_user(frames: &[Frame]) -> Option<&Frame> {
         .find(|f| classify(&f.path) == PathClass::User)
 }
 
+/// The site of a reported exception: where it was raised (the innermost
+/// frame of your code in its traceback), else where its task was created,
+/// else the task's coroutine.
+fn raised_or_created(
+    traceback: &[Frame],
+    source_traceback: &[Frame],
+    task: Option<&TaskRepr>,
+    detail: Option<String>,
+) -> (Option<Site>, Basis, Option<String>) {
+    if let Some(f) = innermost_user(traceback) {
+        (Some(frame_site(f)), Basis::RaisedAt, detail)
+    } else if let Some(f) = innermost_user(source_traceback) {
+        (Some(frame_site(f)), Basis::CreationTraceback, detail)
+    } else if let Some(site) = coro_site(task) {
+        (Some(site), Basis::CoroutineLine, detail)
+    } else {
+        (None, Basis::Unknown, detail)
+    }
+}
+
 fn frame_site(f: &Frame) -> Site {
     Site {
         path: f.path.clone(),
@@ -279,6 +299,7 @@ pub fn code(ev: &Event) -> &'static str {
         Event::NonThreadsafeCall(_) => "AIO601",
         Event::SlowGetaddrinfo(_) => "AIO103",
         Event::BlockingCallDetected(_) => "AIO104",
+        Event::LoopException(_) => "AIO404",
     }
 }
 
@@ -332,18 +353,12 @@ pub fn correlate(ev: &Event, origin: Origin<'_>) -> Finding {
                 (None, Basis::Unknown, None)
             }
         }
-        Event::ExceptionNeverRetrieved(e) => {
-            let detail = e.exception.clone();
-            if let Some(f) = innermost_user(&e.traceback) {
-                (Some(frame_site(f)), Basis::RaisedAt, detail)
-            } else if let Some(f) = innermost_user(&e.source_traceback) {
-                (Some(frame_site(f)), Basis::CreationTraceback, detail)
-            } else if let Some(site) = coro_site(e.task.as_ref()) {
-                (Some(site), Basis::CoroutineLine, detail)
-            } else {
-                (None, Basis::Unknown, detail)
-            }
-        }
+        Event::ExceptionNeverRetrieved(e) => raised_or_created(
+            &e.traceback,
+            &e.source_traceback,
+            e.task.as_ref(),
+            e.exception.clone(),
+        ),
         Event::ExceptionInCallback(e) => {
             let detail = e.exception.clone();
             let def = e
@@ -372,6 +387,12 @@ pub fn correlate(ev: &Event, origin: Origin<'_>) -> Finding {
                 None => (None, Basis::Unknown, detail),
             }
         }
+        Event::LoopException(l) => raised_or_created(
+            &l.traceback,
+            &l.source_traceback,
+            l.task.as_ref(),
+            l.exception.clone(),
+        ),
         Event::BlockingCallDetected(b) => {
             let detail = b.code.clone();
             match b.location.as_ref().and_then(|l| loc_site(l, None)) {

@@ -250,6 +250,32 @@ config = load_yaml(filename)
 # after
 config = await hass.async_add_executor_job(load_yaml, filename)"#,
     },
+    Rule {
+        code: "AIO404",
+        name: "loop-exception",
+        kind: Kind::LoopException,
+        summary: "asyncio's exception handler reported another error",
+        why: "An exception nothing handled reached the event loop: a task that raised while \
+              asyncio.run() cancelled it at shutdown, an async generator whose cleanup raised, a \
+              failing client_connected_cb or protocol callback. asyncio only logs it; the work it \
+              belonged to is lost.",
+        fix: "Handle the error where it is raised: let cancellation propagate (re-raise \
+              CancelledError, do cleanup that cannot fail), close async generators explicitly \
+              (`contextlib.aclosing`), catch errors inside callbacks.",
+        example_log: r#"unhandled exception during asyncio.run() shutdown
+task: <Task finished name='Task-2' coro=<sync_worker() done, defined at /app/worker.py:14> exception=RuntimeError('could not flush the queue')>
+Traceback (most recent call last):
+  File "/app/worker.py", line 18, in sync_worker
+    raise RuntimeError("could not flush the queue")
+RuntimeError: could not flush the queue"#,
+        example_fix: r#"# before
+except asyncio.CancelledError:
+    raise RuntimeError("could not flush the queue")
+# after
+except asyncio.CancelledError:
+    log.warning("queue not flushed")
+    raise"#,
+    },
 ];
 
 /// A rule by code.

@@ -54,6 +54,26 @@ pub const MARKERS: &[&str] = &[
     "Fatal write error on ",
 ];
 
+/// The default exception handler's other messages (FORMATS.md §3.2): read
+/// as `loop_exception` events.
+pub const LOOP_EXCEPTION_MESSAGES: &[&str] = &[
+    "unhandled exception during asyncio.run() shutdown",
+    "an error occurred during closing of asynchronous generator",
+    "has errored out but its parent task",
+    "An open stream was garbage collected prior to establishing network connection",
+    "Unhandled exception in client_connected_cb",
+    "Unhandled error in exception handler",
+    "Exception in default exception handler",
+    "socket.accept() out of system resource",
+    "Error on transport creation for incoming connection",
+    "protocol.pause_writing() failed",
+    "protocol.resume_writing() failed",
+    "Error on reading from the event loop self pipe",
+    "Accept failed on a socket",
+    "Unknown exception in SIGCHLD handler",
+    "Unhandled exception in event loop",
+];
+
 /// Debug mode's DEBUG/INFO lines (FORMATS.md §3.6): searched for with the
 /// markers, recognized and counted as such, each a record of one line.
 pub const DEBUG_MARKERS: &[&str] = &[
@@ -104,7 +124,12 @@ impl Scanner {
     pub fn new() -> Scanner {
         let ac = AhoCorasickBuilder::new()
             .match_kind(MatchKind::LeftmostFirst)
-            .build(MARKERS.iter().chain(DEBUG_MARKERS))
+            .build(
+                MARKERS
+                    .iter()
+                    .chain(LOOP_EXCEPTION_MESSAGES)
+                    .chain(DEBUG_MARKERS),
+            )
             .expect("markers are valid patterns");
         Scanner { ac }
     }
@@ -159,7 +184,11 @@ mod tests {
     #[test]
     fn finds_every_marker_and_nothing_in_app_lines() {
         let s = Scanner::new();
-        for m in MARKERS.iter().chain(DEBUG_MARKERS) {
+        for m in MARKERS
+            .iter()
+            .chain(LOOP_EXCEPTION_MESSAGES)
+            .chain(DEBUG_MARKERS)
+        {
             let line = format!("prefix {m} suffix");
             assert!(s.is_hit(line.as_bytes()), "{m}");
         }

@@ -55,11 +55,15 @@ pub enum Kind {
     /// (Home Assistant's `Detected blocking call to open inside the event
     /// loop by integration '…' at PATH, line N: …`).
     BlockingCallDetected,
+    /// Another error asyncio's default exception handler reported: an
+    /// exception during `asyncio.run()` shutdown, an async generator whose
+    /// cleanup raised, a failed `client_connected_cb`, …
+    LoopException,
 }
 
 impl Kind {
     /// Every kind, in report order.
-    pub const ALL: [Kind; 10] = [
+    pub const ALL: [Kind; 11] = [
         Kind::SlowCallback,
         Kind::NeverAwaited,
         Kind::TaskDestroyedPending,
@@ -70,6 +74,7 @@ impl Kind {
         Kind::NonThreadsafeCall,
         Kind::SlowGetaddrinfo,
         Kind::BlockingCallDetected,
+        Kind::LoopException,
     ];
 
     /// The snake_case name used in JSON and on the command line.
@@ -85,6 +90,7 @@ impl Kind {
             Kind::NonThreadsafeCall => "non_threadsafe_call",
             Kind::SlowGetaddrinfo => "slow_getaddrinfo",
             Kind::BlockingCallDetected => "blocking_call_detected",
+            Kind::LoopException => "loop_exception",
         }
     }
 
@@ -101,6 +107,7 @@ impl Kind {
             Kind::NonThreadsafeCall => "Loop methods called from other threads",
             Kind::SlowGetaddrinfo => "Slow name lookups",
             Kind::BlockingCallDetected => "Blocking calls a framework detected",
+            Kind::LoopException => "Other errors the event loop reported",
         }
     }
 }
@@ -352,6 +359,26 @@ pub struct BlockingCallDetected {
     pub offender: Option<Location>,
 }
 
+/// One of the default exception handler's other messages (FORMATS.md §3.2,
+/// [`crate::scan::LOOP_EXCEPTION_MESSAGES`]) with its `task:`/`asyncgen:`
+/// keys, creation traceback and exception.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoopException {
+    /// The message (up to the end of its line, addresses included).
+    pub message: String,
+    /// The `task:` repr, when there is one and it parses.
+    pub task: Option<TaskRepr>,
+    /// The async generator's name, from `asyncgen: <async_generator object
+    /// NAME at 0x…>`.
+    pub asyncgen: Option<String>,
+    /// `source_traceback` frames.
+    pub source_traceback: Vec<Frame>,
+    /// The exception's traceback frames (the last traceback of a chain).
+    pub traceback: Vec<Frame>,
+    /// The exception line.
+    pub exception: Option<String>,
+}
+
 /// A parsed record.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event {
@@ -375,6 +402,8 @@ pub enum Event {
     SlowGetaddrinfo(SlowGetaddrinfo),
     /// See [`BlockingCallDetected`].
     BlockingCallDetected(BlockingCallDetected),
+    /// See [`LoopException`].
+    LoopException(LoopException),
     /// One of debug mode's DEBUG/INFO lines (`Using selector: …`, `Get
     /// address info …`, `Close <…>`): recognized and counted, not a finding.
     DebugLine(String),
@@ -405,6 +434,7 @@ impl Event {
             Event::NonThreadsafeCall(_) => Kind::NonThreadsafeCall,
             Event::SlowGetaddrinfo(_) => Kind::SlowGetaddrinfo,
             Event::BlockingCallDetected(_) => Kind::BlockingCallDetected,
+            Event::LoopException(_) => Kind::LoopException,
         }
     }
 
@@ -429,6 +459,7 @@ impl Event {
             Event::NonThreadsafeCall(n) => n.method.clone(),
             Event::SlowGetaddrinfo(g) => Some(g.address.clone()),
             Event::BlockingCallDetected(b) => b.function.clone(),
+            Event::LoopException(l) => coro_name(&l.task).or_else(|| l.asyncgen.clone()),
             Event::DebugLine(_) => None,
         }
     }
@@ -452,6 +483,7 @@ impl Event {
             Event::ExceptionInCallback(e) => e.location.clone(),
             Event::ResourceWarning(r) => r.location.clone(),
             Event::BlockingCallDetected(b) => b.location.clone(),
+            Event::LoopException(l) => coro_loc(&l.task),
             Event::FatalTransportError(_)
             | Event::NonThreadsafeCall(_)
             | Event::SlowGetaddrinfo(_)
@@ -467,6 +499,7 @@ impl Event {
             Event::ExceptionInCallback(e) => &e.traceback,
             Event::FatalTransportError(f) => &f.traceback,
             Event::NonThreadsafeCall(n) => &n.traceback,
+            Event::LoopException(l) => &l.traceback,
             _ => &[],
         }
     }
@@ -490,6 +523,7 @@ impl Event {
             Event::ExceptionNeverRetrieved(e) => task_created(&e.task),
             Event::ExceptionInCallback(e) => e.created_at.clone(),
             Event::ResourceWarning(r) => r.allocated.last().map(Frame::location),
+            Event::LoopException(l) => task_created(&l.task),
             Event::FatalTransportError(_)
             | Event::NonThreadsafeCall(_)
             | Event::SlowGetaddrinfo(_)
@@ -567,6 +601,12 @@ pub fn parse_record(text: &str) -> Result<Event, Unrecognized> {
                 exception: last_exception_line(text),
             }));
         }
+    }
+    if let Some(m) = crate::scan::LOOP_EXCEPTION_MESSAGES
+        .iter()
+        .find(|m| first.contains(*m))
+    {
+        return Ok(Event::LoopException(loop_exception(text, m)));
     }
     if first.contains("Detected blocking call ") {
         return blocking_call_detected(first)
@@ -970,6 +1010,29 @@ fn key_value<'t>(text: &'t str, key: &str) -> Option<&'t str> {
     })
 }
 
+fn loop_exception(text: &str, marker: &str) -> LoopException {
+    let first = text.lines().next().unwrap_or("");
+    // `Task <…> has errored out …` starts before its marker.
+    let start = if marker.starts_with("has errored out") {
+        first.find("Task <").unwrap_or(0)
+    } else {
+        first.find(marker).unwrap_or(0)
+    };
+    let mut blocks = frame_blocks(text);
+    let asyncgen = key_value(text, "asyncgen").and_then(|v| {
+        let rest = v.trim().strip_prefix("<async_generator object ")?;
+        Some(rest.split(' ').next()?.to_string())
+    });
+    LoopException {
+        message: first[start..].trim().to_string(),
+        task: key_value(text, "task").and_then(repr::task_repr),
+        asyncgen,
+        source_traceback: blocks.remove("source_traceback").unwrap_or_default(),
+        traceback: blocks.remove("traceback").unwrap_or_default(),
+        exception: last_exception_line(text),
+    }
+}
+
 fn task_destroyed(text: &str) -> TaskDestroyed {
     let mut blocks = frame_blocks(text);
     TaskDestroyed {
@@ -1147,6 +1210,34 @@ RuntimeError: Non-thread-safe operation invoked on an event loop other than the 
                 parse_record(line)
             );
             assert!(crate::scan::Scanner::new().is_hit(line.as_bytes()), "{line}");
+        }
+    }
+
+    #[test]
+    fn other_exception_handler_messages_are_loop_exceptions() {
+        // CPython 3.12.1 (samples/versions/3.12.1/shutdown_errors.log).
+        let text = r#"an error occurred during closing of asynchronous generator <async_generator object ticker at 0x7f9565506810>
+asyncgen: <async_generator object ticker at 0x7f9565506810>
+Traceback (most recent call last):
+  File "/app/shutdown_errors.py", line 27, in ticker
+    raise ValueError("ticker cleanup failed")
+ValueError: ticker cleanup failed"#;
+        let Ok(Event::LoopException(l)) = parse_record(text) else {
+            panic!("{:?}", parse_record(text))
+        };
+        assert_eq!(l.asyncgen.as_deref(), Some("ticker"));
+        assert_eq!(l.traceback.len(), 1);
+        assert_eq!(
+            l.exception.as_deref(),
+            Some("ValueError: ticker cleanup failed")
+        );
+        for m in crate::scan::LOOP_EXCEPTION_MESSAGES {
+            let Ok(Event::LoopException(l)) = parse_record(m) else {
+                panic!("{m}")
+            };
+            assert!(
+                l.message.contains(m.trim_start_matches("has errored out")) || m.starts_with("has")
+            );
         }
     }
 

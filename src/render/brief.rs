@@ -87,6 +87,11 @@ fn questions(rk: &Ranked) -> Vec<String> {
             "Should it use `loop.call_soon_threadsafe` or `asyncio.run_coroutine_threadsafe`?".into(),
             "Give the corrected code.".into(),
         ],
+        (Kind::LoopException, _) => vec![
+            format!("Why does the code at {site} raise, and what does the loop do with it?"),
+            "Should the error be handled where it is raised (cancellation, cleanup, callbacks)?".into(),
+            "Give the corrected code.".into(),
+        ],
         (Kind::BlockingCallDetected, _) => vec![
             format!(
                 "Why does the code at {site} call {} in the event loop?",
@@ -174,6 +179,12 @@ pub fn to_brief(r: &Report) -> String {
             }
             Kind::NonThreadsafeCall => {
                 let _ = writeln!(s, "- Loop methods were called from other threads {n} time(s), at {sites} site(s).");
+            }
+            Kind::LoopException => {
+                let _ = writeln!(
+                    s,
+                    "- The event loop reported {n} other error(s), at {sites} site(s)."
+                );
             }
             Kind::BlockingCallDetected => {
                 let _ = writeln!(s, "- The framework detected {n} blocking call(s) in the event loop, at {sites} site(s).");

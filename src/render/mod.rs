@@ -318,6 +318,10 @@ pub fn live_line(f: &Finding) -> String {
             Some(d) => format!("loop.{subject}() called from another thread ({d})"),
             None => format!("loop.{subject}() called from another thread"),
         },
+        Kind::LoopException => match &f.detail {
+            Some(d) => format!("{subject}: the event loop reported {d}"),
+            None => format!("{subject}: the event loop reported an error"),
+        },
         Kind::BlockingCallDetected => match &f.detail {
             Some(d) => format!("blocking call to {subject}() in the event loop: {d}"),
             None => format!("blocking call to {subject}() in the event loop"),

@@ -69,6 +69,11 @@ fn kind_note(kind: Kind) -> &'static str {
              reached a loop method (call_soon, create_task, Future.set_result): use \
              loop.call_soon_threadsafe or asyncio.run_coroutine_threadsafe."
         }
+        Kind::LoopException => {
+            "Ranked by count. Errors asyncio's exception handler reported besides the kinds above \
+             (a task that raised while asyncio.run() cancelled it, an async generator whose cleanup \
+             raised, a failing client_connected_cb …); the site is where the exception was raised."
+        }
         Kind::BlockingCallDetected => {
             "Ranked by count. Home Assistant's detector names the integration's line that made a blocking \
              call (open, sleep, import_module …) in the event loop; the path is relative to its config \
