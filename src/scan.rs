@@ -54,9 +54,34 @@ pub const MARKERS: &[&str] = &[
     "Fatal write error on ",
 ];
 
-/// The default exception handler's other messages (FORMATS.md §3.2): read
-/// as `loop_exception` events.
+/// The default exception handler's other messages (FORMATS.md §3.2), each
+/// by a distinctive part (`an error occurred during closing of asynchronous
+/// generator` by `asynchronous generator`, `Unhandled exception in
+/// client_connected_cb` by `client_connected_cb`): a marker that starts with
+/// common bytes (`an `, `Error on `) slows the block search. The event stage
+/// reads the record only when its first line holds the whole message
+/// ([`LOOP_EXCEPTION_TEXTS`]); other lines with such a part are application
+/// lines.
 pub const LOOP_EXCEPTION_MESSAGES: &[&str] = &[
+    "unhandled exception during asyncio.run() shutdown",
+    "asynchronous generator",
+    "has errored out but its parent task",
+    "garbage collected prior to establishing network connection",
+    "client_connected_cb",
+    "Unhandled error in exception handler",
+    "Exception in default exception handler",
+    "socket.accept() out of system resource",
+    "transport creation for incoming connection",
+    "pause_writing() failed",
+    "resume_writing() failed",
+    "reading from the event loop self pipe",
+    "Accept failed on a socket",
+    "SIGCHLD handler",
+    "Unhandled exception in event loop",
+];
+
+/// The messages [`LOOP_EXCEPTION_MESSAGES`] find, whole.
+pub const LOOP_EXCEPTION_TEXTS: &[&str] = &[
     "unhandled exception during asyncio.run() shutdown",
     "an error occurred during closing of asynchronous generator",
     "has errored out but its parent task",
@@ -74,37 +99,27 @@ pub const LOOP_EXCEPTION_MESSAGES: &[&str] = &[
     "Unhandled exception in event loop",
 ];
 
-/// Debug mode's DEBUG/INFO lines (FORMATS.md §3.6): searched for with the
-/// markers, recognized and counted as such, each a record of one line.
+/// Debug mode's DEBUG/INFO lines (FORMATS.md §3.6) that are searched for
+/// with the markers, recognized and counted as such, each a record of one
+/// line.
 pub const DEBUG_MARKERS: &[&str] = &[
     "Using selector: ",
     "Using proactor: ",
     "Get address info ",
     "Getting address info ",
     "Close <_",
-    "> connected to ",
-    "> is serving",
-    "> got a new connection from ",
-    "> handled: (",
-    "Datagram endpoint ",
-    "> pauses reading",
-    "> resumes reading",
-    "> pauses writing",
-    "> resumes writing",
-    "> received EOF",
-    "> was closed by peer",
-    "> starts SSL handshake",
-    ": SSL handshake took ",
-    "execute program ",
-    "run shell command ",
-    " created: pid ",
-    "> exited with return code ",
-    " exited with returncode ",
-    "> communicate: ",
-    // Python 3.7's `poll took N ms: N events` (read strictly: an
-    // application's "poll took" is passed through).
+    // Python 3.7's `poll took N ms: N events`.
     "poll took ",
-    " ms took ",
+    // Transports, servers and subprocesses. Each marker starts with a
+    // letter sequence that ordinary text rarely starts a word with: the
+    // block search slows down with every marker whose first bytes are
+    // common (a space, `>`), so `<…> connected to`, `<…> is serving` and
+    // the pause/resume lines are left to pass as application lines.
+    "SSL handshake took ",
+    "Datagram endpoint ",
+    "execute program ",
+    "exited with return",
+    "got a new connection from ",
 ];
 
 /// The block searcher.
