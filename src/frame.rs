@@ -160,12 +160,7 @@ pub struct JsonLine {
 
 /// [`decode_json_line`], with the source of a collector's per-line object.
 pub fn decode_json(text: &str) -> Option<JsonLine> {
-    let t = text.trim();
-    if !t.starts_with('{') || !t.ends_with('}') {
-        return None;
-    }
-    let v: serde_json::Value = serde_json::from_str(t).ok()?;
-    let obj = v.as_object()?;
+    let obj = json_object(text)?;
     let s = |k: &str| obj.get(k).and_then(|v| v.as_str());
     let source = if obj.contains_key("log") {
         s("stream").map(str::to_string)
@@ -179,9 +174,21 @@ pub fn decode_json(text: &str) -> Option<JsonLine> {
         None
     };
     Some(JsonLine {
-        text: decode_json_line(t)?,
+        text: object_text(&obj)?,
         source,
     })
+}
+
+/// The JSON object a line holds, if it is one.
+fn json_object(text: &str) -> Option<serde_json::Map<String, serde_json::Value>> {
+    let t = text.trim();
+    if !t.starts_with('{') || !t.ends_with('}') {
+        return None;
+    }
+    match serde_json::from_str(t).ok()? {
+        serde_json::Value::Object(o) => Some(o),
+        _ => None,
+    }
 }
 
 /// A JSON log line as the text a logging format would have written, for
@@ -190,12 +197,11 @@ pub fn decode_json(text: &str) -> Option<JsonLine> {
 /// message with `\n` escapes (a traceback inside one JSON string) becomes
 /// several lines of one record. `None` when the line is not such an object.
 pub fn decode_json_line(text: &str) -> Option<String> {
-    let t = text.trim();
-    if !t.starts_with('{') || !t.ends_with('}') {
-        return None;
-    }
-    let v: serde_json::Value = serde_json::from_str(t).ok()?;
-    let obj = v.as_object()?;
+    object_text(&json_object(text)?)
+}
+
+/// See [`decode_json_line`].
+fn object_text(obj: &serde_json::Map<String, serde_json::Value>) -> Option<String> {
     let get = |keys: &[&str]| -> Option<String> {
         keys.iter().find_map(|k| match obj.get(*k)? {
             serde_json::Value::String(s) => Some(s.clone()),
