@@ -73,6 +73,37 @@ async def flush_metrics():
 asyncio.create_task(flush_metrics())"#,
     },
     Rule {
+        code: "AIO103",
+        name: "slow-name-lookup",
+        kind: Kind::SlowGetaddrinfo,
+        summary: "a host name lookup took at least the slow-callback threshold",
+        why: "asyncio resolves names in a thread, so the loop is not blocked, but every connection to \
+              the host waits for the lookup; a slow DNS server stalls the requests behind it.",
+        fix: "Resolve once and reuse the address, cache lookups (aiohttp's `ttl_dns_cache`, a local \
+              caching resolver), or fix the resolver configuration (search domains, unreachable servers).",
+        example_log: r#"INFO:asyncio:Getting address info backend:8080 took 152.542ms: [(<AddressFamily.AF_INET: 2>, <SocketKind.SOCK_STREAM: 1>, 6, '', ('10.0.0.7', 8080))]"#,
+        example_fix: r#"# before
+connector = aiohttp.TCPConnector(use_dns_cache=False)
+# after
+connector = aiohttp.TCPConnector(ttl_dns_cache=300)"#,
+    },
+    Rule {
+        code: "AIO104",
+        name: "blocking-call-detected",
+        kind: Kind::BlockingCallDetected,
+        summary: "a framework's detector saw a blocking call made in the event loop",
+        why: "Home Assistant wraps blocking functions (open, time.sleep, import_module, HTTP \
+              requests) and reports when one runs in the event loop: everything else in the process \
+              waits for it, and newer versions refuse the call outright.",
+        fix: "Run the call in an executor (`await hass.async_add_executor_job(func, ...)`, \
+              `asyncio.to_thread`), use an async library, or do the work once at setup.",
+        example_log: r#"2023-12-19 16:23:26.083 WARNING (MainThread) [homeassistant.util.async_] Detected blocking call to sleep inside the event loop by custom integration 'open_epaper_link' at custom_components/open_epaper_link/__init__.py, line 24: time.sleep(delay), please create a bug report at https://github.com/jonasniesner/open_epaper_link_homeassistant/issues"#,
+        example_fix: r#"# before
+config = load_yaml(filename)
+# after
+config = await hass.async_add_executor_job(load_yaml, filename)"#,
+    },
+    Rule {
         code: "AIO201",
         name: "coroutine-never-awaited",
         kind: Kind::NeverAwaited,
@@ -151,24 +182,6 @@ def on_tick():
         rate = 0.0"#,
     },
     Rule {
-        code: "AIO501",
-        name: "resource-not-closed",
-        kind: Kind::ResourceWarning,
-        summary: "an event loop, transport, socket or client session was never closed",
-        why: "An unclosed resource keeps file descriptors and memory until garbage collection, and its \
-              buffered data may never be flushed; in a long-running service they accumulate.",
-        fix: "Close it deterministically: `async with` (aiohttp.ClientSession, streams), `try/finally` \
-              with `await x.close()`, or the service's shutdown hook; let asyncio.run manage the loop.",
-        example_log: r#"/app/client.py:30: ResourceWarning: unclosed <socket.socket fd=7, family=2, type=1, proto=6>"#,
-        example_fix: r#"# before
-session = aiohttp.ClientSession()
-data = await (await session.get(url)).json()
-# after
-async with aiohttp.ClientSession() as session:
-    async with session.get(url) as resp:
-        data = await resp.json()"#,
-    },
-    Rule {
         code: "AIO403",
         name: "transport-callback-failed",
         kind: Kind::FatalTransportError,
@@ -196,61 +209,6 @@ def data_received(self, data):
         return"#,
     },
     Rule {
-        code: "AIO601",
-        name: "loop-called-from-thread",
-        kind: Kind::NonThreadsafeCall,
-        summary: "a loop method was called from a thread other than the loop's",
-        why: "The event loop is not thread-safe: `call_soon`, `create_task`, `Future.set_result` and \
-              the like, called from another thread, may never wake the loop or may corrupt its state. \
-              Debug mode checks the thread and raises; without debug mode the call silently races.",
-        fix: "From another thread, use `loop.call_soon_threadsafe(callback, ...)` or \
-              `asyncio.run_coroutine_threadsafe(coro, loop)`.",
-        example_log: r#"Exception in thread progress:
-Traceback (most recent call last):
-  File "/app/worker.py", line 15, in publish_progress
-    loop.call_soon(progress.append, 50)
-  File "/usr/local/lib/python3.11/asyncio/base_events.py", line 763, in call_soon
-    self._check_thread()
-  File "/usr/local/lib/python3.11/asyncio/base_events.py", line 800, in _check_thread
-    raise RuntimeError(
-RuntimeError: Non-thread-safe operation invoked on an event loop other than the current one"#,
-        example_fix: r#"# before
-loop.call_soon(progress.append, 50)
-# after
-loop.call_soon_threadsafe(progress.append, 50)"#,
-    },
-    Rule {
-        code: "AIO103",
-        name: "slow-name-lookup",
-        kind: Kind::SlowGetaddrinfo,
-        summary: "a host name lookup took at least the slow-callback threshold",
-        why: "asyncio resolves names in a thread, so the loop is not blocked, but every connection to \
-              the host waits for the lookup; a slow DNS server stalls the requests behind it.",
-        fix: "Resolve once and reuse the address, cache lookups (aiohttp's `ttl_dns_cache`, a local \
-              caching resolver), or fix the resolver configuration (search domains, unreachable servers).",
-        example_log: r#"INFO:asyncio:Getting address info backend:8080 took 152.542ms: [(<AddressFamily.AF_INET: 2>, <SocketKind.SOCK_STREAM: 1>, 6, '', ('10.0.0.7', 8080))]"#,
-        example_fix: r#"# before
-connector = aiohttp.TCPConnector(use_dns_cache=False)
-# after
-connector = aiohttp.TCPConnector(ttl_dns_cache=300)"#,
-    },
-    Rule {
-        code: "AIO104",
-        name: "blocking-call-detected",
-        kind: Kind::BlockingCallDetected,
-        summary: "a framework's detector saw a blocking call made in the event loop",
-        why: "Home Assistant wraps blocking functions (open, time.sleep, import_module, HTTP \
-              requests) and reports when one runs in the event loop: everything else in the process \
-              waits for it, and newer versions refuse the call outright.",
-        fix: "Run the call in an executor (`await hass.async_add_executor_job(func, ...)`, \
-              `asyncio.to_thread`), use an async library, or do the work once at setup.",
-        example_log: r#"2023-12-19 16:23:26.083 WARNING (MainThread) [homeassistant.util.async_] Detected blocking call to sleep inside the event loop by custom integration 'open_epaper_link' at custom_components/open_epaper_link/__init__.py, line 24: time.sleep(delay), please create a bug report at https://github.com/jonasniesner/open_epaper_link_homeassistant/issues"#,
-        example_fix: r#"# before
-config = load_yaml(filename)
-# after
-config = await hass.async_add_executor_job(load_yaml, filename)"#,
-    },
-    Rule {
         code: "AIO404",
         name: "loop-exception",
         kind: Kind::LoopException,
@@ -276,6 +234,48 @@ except asyncio.CancelledError:
     log.warning("queue not flushed")
     raise"#,
     },
+    Rule {
+        code: "AIO501",
+        name: "resource-not-closed",
+        kind: Kind::ResourceWarning,
+        summary: "an event loop, transport, socket or client session was never closed",
+        why: "An unclosed resource keeps file descriptors and memory until garbage collection, and its \
+              buffered data may never be flushed; in a long-running service they accumulate.",
+        fix: "Close it deterministically: `async with` (aiohttp.ClientSession, streams), `try/finally` \
+              with `await x.close()`, or the service's shutdown hook; let asyncio.run manage the loop.",
+        example_log: r#"/app/client.py:30: ResourceWarning: unclosed <socket.socket fd=7, family=2, type=1, proto=6>"#,
+        example_fix: r#"# before
+session = aiohttp.ClientSession()
+data = await (await session.get(url)).json()
+# after
+async with aiohttp.ClientSession() as session:
+    async with session.get(url) as resp:
+        data = await resp.json()"#,
+    },
+    Rule {
+        code: "AIO601",
+        name: "loop-called-from-thread",
+        kind: Kind::NonThreadsafeCall,
+        summary: "a loop method was called from a thread other than the loop's",
+        why: "The event loop is not thread-safe: `call_soon`, `create_task`, `Future.set_result` and \
+              the like, called from another thread, may never wake the loop or may corrupt its state. \
+              Debug mode checks the thread and raises; without debug mode the call silently races.",
+        fix: "From another thread, use `loop.call_soon_threadsafe(callback, ...)` or \
+              `asyncio.run_coroutine_threadsafe(coro, loop)`.",
+        example_log: r#"Exception in thread progress:
+Traceback (most recent call last):
+  File "/app/worker.py", line 15, in publish_progress
+    loop.call_soon(progress.append, 50)
+  File "/usr/local/lib/python3.11/asyncio/base_events.py", line 763, in call_soon
+    self._check_thread()
+  File "/usr/local/lib/python3.11/asyncio/base_events.py", line 800, in _check_thread
+    raise RuntimeError(
+RuntimeError: Non-thread-safe operation invoked on an event loop other than the current one"#,
+        example_fix: r#"# before
+loop.call_soon(progress.append, 50)
+# after
+loop.call_soon_threadsafe(progress.append, 50)"#,
+    },
 ];
 
 /// A rule by code.
@@ -293,6 +293,10 @@ mod tests {
         codes.sort();
         codes.dedup();
         assert_eq!(codes.len(), RULES.len());
+        assert!(
+            RULES.windows(2).all(|w| w[0].code < w[1].code),
+            "RULES is listed by code"
+        );
         for r in RULES {
             assert!(r.code.len() == 6 && r.code.starts_with("AIO"), "{}", r.code);
             assert!(!r.summary.ends_with('.') && !r.why.is_empty() && !r.fix.is_empty());
