@@ -57,8 +57,8 @@ pub const MARKERS: &[&str] = &[
 /// The default exception handler's other messages (FORMATS.md §3.2), each
 /// by a distinctive part (`an error occurred during closing of asynchronous
 /// generator` by `asynchronous generator`, `Unhandled exception in
-/// client_connected_cb` by `client_connected_cb`): a marker that starts with
-/// common bytes (`an `, `Error on `) slows the block search. The event stage
+/// client_connected_cb` by `client_connected_cb`), which ordinary text
+/// rarely holds. The event stage
 /// reads the record only when its first line holds the whole message
 /// ([`LOOP_EXCEPTION_TEXTS`]); other lines with such a part are application
 /// lines.
@@ -110,11 +110,10 @@ pub const DEBUG_MARKERS: &[&str] = &[
     "Close <_",
     // Python 3.7's `poll took N ms: N events`.
     "poll took ",
-    // Transports, servers and subprocesses. Each marker starts with a
-    // letter sequence that ordinary text rarely starts a word with: the
-    // block search slows down with every marker whose first bytes are
-    // common (a space, `>`), so `<…> connected to`, `<…> is serving` and
-    // the pause/resume lines are left to pass as application lines.
+    // Transports, servers and subprocesses. Every marker slows the block
+    // search a little (README, Performance), so `<…> connected to`, `<…>
+    // is serving` and the pause/resume lines, the least needed, are left to
+    // pass as application lines.
     "SSL handshake took ",
     "Datagram endpoint ",
     "execute program ",
