@@ -217,12 +217,20 @@ fn safe_boundary_after(
             let start = memchr::memrchr(b'\n', &complete[..hit]).map_or(0, |i| i + 1);
             let end = start + memchr::memchr(b'\n', &complete[start..]).expect("complete lines");
             let clean = clean_line(&complete[start..end], opts.max_line);
-            let framed = grammars.frame(&clean.text, opts.forced_grammar);
-            // A collector's JSON object that names a source holds one line
-            // of a program: records of other sources may be open across it.
-            let sourced =
-                crate::frame::decode_json(&clean.text).is_some_and(|j| j.source.is_some());
-            if !sourced && hit_line_always_starts_record(&framed, grammars) {
+            // Framed as the analysis reads it: a collector's JSON object
+            // names its source, and no record of one source can be known to
+            // end at a line of another.
+            let decoded = crate::frame::decode_json(&clean.text);
+            let text = decoded
+                .as_ref()
+                .map_or(clean.text.as_str(), |d| d.text.as_str());
+            let framed = crate::pipeline::frame_decoded(
+                grammars,
+                text,
+                decoded.as_ref(),
+                opts.forced_grammar,
+            );
+            if hit_line_always_starts_record(&framed, grammars) {
                 return Ok(Some(off + start as u64));
             }
             pos = end + 1;

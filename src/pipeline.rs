@@ -221,29 +221,8 @@ impl<'a> SourceAnalyzer<'a> {
     /// (or, without a block, at the current position): lines that hold no
     /// asyncio marker, nearest last.
     fn context_before(&self, block: Option<(&[u8], usize)>) -> Vec<String> {
-        let want = self.opts.before;
-        let mut from_block: Vec<String> = Vec::new();
-        if let Some((b, start)) = block {
-            let mut end = start;
-            while from_block.len() < want && end > 0 {
-                let line_end = end - 1; // the '\n' before
-                let line_start = memchr::memrchr(b'\n', &b[..line_end]).map_or(0, |i| i + 1);
-                from_block.push(context_line(&b[line_start..line_end], self.opts.max_line));
-                end = line_start;
-                if line_start == 0 {
-                    break;
-                }
-            }
-            from_block.reverse();
-        }
-        let need = want.saturating_sub(from_block.len());
-        let mut v: Vec<String> = self
-            .ring
-            .iter()
-            .skip(self.ring.len().saturating_sub(need))
-            .cloned()
-            .collect();
-        v.extend(from_block);
+        let mut v = self.lines_before(block, self.opts.before);
+        v.reverse();
         v.retain(|l| !self.scanner.is_hit(l.as_bytes()) && self.same_process(l));
         v
     }
@@ -270,11 +249,11 @@ impl<'a> SourceAnalyzer<'a> {
     /// any wrapper prefix removed.
     fn traceback_before(&self, block: Option<(&[u8], usize)>) -> Vec<String> {
         let lines = self.lines_before(block, crate::record::MAX_LOOKBACK);
-        let bodies: Vec<&str> = lines
-            .iter()
-            .map(|l| self.grammars.frame(l, self.opts.forced_grammar).body)
-            .collect();
-        crate::record::traceback_before(bodies.into_iter())
+        crate::record::traceback_before(
+            lines
+                .iter()
+                .map(|l| self.grammars.frame(l, self.opts.forced_grammar).body),
+        )
     }
 
     /// Whether a context line may come from the record's process: it names
@@ -543,11 +522,12 @@ impl<'a> SourceAnalyzer<'a> {
         let line_text = decoded
             .as_ref()
             .map_or(clean.text.as_str(), |d| d.text.as_str());
-        let mut framed = self.grammars.frame(line_text, self.opts.forced_grammar);
-        if let Some(src) = decoded.as_ref().and_then(|d| d.source.as_deref()) {
-            // A collector's object names the line's source, as a wrapper does.
-            framed.source = Some(src);
-        }
+        let framed = frame_decoded(
+            self.grammars,
+            line_text,
+            decoded.as_ref(),
+            self.opts.forced_grammar,
+        );
         let waiting = self
             .partials
             .iter()
@@ -814,6 +794,22 @@ struct Partial {
 
 /// Lines of other sources after which a parked record is closed.
 pub const MAX_SOURCE_GAP: u64 = 500;
+
+/// Frames a line as the record stage reads it: `text` is the line, or the
+/// text of the JSON object `decoded` that it holds, whose collector names the
+/// line's source as a wrapper grammar does.
+pub fn frame_decoded<'t>(
+    grammars: &Grammars,
+    text: &'t str,
+    decoded: Option<&'t crate::frame::JsonLine>,
+    forced: Option<usize>,
+) -> crate::grammar::Framed<'t> {
+    let mut framed = grammars.frame(text, forced);
+    if let Some(src) = decoded.and_then(|d| d.source.as_deref()) {
+        framed.source = Some(src);
+    }
+    framed
+}
 
 /// The first `[digits]` of a line.
 fn bracketed_number(line: &str) -> Option<&str> {

@@ -339,8 +339,7 @@ impl Builder {
 /// (FORMATS.md §3.5), which threading's excepthook, `logger.exception` or an
 /// uncaught error print after the frames.
 pub fn ends_traceback(msg: &str) -> bool {
-    msg.trim_start()
-        .starts_with("RuntimeError: Non-thread-safe operation")
+    msg.trim_start().starts_with(crate::scan::NON_THREADSAFE)
 }
 
 /// Whether a message is one of debug mode's DEBUG/INFO lines: a record of

@@ -44,7 +44,7 @@ pub const MARKERS: &[&str] = &[
     "was never yielded from",
     "ResourceWarning: unclosed",
     // §3.5
-    "RuntimeError: Non-thread-safe operation",
+    NON_THREADSAFE,
     // Home Assistant's blocking-call detector.
     "Detected blocking call ",
     // fatal transport errors (§3.2)
@@ -53,6 +53,11 @@ pub const MARKERS: &[&str] = &[
     "Fatal read error on ",
     "Fatal write error on ",
 ];
+
+/// The exception line of a loop method called from another thread
+/// (FORMATS.md §3.5). The marker includes the exception type: 3.13+ print
+/// the `raise RuntimeError(` statement's string in the traceback above it.
+pub const NON_THREADSAFE: &str = "RuntimeError: Non-thread-safe operation";
 
 /// The default exception handler's other messages (FORMATS.md §3.2), each
 /// by a distinctive part (`an error occurred during closing of asynchronous
@@ -213,6 +218,14 @@ mod tests {
             "2023-10-11 09:40:39 - DEBUG - starting loop \"backup\" with interval 10.000s",
         ] {
             assert!(!s.is_hit(line.as_bytes()), "{line}");
+        }
+    }
+
+    #[test]
+    fn each_loop_exception_marker_is_part_of_its_message() {
+        assert_eq!(LOOP_EXCEPTION_MESSAGES.len(), LOOP_EXCEPTION_TEXTS.len());
+        for (m, t) in LOOP_EXCEPTION_MESSAGES.iter().zip(LOOP_EXCEPTION_TEXTS) {
+            assert!(t.contains(m), "{m:?} not in {t:?}");
         }
     }
 

@@ -45,17 +45,11 @@ fn round_robin(logs: &[Vec<String>], prefix: impl Fn(usize) -> String) -> String
     out
 }
 
-/// The findings as the sample tests compare them: kind, site, function,
-/// count.
-fn findings(doc: &Value) -> Vec<Expect> {
-    summarize(doc)
-}
-
 fn apart() -> Vec<Expect> {
     let paths: Vec<String> = LOGS.iter().map(|n| sample(n)).collect();
     let args: Vec<&str> = paths.iter().map(String::as_str).collect();
     let doc = run_json(&args);
-    let f = findings(&doc);
+    let f = summarize(&doc);
     assert!(f.len() >= 4, "the three logs give findings: {f:?}");
     f
 }
@@ -97,7 +91,7 @@ fn docker_compose_three_containers_line_by_line() {
     let names = ["api-1", "worker-1", "scheduler-1"];
     let text = round_robin(&logs(), |s| format!("{:<11} | ", names[s]));
     let doc = analyze(&dir, "compose.log", &text);
-    assert_eq!(findings(&doc), apart());
+    assert_eq!(summarize(&doc), apart());
 }
 
 #[test]
@@ -107,7 +101,7 @@ fn docker_compose_with_timestamps() {
         format!("svc_{}  | 2024-05-01T12:00:0{s}.123456789Z ", s + 1)
     });
     let doc = analyze(&dir, "compose-t.log", &text);
-    assert_eq!(findings(&doc), apart());
+    assert_eq!(summarize(&doc), apart());
     let first = &doc["findings"][0]["first_seen"];
     assert!(
         first
@@ -124,7 +118,7 @@ fn journald_three_processes_on_one_host() {
         format!("2024-05-01T12:00:00+0000 web1 python3[{}]: ", 800 + s)
     });
     let doc = analyze(&dir, "journal.log", &text);
-    assert_eq!(findings(&doc), apart());
+    assert_eq!(summarize(&doc), apart());
 }
 
 #[test]
@@ -132,7 +126,7 @@ fn syslog_three_hosts() {
     let dir = temp_dir();
     let text = round_robin(&logs(), |s| format!("May  1 12:00:00 web{s} app[812]: "));
     let doc = analyze(&dir, "syslog.log", &text);
-    assert_eq!(findings(&doc), apart());
+    assert_eq!(summarize(&doc), apart());
 }
 
 /// `journalctl -o json`: one object per line a process wrote, with its host,
@@ -159,7 +153,7 @@ fn journald_json_three_processes() {
         }
     }
     let doc = analyze(&dir, "journal.json", &text);
-    assert_eq!(findings(&doc), apart());
+    assert_eq!(summarize(&doc), apart());
 }
 
 /// Without a source on each line, the same interleaving cannot be taken
@@ -171,7 +165,7 @@ fn without_sources_the_interleaving_mixes_records() {
     let path = &dir.join("mixed.log");
     std::fs::write(path, text).unwrap();
     let doc = run_json(&[path.to_str().unwrap()]);
-    assert_ne!(findings(&doc), apart());
+    assert_ne!(summarize(&doc), apart());
 }
 
 /// A shared log file: three processes append whole records (one write per
@@ -214,7 +208,7 @@ fn shared_file_record_by_record() {
     let doc = analyze(&dir, "shared.log", &text);
     let paths: Vec<String> = names.iter().map(|n| sample(n)).collect();
     let args: Vec<&str> = paths.iter().map(String::as_str).collect();
-    assert_eq!(findings(&doc), findings(&run_json(&args)));
+    assert_eq!(summarize(&doc), summarize(&run_json(&args)));
 }
 
 /// Kubernetes' CRI log: the runtime splits a long line into `P` parts and a
@@ -255,7 +249,7 @@ fn kubernetes_partial_lines_are_joined_per_stream() {
     }
     let doc = analyze(&dir, "cri.log", &text);
     assert_eq!(doc["input"]["lines"], physical);
-    assert_eq!(findings(&doc), findings(&run_json(&[&sample(log)])));
+    assert_eq!(summarize(&doc), summarize(&run_json(&[&sample(log)])));
     let f = &doc["findings"][0];
     assert_eq!(f["kind"], "exception_never_retrieved");
     assert!(

@@ -633,7 +633,7 @@ pub fn parse_record(text: &str) -> Result<Event, Unrecognized> {
             return Ok(Event::DebugLine(m.trim().to_string()));
         }
     }
-    if text.contains(NON_THREADSAFE) {
+    if text.contains(crate::scan::NON_THREADSAFE) {
         return non_threadsafe_call(text)
             .map(Event::NonThreadsafeCall)
             .ok_or_else(|| fail("`Non-thread-safe operation` without the traceback before it"));
@@ -650,11 +650,6 @@ pub fn parse_record(text: &str) -> Result<Event, Unrecognized> {
     }
     Err(fail("asyncio marker in a record of unknown shape"))
 }
-
-/// The exception line of a loop method called from another thread
-/// (FORMATS.md §3.5). The marker includes the exception type: 3.13+ print
-/// the `raise RuntimeError(` statement's string in the traceback above it.
-pub const NON_THREADSAFE: &str = "RuntimeError: Non-thread-safe operation";
 
 /// The slow-callback threshold asyncio uses unless the program changes it
 /// (`loop.slow_callback_duration`), in milliseconds: a name lookup this slow
