@@ -70,6 +70,9 @@ struct Ctx<'g> {
     names: Vec<String>,
     sink: Box<dyn Sink + 'g>,
     status_line: Option<StatusLine>,
+    /// With --stats: say on stderr where a followed file is read from, and
+    /// when it is rotated or truncated.
+    notices: bool,
     errored: bool,
     interrupted: bool,
 }
@@ -260,6 +263,7 @@ pub fn run(args: Args) -> io::Result<Status> {
         names: Vec::new(),
         sink,
         status_line: None,
+        notices: c.stats,
         errored: false,
         interrupted: false,
         filter: settings.filter.clone(),
@@ -791,14 +795,20 @@ fn merge_reports(reports: &[std::path::PathBuf], ctx: &mut Ctx) {
 fn follow(path: &std::path::Path, from_start: bool, ctx: &mut Ctx) -> io::Result<()> {
     let name = path.display().to_string();
     let (tx, rx) = input::live_channel();
-    if let Err(e) = input::spawn_follower(0, path.to_path_buf(), from_start, tx) {
-        eprintln!(
-            "aiolog: error: cannot follow {}: {}",
-            e.name,
-            describe_io_error(&e.source)
-        );
-        ctx.errored = true;
-        return Ok(());
+    match input::spawn_follower(0, path.to_path_buf(), from_start, tx) {
+        // Every byte written from now on is read: scripts and tests may
+        // start writing once they see this.
+        Ok(start) if ctx.notices => eprintln!("aiolog: following {name} from byte {start}"),
+        Ok(_) => {}
+        Err(e) => {
+            eprintln!(
+                "aiolog: error: cannot follow {}: {}",
+                e.name,
+                describe_io_error(&e.source)
+            );
+            ctx.errored = true;
+            return Ok(());
+        }
     }
     ctx.names.push(name.clone());
     live_loop(rx, &[name], ctx, &mut |_| true)
@@ -850,6 +860,22 @@ fn live_loop(
             Ok(LiveMsg::Eof { source }) => {
                 ans[source].finish(&mut out);
                 done[source] = true;
+            }
+            Ok(LiveMsg::Reopened { source, why }) => {
+                if ctx.notices {
+                    if let Some(s) = ctx.status_line.as_mut() {
+                        s.clear();
+                    }
+                    let name = &names[source];
+                    match why {
+                        input::Reopen::Rotated => eprintln!(
+                            "aiolog: {name} was replaced (rotated); following the new file from its start"
+                        ),
+                        input::Reopen::Truncated => {
+                            eprintln!("aiolog: {name} was truncated; following it from its start")
+                        }
+                    }
+                }
             }
             Ok(LiveMsg::Error { source, error }) => {
                 eprintln!(

@@ -190,6 +190,9 @@ pub struct Common {
     /// became a finding (parsed), as an application line (passed through), or
     /// as part of a record that holds an asyncio marker but could not be read
     /// (skipped; a few samples are shown).
+    ///
+    /// With --follow, also says from which byte FILE is read, and each time
+    /// it is rotated or truncated.
     #[arg(long, global = true, help_heading = "Output")]
     pub stats: bool,
 

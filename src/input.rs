@@ -144,6 +144,14 @@ pub enum LiveMsg {
         /// Which source.
         source: usize,
     },
+    /// A followed file was rotated or truncated; reading goes on from the
+    /// start of the file now at its path.
+    Reopened {
+        /// Which source.
+        source: usize,
+        /// Why: the path names a new file, or the file shrank.
+        why: Reopen,
+    },
     /// A read failed; the source is over.
     Error {
         /// Which source.
@@ -151,6 +159,16 @@ pub enum LiveMsg {
         /// What failed.
         error: io::Error,
     },
+}
+
+/// Why a followed file is read again from its start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reopen {
+    /// The path was renamed away and created anew; the old file was read to
+    /// its end first.
+    Rotated,
+    /// The file shrank below what had been read (`copytruncate`).
+    Truncated,
 }
 
 /// Starts a thread that reads `reader` and sends what each read returns on
@@ -219,14 +237,17 @@ pub const FOLLOW_POLL: Duration = Duration::from_millis(100);
 /// `copytruncate`), reads again from its start. Starts at the end of the file
 /// unless `from_start`.
 ///
-/// Fails at once only if the file cannot be opened; later errors end the
-/// source with [`LiveMsg::Error`].
+/// Returns the byte offset reading starts from: every byte written after
+/// this function returns is read. Each rotation or truncation is announced
+/// with [`LiveMsg::Reopened`] before the new file's bytes. Fails at once only
+/// if the file cannot be opened; later errors end the source with
+/// [`LiveMsg::Error`].
 pub fn spawn_follower(
     source: usize,
     path: PathBuf,
     from_start: bool,
     tx: SyncSender<LiveMsg>,
-) -> Result<(), InputError> {
+) -> Result<u64, InputError> {
     let name = path.display().to_string();
     let err = |source| InputError {
         name: name.clone(),
@@ -237,7 +258,8 @@ pub fn spawn_follower(
     if meta.is_dir() {
         return Err(err(io::Error::other("is a directory")));
     }
-    let mut pos = if from_start { 0 } else { meta.len() };
+    let start = if from_start { 0 } else { meta.len() };
+    let mut pos = start;
     file.seek(SeekFrom::Start(pos)).map_err(err)?;
     let mut ino = file_id(&meta);
     thread::spawn(move || {
@@ -295,6 +317,10 @@ pub fn spawn_follower(
                                     return;
                                 }
                             }
+                            let why = Reopen::Rotated;
+                            if tx.send(LiveMsg::Reopened { source, why }).is_err() {
+                                return;
+                            }
                             continue;
                         }
                     }
@@ -302,6 +328,10 @@ pub fn spawn_follower(
                 // Truncated in place.
                 Ok(m) if m.len() < pos && file.seek(SeekFrom::Start(0)).is_ok() => {
                     pos = 0;
+                    let why = Reopen::Truncated;
+                    if tx.send(LiveMsg::Reopened { source, why }).is_err() {
+                        return;
+                    }
                     continue;
                 }
                 // Unchanged, or renamed away and not yet created again.
@@ -310,7 +340,7 @@ pub fn spawn_follower(
             thread::sleep(FOLLOW_POLL);
         }
     });
-    Ok(())
+    Ok(start)
 }
 
 fn file_id(m: &std::fs::Metadata) -> (u64, u64) {

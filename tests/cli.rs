@@ -4,18 +4,8 @@
 mod common;
 
 use common::*;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::process::Stdio;
-use std::sync::mpsc;
-use std::time::Duration;
-
-fn temp_file(name: &str, data: &[u8]) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("aiolog-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let p = dir.join(name);
-    std::fs::write(&p, data).unwrap();
-    p
-}
 
 fn stderr(o: &std::process::Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
@@ -49,7 +39,8 @@ fn a_directory_is_an_input_error() {
 
 #[test]
 fn empty_input_gives_an_empty_report() {
-    let p = temp_file("empty.log", b"");
+    let dir = TempDir::new("cli");
+    let p = dir.file("empty.log", b"");
     let o = run(&[p.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0));
     assert!(
@@ -70,7 +61,8 @@ fn binary_input_is_read_without_panic() {
     data.extend_from_slice(
         b"\n\x00\xffExecuting <Handle f() at /app/a.py:3> took 0.200 seconds\n\x00\x01",
     );
-    let p = temp_file("binary.bin", &data);
+    let dir = TempDir::new("cli");
+    let p = dir.file("binary.bin", &data);
     let o = run(&["--stats", p.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(stdout(&o).contains("/app/a.py:3"), "{}", stdout(&o));
@@ -143,11 +135,11 @@ fn json_has_the_documented_shape() {
 
 #[test]
 fn format_can_come_from_the_environment() {
-    let o = aiolog()
-        .env("AIOLOG_FORMAT", "json")
-        .arg(sample("cpu_work.log"))
-        .output()
-        .unwrap();
+    let o = output_of(
+        aiolog()
+            .env("AIOLOG_FORMAT", "json")
+            .arg(sample("cpu_work.log")),
+    );
     let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(doc["version"], 1);
 }
@@ -160,7 +152,8 @@ fn crlf_and_ansi_colours_do_not_change_the_findings() {
     let coloured = text.replace("ERROR", "\x1b[31mERROR\x1b[0m");
     let want = summarize(&run_json(&[&sample("fire_and_forget.timestamped.log")]));
     for (name, data) in [("crlf.log", crlf), ("ansi.log", coloured)] {
-        let p = temp_file(name, data.as_bytes());
+        let dir = TempDir::new("cli");
+        let p = dir.file(name, data.as_bytes());
         assert_eq!(summarize(&run_json(&[p.to_str().unwrap()])), want, "{name}");
     }
 }
@@ -190,7 +183,8 @@ fn stats_accounts_for_every_line() {
 
 #[test]
 fn unrecognized_records_are_counted_with_a_sample() {
-    let p = temp_file(
+    let dir = TempDir::new("cli");
+    let p = dir.file(
         "unrec.log",
         // A never-awaited warning whose qualname has lost its closing quote.
         b"/app/a.py:3: RuntimeWarning: coroutine 'x was never awaited\n  x()\nok\n",
@@ -204,56 +198,36 @@ fn unrecognized_records_are_counted_with_a_sample() {
     assert_eq!(doc["input"]["passed_through_lines"], 1);
 }
 
-/// Reads the child's stdout lines on a thread.
-fn line_reader(out: std::process::ChildStdout) -> mpsc::Receiver<String> {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(out).lines() {
-            if tx.send(line.unwrap_or_default()).is_err() {
-                break;
-            }
-        }
-    });
-    rx
-}
-
 /// aiolog reading a pipe on stdin: the child, its stdin and its stdout lines.
-fn spawn_live() -> (
-    std::process::Child,
-    std::process::ChildStdin,
-    mpsc::Receiver<String>,
-) {
-    let mut child = aiolog()
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+fn spawn_live() -> (Spawned, std::process::ChildStdin, Lines) {
+    let mut child = spawn(
+        aiolog()
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped()),
+    );
     let stdin = child.stdin.take().unwrap();
-    let rx = line_reader(child.stdout.take().unwrap());
-    (child, stdin, rx)
+    let out = Lines::of(child.stdout.take().unwrap());
+    (child, stdin, out)
 }
 
 #[test]
 fn live_stream_prints_a_finding_as_soon_as_its_record_is_complete() {
-    let (mut child, mut stdin, rx) = spawn_live();
+    let (child, mut stdin, out) = spawn_live();
     // A warning record stays open for its continuation lines; only the
     // 200 ms pause completes it while the stream is still open.
     stdin
         .write_all(b"app up\n/app/m.py:13: RuntimeWarning: coroutine 'Repo.save' was never awaited\n  self.save(item)\n")
         .unwrap();
     stdin.flush().unwrap();
-    let line = rx
-        .recv_timeout(Duration::from_secs(5))
-        .expect("a live line before end of input");
+    let line = out.next("a live line before end of input");
     assert_eq!(
         line,
         "/app/m.py:13: never_awaited: coroutine 'Repo.save' was never awaited"
     );
     drop(stdin);
-    let rest: Vec<String> = rx.iter().collect();
-    let status = child.wait().unwrap();
-    assert_eq!(status.code(), Some(0));
+    let rest = out.rest();
+    assert_eq!(child.wait().code(), Some(0));
     assert!(
         rest.iter()
             .any(|l| l.starts_with("Coroutines never awaited: 1 finding")),
@@ -262,24 +236,19 @@ fn live_stream_prints_a_finding_as_soon_as_its_record_is_complete() {
 }
 
 /// A signal to a live run: the summary is printed once, the exit status is 0.
-fn signal_ends_a_live_stream(signal: &str) {
-    let (mut child, mut stdin, rx) = spawn_live();
+fn signal_ends_a_live_stream(signal: i32) {
+    let (child, mut stdin, out) = spawn_live();
     stdin
         .write_all(
             b"Executing <Handle f() at /app/a.py:3 created at /app/a.py:9> took 0.300 seconds\n",
         )
         .unwrap();
     stdin.flush().unwrap();
-    let first = rx.recv_timeout(Duration::from_secs(5)).expect("live line");
+    let first = out.next("live line");
     assert!(first.starts_with("/app/a.py:3: slow_callback"), "{first}");
-    let ok = std::process::Command::new("kill")
-        .args([signal, &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(ok.success());
-    let rest: Vec<String> = rx.iter().collect();
-    let status = child.wait().unwrap();
-    assert_eq!(status.code(), Some(0), "{signal}");
+    child.signal(signal);
+    let rest = out.rest();
+    assert_eq!(child.wait().code(), Some(0), "{signal}");
     assert_eq!(
         rest.iter()
             .filter(|l| l.starts_with("Blocking calls"))
@@ -293,12 +262,12 @@ fn signal_ends_a_live_stream(signal: &str) {
 
 #[test]
 fn sigint_on_a_live_stream_prints_the_summary_once_and_exits_0() {
-    signal_ends_a_live_stream("-INT");
+    signal_ends_a_live_stream(libc::SIGINT);
 }
 
 #[test]
 fn sigterm_on_a_live_stream_prints_the_summary_once_and_exits_0() {
-    signal_ends_a_live_stream("-TERM");
+    signal_ends_a_live_stream(libc::SIGTERM);
 }
 
 #[test]
@@ -307,26 +276,21 @@ fn a_closed_output_pipe_ends_quietly() {
     for i in 0..20_000 {
         big.extend_from_slice(format!("Executing <Handle f{i}() at /app/a.py:{i} created at /app/a.py:9> took 0.300 seconds\n").as_bytes());
     }
-    let p = temp_file("big.log", &big);
-    let mut child = aiolog()
-        .arg(p.to_str().unwrap())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let dir = TempDir::new("cli");
+    let p = dir.file("big.log", &big);
+    let mut child = spawn(
+        aiolog()
+            .arg(p.to_str().unwrap())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped()),
+    );
     let mut out = child.stdout.take().unwrap();
     let mut first = [0u8; 16];
     out.read_exact(&mut first).unwrap();
     drop(out);
-    let mut err = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut err)
-        .unwrap();
-    let status = child.wait().unwrap();
-    assert_eq!(status.code(), Some(0), "{err}");
+    let done = child.finish();
+    let err = String::from_utf8_lossy(&done.stderr);
+    assert_eq!(done.status.code(), Some(0), "{err}");
     assert!(err.is_empty(), "{err}");
 }
 

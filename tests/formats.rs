@@ -17,7 +17,7 @@ fn sites(samples: &[String]) -> usize {
 }
 
 fn output(args: &[&str]) -> (i32, String, String) {
-    let o = aiolog().args(args).output().unwrap();
+    let o = output_of(aiolog().args(args));
     (
         o.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&o.stdout).into_owned(),
@@ -32,18 +32,15 @@ fn with_samples<'a>(head: &[&'a str], samples: &'a [String]) -> Vec<&'a str> {
         .collect()
 }
 
-fn temp(name: &str, data: &[u8]) -> String {
-    let dir = std::env::temp_dir().join(format!("aiolog-formats-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let p = dir.join(name);
-    std::fs::write(&p, data).unwrap();
-    p.to_string_lossy().into_owned()
+fn temp(dir: &TempDir, name: &str, data: &[u8]) -> String {
+    dir.file(name, data).to_string_lossy().into_owned()
 }
 
 /// A log whose text is hostile to every format: backticks that would close
 /// a fence, HTML, terminal escape sequences, separators of every syntax.
-fn hostile_log() -> String {
+fn hostile_log(dir: &TempDir) -> String {
     temp(
+        dir,
         "hostile.log",
         "Executing <Task pending name='````</details><script>alert(1)</script>\u{1b}]8;;http://x\u{7}link\u{1b}[2J | ::error:: %0A' \
          coro=<evil() running at /app/e`vil|<b>.py:3>> took 0.500 seconds\n\
@@ -116,7 +113,8 @@ fn markdown_lists_the_findings_in_rank_order_with_their_records() {
 
 #[test]
 fn markdown_survives_backticks_html_and_escape_sequences() {
-    let (_, md, _) = output(&["--format", "markdown", &hostile_log()]);
+    let dir = TempDir::new("formats");
+    let (_, md, _) = output(&["--format", "markdown", &hostile_log(&dir)]);
     assert!(
         !md.contains('\u{1b}') && !md.contains('\u{7}'),
         "raw control characters"
@@ -136,6 +134,7 @@ fn markdown_survives_backticks_html_and_escape_sequences() {
 
 #[test]
 fn markdown_stays_under_githubs_limit_and_says_what_was_cut() {
+    let dir = TempDir::new("formats");
     let mut log = String::new();
     for i in 0..3000 {
         log.push_str(&format!(
@@ -143,7 +142,11 @@ fn markdown_stays_under_githubs_limit_and_says_what_was_cut() {
             100 + i % 900
         ));
     }
-    let (_, md, _) = output(&["--format", "markdown", &temp("many.log", log.as_bytes())]);
+    let (_, md, _) = output(&[
+        "--format",
+        "markdown",
+        &temp(&dir, "many.log", log.as_bytes()),
+    ]);
     assert!(
         md.chars().count() <= 65_536,
         "{} characters",
@@ -159,6 +162,7 @@ fn markdown_stays_under_githubs_limit_and_says_what_was_cut() {
 
 #[test]
 fn github_annotations_point_at_the_sites_and_escape_their_text() {
+    let dir = TempDir::new("formats");
     let samples = all_samples();
     let (_, gh, _) = output(&with_samples(&["--format", "github"], &samples));
     let lines: Vec<&str> = gh.lines().collect();
@@ -168,7 +172,7 @@ fn github_annotations_point_at_the_sites_and_escape_their_text() {
     ));
     assert!(lines.iter().all(|l| l.starts_with("::warning ")));
     assert!(gh.contains("%0AFix: "), "newlines escaped");
-    let (_, gh, _) = output(&["--format", "github", &hostile_log()]);
+    let (_, gh, _) = output(&["--format", "github", &hostile_log(&dir)]);
     assert_eq!(gh.lines().count(), 2, "{gh}");
     assert!(!gh.contains('\u{1b}') || gh.lines().all(|l| l.starts_with("::warning")));
 }
@@ -279,6 +283,7 @@ fn gates_set_the_exit_status() {
 
 #[test]
 fn merging_two_halves_equals_the_whole() {
+    let dir = TempDir::new("formats");
     let mut log = Vec::new();
     aiolog::workload::generate(&mut log, 5, 1_500_000).unwrap();
     // Cut in the middle, at the start of a slow-callback line: no record
@@ -289,11 +294,11 @@ fn merging_two_halves_equals_the_whole() {
             .find("\nExecuting <TimerHandle")
             .unwrap()
         + 1;
-    let whole = temp("whole.log", &log);
-    let a = temp("a.log", &log[..cut]);
-    let b = temp("b.log", &log[cut..]);
+    let whole = temp(&dir, "whole.log", &log);
+    let a = temp(&dir, "a.log", &log[..cut]);
+    let b = temp(&dir, "b.log", &log[cut..]);
     let report = |input: &str, name: &str| {
-        let out = temp(name, b"");
+        let out = temp(&dir, name, b"");
         let (code, _, err) = output(&["--format", "json", "-o", &out, input]);
         assert_eq!(code, 0, "{err}");
         out
@@ -303,7 +308,7 @@ fn merging_two_halves_equals_the_whole() {
         report(&b, "b.json"),
         report(&whole, "w.json"),
     );
-    let merged_path = temp("m.json", b"");
+    let merged_path = temp(&dir, "m.json", b"");
     let (code, _, err) = output(&["merge", &ra, &rb, "--format", "json", "-o", &merged_path]);
     assert_eq!(code, 0, "{err}");
     let read = |p: &str| -> serde_json::Value {
@@ -361,6 +366,7 @@ fn merge_names_a_file_that_is_not_a_report() {
 /// environment under target/). Says SKIPPED without python3.
 #[test]
 fn sarif_passes_the_official_schema() {
+    let dir = TempDir::new("formats");
     let samples = all_samples();
     let (_, sarif, _) = output(&with_samples(&["--format", "sarif"], &samples));
     let doc: serde_json::Value = serde_json::from_str(&sarif).unwrap();
@@ -403,13 +409,13 @@ for e in errors[:10]:
     print(e.message, list(e.absolute_path), file=sys.stderr)
 sys.exit(1 if errors else 0)
 "#;
-    for input in [sarif, output(&["--format", "sarif", &hostile_log()]).1] {
-        let mut child = Command::new(&venv_py)
-            .args(["-c", check])
-            .stdin(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+    for input in [sarif, output(&["--format", "sarif", &hostile_log(&dir)]).1] {
+        let mut child = spawn(
+            Command::new(&venv_py)
+                .args(["-c", check])
+                .stdin(Stdio::piped())
+                .stderr(Stdio::piped()),
+        );
         use std::io::Write;
         child
             .stdin
@@ -417,7 +423,7 @@ sys.exit(1 if errors else 0)
             .unwrap()
             .write_all(input.as_bytes())
             .unwrap();
-        let out = child.wait_with_output().unwrap();
+        let out = child.wait_with_output();
         assert!(
             out.status.success(),
             "schema errors: {}",
@@ -426,42 +432,25 @@ sys.exit(1 if errors else 0)
     }
 }
 
+/// The Chromium on PATH. Installing it is `.ci/run`'s job (Debian's
+/// `chromium` package), never a test's.
 fn chromium() -> Option<String> {
-    for c in ["chromium", "chromium-browser", "google-chrome"] {
-        if Command::new(c)
-            .arg("--version")
-            .output()
-            .is_ok_and(|o| o.status.success())
-        {
-            return Some(c.to_string());
-        }
-    }
-    // Debian's package, installed when the test runs as root with apt.
-    let root_user = Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|o| o.stdout.starts_with(b"0"));
-    if root_user && Command::new("apt-get").arg("--version").output().is_ok() {
-        let _ = Command::new("apt-get").args(["update", "-qq"]).status();
-        let _ = Command::new("apt-get")
-            .args(["install", "-y", "-qq", "chromium"])
-            .env("DEBIAN_FRONTEND", "noninteractive")
-            .status();
-        if Command::new("chromium")
-            .arg("--version")
-            .output()
-            .is_ok_and(|o| o.status.success())
-        {
-            return Some("chromium".into());
-        }
-    }
-    None
+    ["chromium", "chromium-browser", "google-chrome"]
+        .into_iter()
+        .find(|c| {
+            Command::new(c)
+                .arg("--version")
+                .output()
+                .is_ok_and(|o| o.status.success())
+        })
+        .map(str::to_string)
 }
 
 #[test]
 fn html_is_self_contained_escaped_and_renders_in_chromium_without_errors() {
+    let dir = TempDir::new("formats");
     let samples = all_samples();
-    let page_path = root().join("target/aiolog-report.html");
+    let page_path = dir.join("aiolog-report.html");
     let (code, _, err) = output(&with_samples(
         &["--format", "html", "-o", page_path.to_str().unwrap()],
         &samples,
@@ -478,34 +467,38 @@ fn html_is_self_contained_escaped_and_renders_in_chromium_without_errors() {
         "no fetches"
     );
     assert!(!page.contains("<script"));
-    let (_, hostile, _) = output(&["--format", "html", &hostile_log()]);
+    let (_, hostile, _) = output(&["--format", "html", &hostile_log(&dir)]);
     assert!(!hostile.contains("<script>") && hostile.contains("&lt;script&gt;"));
     assert!(!hostile.contains('\u{1b}'));
 
     let Some(browser) = chromium() else {
-        eprintln!("SKIPPED the Chromium check: no chromium and it cannot be installed here");
+        eprintln!(
+            "SKIPPED html_is_self_contained_escaped_and_renders_in_chromium_without_errors \
+             (the screenshot part): no chromium on PATH; `.ci/run` installs it \
+             (apt-get install chromium), or install it yourself for the full suite"
+        );
         return;
     };
-    let shot = root().join("target/aiolog-report.png");
-    let profile = std::env::temp_dir().join(format!("aiolog-chromium-{}", std::process::id()));
-    let out = Command::new(&browser)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-            "--enable-logging=stderr",
-            "--v=0",
-            "--window-size=1200,1600",
-        ])
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .arg(format!("--screenshot={}", shot.display()))
-        .arg(format!("file://{}", page_path.display()))
-        .output()
-        .unwrap();
+    let shot = dir.join("aiolog-report.png");
+    let profile = dir.join("chromium-profile");
+    let out = output_of(
+        Command::new(&browser)
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                "--enable-logging=stderr",
+                "--v=0",
+                "--window-size=1200,1600",
+            ])
+            .arg(format!("--user-data-dir={}", profile.display()))
+            .arg(format!("--screenshot={}", shot.display()))
+            .arg(format!("file://{}", page_path.display())),
+    );
     let log = String::from_utf8_lossy(&out.stderr);
     let console_errors: Vec<&str> = log
         .lines()
@@ -518,5 +511,4 @@ fn html_is_self_contained_escaped_and_renders_in_chromium_without_errors() {
         "{} bytes",
         png.len()
     );
-    let _ = std::fs::remove_dir_all(profile);
 }

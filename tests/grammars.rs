@@ -2,7 +2,10 @@
 //! samples are recognized as that grammar when aiolog detects grammars on
 //! its own.
 
+mod common;
+
 use aiolog::grammar::{Grammars, Layer, BUILTIN_GRAMMARS};
+use common::*;
 use std::path::PathBuf;
 
 fn files() -> Vec<(String, String)> {
@@ -84,8 +87,7 @@ fn grammars_are_listed_and_user_files_checked_and_used() {
     ] {
         assert!(list.contains(name), "{name}");
     }
-    let dir = std::env::temp_dir().join(format!("aiolog-grammar-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = TempDir::new("grammar");
     let good = dir.join("pipes.json");
     std::fs::write(
         &good,
@@ -133,7 +135,6 @@ fn grammars_are_listed_and_user_files_checked_and_used() {
         .unwrap();
     let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(doc["findings"][0]["site"]["path"], "/srv/p.py");
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[test]

@@ -12,29 +12,23 @@ use common::*;
 use std::io::Write;
 use std::process::Stdio;
 
-fn temp(name: &str, data: &[u8]) -> String {
-    let dir = std::env::temp_dir().join(format!("aiolog-hostile-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let p = dir.join(name);
-    std::fs::write(&p, data).unwrap();
-    p.to_string_lossy().into_owned()
-}
-
-fn vm_hwm_kib(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
+/// A file holding `data`, and the directory that holds it (removed when
+/// dropped).
+fn temp(name: &str, data: &[u8]) -> (TempDir, String) {
+    let dir = TempDir::new("hostile");
+    let p = dir.file(name, data).to_string_lossy().into_owned();
+    (dir, p)
 }
 
 #[test]
 fn a_200_mib_line_without_newline_is_cut_in_bounded_memory() {
-    let mut child = aiolog()
-        .args(["--stats", "--format", "json"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = spawn(
+        aiolog()
+            .args(["--stats", "--format", "json"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped()),
+    );
     let mut stdin = child.stdin.take().unwrap();
     let chunk = vec![b'x'; 1 << 20];
     for _ in 0..200 {
@@ -43,19 +37,19 @@ fn a_200_mib_line_without_newline_is_cut_in_bounded_memory() {
     stdin
         .write_all(b"\nExecuting <Handle f() at /app/a.py:3> took 0.200 seconds\n")
         .unwrap();
-    stdin.flush().unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(300));
-    let peak = vm_hwm_kib(child.id());
     drop(stdin);
-    let out = child.wait_with_output().unwrap();
-    assert_eq!(out.status.code(), Some(0));
-    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    // The peak over the whole run, as the kernel reports it at exit.
+    let done = child.finish();
+    assert_eq!(done.status.code(), Some(0));
+    let doc: serde_json::Value = serde_json::from_slice(&done.stdout).unwrap();
     assert_eq!(doc["input"]["lines"], 2);
     assert_eq!(doc["input"]["truncated_lines"], 1);
     assert_eq!(doc["findings"][0]["site"]["line"], 3);
-    if let Some(kib) = peak {
-        assert!(kib < 64 * 1024, "peak memory {kib} KiB for a 200 MiB line");
-    }
+    let kib = done.peak_rss_kib;
+    assert!(
+        kib > 0 && kib < 64 * 1024,
+        "peak memory {kib} KiB for a 200 MiB line"
+    );
 }
 
 #[test]
@@ -81,7 +75,7 @@ Executing <Handle b() at /app/\xff\xfeb.py:2> took 0.300 seconds\n\
 
 #[test]
 fn a_record_cut_short_at_the_end_is_reported_not_lost() {
-    let p = temp(
+    let (_dir, p) = temp(
         "cut.log",
         b"GET / 200\nExecuting <Task pending name='Task-1' coro=<handler() running at /app/ap",
     );
@@ -166,7 +160,7 @@ fn deeply_nested_reprs_do_not_overflow_the_stack() {
         "<Task pending coro=<".repeat(50_000),
         ">".repeat(100_000)
     );
-    let p = temp("deep.log", format!("{deep}{also}").as_bytes());
+    let (_dir, p) = temp("deep.log", format!("{deep}{also}").as_bytes());
     let o = run(&["--stats", &p]);
     assert_eq!(
         o.status.code(),
@@ -180,7 +174,7 @@ fn deeply_nested_reprs_do_not_overflow_the_stack() {
 /// window title change and an OSC 8 hyperlink.
 const ESCAPES: &str = "\u{1b}[2J\u{1b}[10;10H\u{1b}]0;pwned\u{7}\u{1b}]8;;http://evil.example/\u{7}click\u{1b}]8;;\u{7}";
 
-fn hostile_log() -> String {
+fn hostile_log() -> (TempDir, String) {
     temp(
         "escapes.log",
         format!(
@@ -193,7 +187,7 @@ fn hostile_log() -> String {
 
 #[test]
 fn escape_sequences_never_reach_the_reader_raw_in_any_format() {
-    let p = hostile_log();
+    let (_dir, p) = hostile_log();
     for format in [
         "table", "json", "ndjson", "markdown", "sarif", "github", "html", "brief",
     ] {
@@ -217,18 +211,14 @@ fn escape_sequences_never_reach_the_reader_raw_in_any_format() {
         }
     }
     // Live lines too.
-    let mut child = aiolog()
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = spawn(aiolog().stdin(Stdio::piped()).stdout(Stdio::piped()));
     child
         .stdin
         .take()
         .unwrap()
         .write_all(&std::fs::read(&p).unwrap())
         .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = child.wait_with_output();
     assert!(!out.stdout.contains(&0x1b), "live lines");
     assert!(String::from_utf8_lossy(&out.stdout).contains("evil"));
 }

@@ -63,7 +63,8 @@ fn the_man_page_is_well_formed_roff() {
         assert!(page.contains(section), "missing {section}");
     }
     // When man is installed, it renders the page without complaint.
-    let p = std::env::temp_dir().join(format!("aiolog-{}.1", std::process::id()));
+    let dir = TempDir::new("man");
+    let p = dir.join("aiolog.1");
     std::fs::write(&p, page.as_bytes()).unwrap();
     if let Ok(out) = Command::new("man")
         .arg("-l")
@@ -79,7 +80,6 @@ fn the_man_page_is_well_formed_roff() {
             );
         }
     }
-    let _ = std::fs::remove_file(p);
 }
 
 /// Builds the wheel with scripts/build-wheel.sh, installs it into a fresh
@@ -109,9 +109,8 @@ fn the_wheel_installs_into_a_fresh_venv_and_works() {
         .to_string();
     assert!(wheel.ends_with(".whl"), "{wheel}");
 
-    let venv = root()
-        .join("target")
-        .join(format!("wheel-venv-{}", std::process::id()));
+    let dir = TempDir::new("wheel-venv");
+    let venv = dir.join("venv");
     let wheel_path = root().join(&wheel);
     venv_with(&py, &venv, &["--no-index", wheel_path.to_str().unwrap()]);
 
@@ -128,5 +127,4 @@ fn the_wheel_installs_into_a_fresh_venv_and_works() {
         summarize(&doc),
         expected_from_scenario(&root().join("samples/scenarios/forgot_await_method.py"))
     );
-    let _ = std::fs::remove_dir_all(&venv);
 }

@@ -9,7 +9,7 @@
 
 mod common;
 
-use common::{run_json, sample, summarize, Expect};
+use common::{run_json, sample, summarize, Expect, TempDir};
 use serde_json::Value;
 use std::path::Path;
 
@@ -69,16 +69,8 @@ fn analyze(dir: &Path, name: &str, text: &str) -> Value {
     doc
 }
 
-fn temp_dir() -> std::path::PathBuf {
-    use std::sync::atomic::{AtomicU32, Ordering};
-    static N: AtomicU32 = AtomicU32::new(0);
-    let d = std::env::temp_dir().join(format!(
-        "aiolog-interleave-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    ));
-    std::fs::create_dir_all(&d).unwrap();
-    d
+fn temp_dir() -> TempDir {
+    TempDir::new("interleave")
 }
 
 fn logs() -> Vec<Vec<String>> {

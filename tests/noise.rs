@@ -5,19 +5,15 @@ mod common;
 
 use common::*;
 use serde_json::Value;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 fn samples() -> Vec<String> {
     sample_logs()
 }
 
-fn tempdir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("aiolog-noise-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+fn tempdir(name: &str) -> TempDir {
+    TempDir::new(name)
 }
-
 /// aiolog --format json ARGS SAMPLES, run in `dir`.
 fn json_in(dir: &Path, args: &[&str], logs: &[String]) -> (i32, Value, String) {
     let o = aiolog()

@@ -1,12 +1,16 @@
 //! A large file analyzed in parallel parts gives exactly the serial result.
 
+mod common;
+
 use aiolog::grammar::Grammars;
 use aiolog::parallel::analyze_file;
 use aiolog::pipeline::Options;
+use common::*;
 
 #[test]
 fn parallel_parts_equal_the_serial_run() {
-    let path = std::env::temp_dir().join(format!("aiolog-parallel-{}.log", std::process::id()));
+    let dir = TempDir::new("parallel");
+    let path = dir.join("w.log");
     let mut f = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
     aiolog::workload::generate(&mut f, 11, 6_000_000).unwrap();
     drop(f);
@@ -22,5 +26,4 @@ fn parallel_parts_equal_the_serial_run() {
         assert_eq!(par.agg.events, serial.agg.events);
         assert_eq!(par.agg.ranked(), serial.agg.ranked(), "{threads} threads");
     }
-    let _ = std::fs::remove_file(path);
 }

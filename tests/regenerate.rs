@@ -12,13 +12,13 @@ fn regenerated_samples_give_the_same_findings() {
     let Some(python) = python("regenerated_samples_give_the_same_findings") else {
         return;
     };
-    let out_dir = std::env::temp_dir().join(format!("aiolog-regen-{}", std::process::id()));
+    let out_dir = TempDir::new("regen");
     let status = Command::new(&python)
         .arg(root().join("samples/regenerate.py"))
         .arg("--python")
         .arg(&python)
         .arg("--out")
-        .arg(&out_dir)
+        .arg(&*out_dir)
         .status()
         .expect("regenerate.py runs");
     assert!(status.success(), "regenerate.py failed");
@@ -53,5 +53,4 @@ fn regenerated_samples_give_the_same_findings() {
             );
         }
     }
-    let _ = std::fs::remove_dir_all(&out_dir);
 }

@@ -16,18 +16,15 @@ fn script(name: &str) -> String {
 
 /// `aiolog --format json -o REPORT run ARGS`; returns the output and the report.
 fn aiolog_run(args: &[&str]) -> (Output, serde_json::Value) {
-    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-    let report =
-        std::env::temp_dir().join(format!("aiolog-run-test-{}-{n}.json", std::process::id()));
-    let out = aiolog()
-        .args(["--format", "json", "-o", report.to_str().unwrap(), "run"])
-        .args(args)
-        .env_remove("PYTHONASYNCIODEBUG")
-        .output()
-        .unwrap();
+    let dir = TempDir::new("run");
+    let report = dir.join("report.json");
+    let out = output_of(
+        aiolog()
+            .args(["--format", "json", "-o", report.to_str().unwrap(), "run"])
+            .args(args)
+            .env_remove("PYTHONASYNCIODEBUG"),
+    );
     let doc = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
-    let _ = std::fs::remove_file(report);
     (out, doc)
 }
 
@@ -85,11 +82,11 @@ fn debug_mode_stays_on_when_the_program_turns_it_off() {
         return;
     };
     // Without aiolog run's help, the program hides its own blocking call.
-    let plain = Command::new(&py)
-        .arg(script("debug_off_server.py"))
-        .env("PYTHONASYNCIODEBUG", "1")
-        .output()
-        .unwrap();
+    let plain = output_of(
+        Command::new(&py)
+            .arg(script("debug_off_server.py"))
+            .env("PYTHONASYNCIODEBUG", "1"),
+    );
     assert!(!String::from_utf8_lossy(&plain.stderr).contains("Executing"));
     let (out, doc) = aiolog_run(&["--", &py, &script("debug_off_server.py")]);
     assert_eq!(out.status.code(), Some(0));
@@ -141,20 +138,14 @@ fn warns_when_the_child_ran_no_debug_loop() {
 
 #[test]
 fn a_missing_program_is_an_error() {
-    let out = aiolog()
-        .args(["run", "--", "no-such-program-aiolog"])
-        .output()
-        .unwrap();
+    let out = run(&["run", "--", "no-such-program-aiolog"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot run no-such-program-aiolog"));
 }
 
 #[test]
 fn a_child_killed_by_a_signal_gives_128_plus_its_number() {
-    let out = aiolog()
-        .args(["run", "--", "sh", "-c", "kill -TERM $$"])
-        .output()
-        .unwrap();
+    let out = run(&["run", "--", "sh", "-c", "kill -TERM $$"]);
     assert_eq!(out.status.code(), Some(128 + 15));
 }
 
@@ -163,42 +154,38 @@ fn sigterm_is_passed_on_and_the_summary_printed() {
     let Some(py) = python(module_path!()) else {
         return;
     };
-    let report = std::env::temp_dir().join(format!("aiolog-run-term-{}.json", std::process::id()));
-    let ready = std::env::temp_dir().join(format!("aiolog-run-ready-{}", std::process::id()));
-    let _ = std::fs::remove_file(&ready);
-    let mut child = aiolog()
-        .args([
-            "--format",
-            "json",
-            "-o",
-            report.to_str().unwrap(),
-            "run",
-            "--",
-            &py,
-            &script("warn_then_wait.py"),
-        ])
-        .env("AIOLOG_TEST_READY", &ready)
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    // Wait until the warning is out (a loaded machine may take seconds).
+    let dir = TempDir::new("run-term");
+    let report = dir.join("report.json");
+    let ready = dir.join("ready");
+    let child = spawn(
+        aiolog()
+            .args([
+                "--format",
+                "json",
+                "-o",
+                report.to_str().unwrap(),
+                "run",
+                "--",
+                &py,
+                &script("warn_then_wait.py"),
+            ])
+            .env("AIOLOG_TEST_READY", &ready)
+            .stderr(std::process::Stdio::null()),
+    );
+    // The script says when its warning is out; a loaded machine may take
+    // seconds. aiolog reads the child's output to its end after passing
+    // SIGTERM on, so nothing written before the signal can be missed.
     let start = std::time::Instant::now();
-    while !ready.exists() && start.elapsed() < std::time::Duration::from_secs(30) {
-        std::thread::sleep(std::time::Duration::from_millis(50));
+    while !ready.exists() {
+        assert!(start.elapsed() < HANG, "the script did not get going");
+        std::thread::sleep(std::time::Duration::from_millis(20));
     }
-    assert!(ready.exists(), "the script did not get going");
-    std::thread::sleep(std::time::Duration::from_millis(300));
-    Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    let status = child.wait().unwrap();
-    let _ = std::fs::remove_file(&ready);
+    child.signal(libc::SIGTERM);
+    let status = child.wait();
     // Python's default SIGTERM action ends it: 128 + 15.
     assert_eq!(status.code(), Some(143));
     let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
     assert_eq!(summarize(&doc), expected("warn_then_wait.py"));
-    let _ = std::fs::remove_file(report);
 }
 
 #[test]

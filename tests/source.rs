@@ -179,8 +179,8 @@ fn weak_evidence_names_the_setting_that_would_strengthen_it() {
     let log = "/app/x.py:9: RuntimeWarning: coroutine 'fetch' was never awaited\n\
                Task was destroyed but it is pending!\n\
                task: <Task pending name='Task-1' coro=<poll() running at /app/x.py:3>>\n";
-    let p = std::env::temp_dir().join(format!("aiolog-weak-{}.log", std::process::id()));
-    std::fs::write(&p, log).unwrap();
+    let dir = TempDir::new("weak");
+    let p = dir.file("weak.log", log);
     let doc = run_json(&[p.to_str().unwrap()]);
     let hints: Vec<&str> = doc["findings"]
         .as_array()
@@ -210,7 +210,7 @@ fn weak_evidence_names_the_setting_that_would_strengthen_it() {
 
 #[test]
 fn paths_outside_the_roots_are_never_opened() {
-    let base = std::env::temp_dir().join(format!("aiolog-roots-{}", std::process::id()));
+    let base = TempDir::new("roots");
     let src = base.join("a/b/src");
     std::fs::create_dir_all(&src).unwrap();
     std::fs::write(base.join("a/secret"), "TOP SECRET\n").unwrap();
@@ -286,7 +286,6 @@ fn paths_outside_the_roots_are_never_opened() {
     } else {
         eprintln!("strace not found: checked the output only");
     }
-    let _ = std::fs::remove_dir_all(base);
 }
 
 #[test]
@@ -306,19 +305,14 @@ fn explain_works_for_every_rule_and_its_example_is_found() {
         }
         assert!(t.starts_with(&format!("# {} ({})", rule.name, rule.code)));
         // The example log really yields this rule.
-        let p = std::env::temp_dir().join(format!(
-            "aiolog-explain-{}-{}.log",
-            std::process::id(),
-            rule.code
-        ));
-        std::fs::write(&p, format!("{}\n", rule.example_log)).unwrap();
+        let dir = TempDir::new("explain");
+        let p = dir.file("example.log", format!("{}\n", rule.example_log));
         let doc = run_json(&[p.to_str().unwrap()]);
         assert_eq!(
             doc["findings"][0]["rule"], rule.code,
             "{}",
             rule.example_log
         );
-        let _ = std::fs::remove_file(p);
     }
     let o = run(&["explain", "AIO999"]);
     assert_eq!(o.status.code(), Some(2));

@@ -17,17 +17,12 @@ pub fn aiolog() -> Command {
 
 /// Runs aiolog and returns its output.
 pub fn run(args: &[&str]) -> Output {
-    aiolog().args(args).output().expect("aiolog runs")
+    output_of(aiolog().args(args))
 }
 
 /// Runs `aiolog --format json ARGS` and parses the document.
 pub fn run_json(args: &[&str]) -> Value {
-    let out = aiolog()
-        .arg("--format")
-        .arg("json")
-        .args(args)
-        .output()
-        .expect("aiolog runs");
+    let out = output_of(aiolog().arg("--format").arg("json").args(args));
     assert!(
         out.status.success(),
         "aiolog {args:?} failed: {}",
@@ -216,4 +211,254 @@ pub fn sample(name: &str) -> String {
         .join(name)
         .to_string_lossy()
         .into_owned()
+}
+
+/// How long a test waits for what should take milliseconds: a bound on a
+/// hang, never a guess at how long something takes. A loaded machine may be
+/// slow; only a stuck one is this slow.
+pub const HANG: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// A temporary directory, removed with all it holds when dropped (also
+/// when the test panics).
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    /// A new, empty directory whose name says which test made it.
+    pub fn new(name: &str) -> TempDir {
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let dir =
+            std::env::temp_dir().join(format!("aiolog-test-{}-{n}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+
+    /// Writes `data` to a file inside it and returns the file's path.
+    pub fn file(&self, rel: &str, data: impl AsRef<[u8]>) -> PathBuf {
+        let p = self.0.join(rel);
+        if let Some(parent) = p.parent() {
+            std::fs::create_dir_all(parent).unwrap();
+        }
+        std::fs::write(&p, data).unwrap();
+        p
+    }
+}
+
+impl std::ops::Deref for TempDir {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<Path> for TempDir {
+    fn as_ref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A child process started by a test, in a process group of its own. When
+/// dropped (also when the test panics) the whole group is killed and the
+/// child reaped, so that no aiolog, and no program that `aiolog run`
+/// started, outlives the test. The child also gets SIGKILL if the test's
+/// thread dies without unwinding.
+pub struct Spawned {
+    child: Option<std::process::Child>,
+}
+
+/// What a [`Spawned`] child left when it exited.
+pub struct Exited {
+    pub status: std::process::ExitStatus,
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+    /// The child's peak resident memory (its own, not its children's).
+    pub peak_rss_kib: u64,
+}
+
+/// Starts `cmd` as a [`Spawned`] child.
+pub fn spawn(cmd: &mut Command) -> Spawned {
+    use std::os::unix::process::CommandExt;
+    cmd.process_group(0);
+    // SAFETY: prctl is async-signal-safe; nothing is allocated.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+            Ok(())
+        });
+    }
+    Spawned {
+        child: Some(cmd.spawn().expect("the child starts")),
+    }
+}
+
+impl std::ops::Deref for Spawned {
+    type Target = std::process::Child;
+    fn deref(&self) -> &std::process::Child {
+        self.child.as_ref().unwrap()
+    }
+}
+
+impl std::ops::DerefMut for Spawned {
+    fn deref_mut(&mut self) -> &mut std::process::Child {
+        self.child.as_mut().unwrap()
+    }
+}
+
+impl Spawned {
+    /// Sends `signal` (`libc::SIGINT`, ...) to the child alone.
+    pub fn signal(&self, signal: i32) {
+        let r = unsafe { libc::kill(self.id() as libc::pid_t, signal) };
+        assert_eq!(r, 0, "kill({}, {signal})", self.id());
+    }
+
+    /// Waits for the child to exit (at most [`HANG`]), reading its piped
+    /// stdout and stderr meanwhile, and reaps it.
+    pub fn finish(mut self) -> Exited {
+        let child = self.child.as_mut().unwrap();
+        let drain = |r: Option<Box<dyn std::io::Read + Send>>| {
+            std::thread::spawn(move || {
+                let mut v = Vec::new();
+                if let Some(mut r) = r {
+                    let _ = r.read_to_end(&mut v);
+                }
+                v
+            })
+        };
+        let out = drain(child.stdout.take().map(|r| Box::new(r) as _));
+        let err = drain(child.stderr.take().map(|r| Box::new(r) as _));
+        let pid = child.id() as libc::pid_t;
+        let start = std::time::Instant::now();
+        let (raw, usage) = loop {
+            let mut raw = 0;
+            let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+            let r = unsafe { libc::wait4(pid, &mut raw, libc::WNOHANG, &mut usage) };
+            assert!(r >= 0, "wait4: {}", std::io::Error::last_os_error());
+            if r == pid {
+                break (raw, usage);
+            }
+            assert!(
+                start.elapsed() < HANG,
+                "the child {pid} did not exit within {HANG:?}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        };
+        // Reaped here: the drop below must not wait for it again.
+        let _ = self.child.take();
+        kill_group(pid);
+        use std::os::unix::process::ExitStatusExt;
+        Exited {
+            status: std::process::ExitStatus::from_raw(raw),
+            stdout: out.join().unwrap(),
+            stderr: err.join().unwrap(),
+            peak_rss_kib: usage.ru_maxrss as u64,
+        }
+    }
+
+    /// [`Spawned::finish`]'s exit status.
+    pub fn wait(self) -> std::process::ExitStatus {
+        self.finish().status
+    }
+
+    /// [`Spawned::finish`] as an [`Output`].
+    pub fn wait_with_output(self) -> Output {
+        let e = self.finish();
+        Output {
+            status: e.status,
+            stdout: e.stdout,
+            stderr: e.stderr,
+        }
+    }
+}
+
+/// SIGKILL to every process left in group `pid`.
+fn kill_group(pid: libc::pid_t) {
+    unsafe {
+        libc::kill(-pid, libc::SIGKILL);
+    }
+}
+
+impl Drop for Spawned {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            kill_group(child.id() as libc::pid_t);
+            let _ = child.wait();
+        }
+    }
+}
+
+/// `cmd`'s output, as [`Command::output`] gives it, but in a process group
+/// that is killed if the test fails, and bounded by [`HANG`].
+/// Its stdin is empty, as with `Command::output`; stdout and stderr are
+/// captured whatever `cmd` said of them.
+pub fn output_of(cmd: &mut Command) -> Output {
+    spawn(
+        cmd.stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped()),
+    )
+    .wait_with_output()
+}
+
+/// The lines a child writes to a pipe, read on a thread as they come.
+pub struct Lines(std::sync::mpsc::Receiver<String>);
+
+impl Lines {
+    /// Starts reading `pipe`.
+    pub fn of(pipe: impl std::io::Read + Send + 'static) -> Lines {
+        use std::io::BufRead;
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for l in std::io::BufReader::new(pipe).lines() {
+                if tx.send(l.unwrap_or_default()).is_err() {
+                    break;
+                }
+            }
+        });
+        Lines(rx)
+    }
+
+    /// The next line (waiting at most [`HANG`]); `what` says in the
+    /// failure what was awaited.
+    pub fn next(&self, what: &str) -> String {
+        self.0
+            .recv_timeout(HANG)
+            .unwrap_or_else(|e| panic!("no line for {what}: {e}"))
+    }
+
+    /// Lines up to and including the first that contains `want`; fails if
+    /// the pipe closes first.
+    pub fn until(&self, want: &str) -> Vec<String> {
+        let mut seen = Vec::new();
+        loop {
+            match self.0.recv_timeout(HANG) {
+                Ok(l) => {
+                    let done = l.contains(want);
+                    seen.push(l);
+                    if done {
+                        return seen;
+                    }
+                }
+                Err(e) => panic!("no line with {want:?} ({e}); read {seen:?}"),
+            }
+        }
+    }
+
+    /// Every line until the pipe closes.
+    pub fn rest(&self) -> Vec<String> {
+        let mut seen = Vec::new();
+        loop {
+            match self.0.recv_timeout(HANG) {
+                Ok(l) => seen.push(l),
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return seen,
+                Err(e) => panic!("the pipe stayed open ({e}); read {seen:?}"),
+            }
+        }
+    }
 }

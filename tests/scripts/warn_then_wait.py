@@ -1,4 +1,4 @@
-"""Prints a never-awaited warning, then keeps its stderr open for a while.
+"""Prints a never-awaited warning, then keeps its stderr open until it is killed.
 
 A live reader must report the warning while this writer still holds the pipe.
 """
@@ -20,4 +20,5 @@ asyncio.run(main())
 # garbage-collected, inside main()).
 if os.environ.get("AIOLOG_TEST_READY"):
     open(os.environ["AIOLOG_TEST_READY"], "w").close()
-time.sleep(20)
+# The test that started it ends it (and kills it if the test fails).
+time.sleep(3600)
