@@ -3,6 +3,9 @@
 # maturin comes from PyPI into a private virtual environment under target/.
 #
 #   scripts/build-wheel.sh            # then: pipx install target/wheels/aiolog-*.whl
+#
+# AIOLOG_WHEEL_PROFILE=dev packs the debug binary instead (the install test
+# does, to reuse what `cargo test` has just built).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python=${PYTHON:-python3}
@@ -12,5 +15,5 @@ if [ ! -x "$env/bin/maturin" ]; then
   "$env/bin/python" -m pip install --quiet --disable-pip-version-check 'maturin>=1.5,<2'
 fi
 rm -f target/wheels/aiolog-*.whl
-"$env/bin/maturin" build --release --quiet --out target/wheels "$@"
+"$env/bin/maturin" build --profile "${AIOLOG_WHEEL_PROFILE:-release}" --quiet --out target/wheels "$@"
 ls target/wheels/aiolog-*.whl
