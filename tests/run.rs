@@ -22,7 +22,10 @@ fn aiolog_run(args: &[&str]) -> (Output, serde_json::Value) {
         aiolog()
             .args(["--format", "json", "-o", report.to_str().unwrap(), "run"])
             .args(args)
-            .env_remove("PYTHONASYNCIODEBUG"),
+            .env_remove("PYTHONASYNCIODEBUG")
+            // aiolog run's sitecustomize directory goes there too, so that
+            // it goes with the test's directory even if aiolog is killed.
+            .env("TMPDIR", &*dir),
     );
     let doc = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
     (out, doc)
@@ -170,6 +173,7 @@ fn sigterm_is_passed_on_and_the_summary_printed() {
                 &script("warn_then_wait.py"),
             ])
             .env("AIOLOG_TEST_READY", &ready)
+            .env("TMPDIR", &*dir)
             .stderr(std::process::Stdio::null()),
     );
     // The script says when its warning is out; a loaded machine may take
