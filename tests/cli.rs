@@ -1,9 +1,7 @@
 //! The command line as a user meets it: errors, exit codes, formats, live
 //! streams, Ctrl-C and closed pipes.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use std::io::{Read, Write};
 use std::process::Stdio;
 

@@ -1,8 +1,6 @@
 //! `aiolog -F FILE` and live pipes fed by a real writer.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use std::fs::OpenOptions;
 use std::io::Write;
 use std::process::{Command, Stdio};

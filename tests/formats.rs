@@ -1,9 +1,7 @@
 //! Every output format, checked for its content over the samples, plus the
 //! CI gates and `aiolog merge`.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use std::process::{Command, Stdio};
 
 fn all_samples() -> Vec<String> {

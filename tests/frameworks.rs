@@ -5,9 +5,7 @@
 //! `TaskSendMethWrapper`, Python 3.7's `poll took`). From excerpts of public
 //! reports and repositories in `tests/frameworks/` (sources in its README).
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 fn doc(name: &str) -> serde_json::Value {
     let path = root().join("tests/frameworks").join(name);

@@ -8,12 +8,10 @@
 //! corpus's EXPECTED.jsonl are). When a change is meant to change an output,
 //! rewrite them on purpose and review the diff:
 //!
-//!     AIOLOG_BLESS=1 cargo test --test golden
+//!     AIOLOG_BLESS=1 cargo test --test tests golden::
 //!     git diff --stat tests/golden/
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use std::path::{Path, PathBuf};
 
 /// The formats, in the order a golden file holds them.
@@ -161,7 +159,7 @@ fn every_format_of_every_log_matches_its_golden_output() {
     assert!(
         failures.is_empty(),
         "{} of {} logs differ from tests/golden/ (if the change is meant, rewrite them with \
-         AIOLOG_BLESS=1 cargo test --test golden and review the diff):\n{}",
+         AIOLOG_BLESS=1 cargo test --test tests golden:: and review the diff):\n{}",
         failures.len(),
         results.len(),
         failures.join("\n")

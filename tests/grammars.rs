@@ -2,10 +2,8 @@
 //! samples are recognized as that grammar when aiolog detects grammars on
 //! its own.
 
-mod common;
-
+use crate::common::*;
 use aiolog::grammar::{Grammars, Layer, BUILTIN_GRAMMARS};
-use common::*;
 use std::path::PathBuf;
 
 fn files() -> Vec<(String, String)> {
@@ -68,7 +66,7 @@ fn samples_are_detected_as_their_own_grammar() {
 }
 
 fn bin() -> std::process::Command {
-    std::process::Command::new(env!("CARGO_BIN_EXE_aiolog"))
+    aiolog()
 }
 
 #[test]

@@ -3,12 +3,10 @@
 //! invents a finding, and never lets a log's content act on the reader's
 //! terminal.
 
-mod common;
-
+use crate::common::*;
 use aiolog::aggregate::{Aggregator, MAX_GROUPS};
 use aiolog::grammar::Grammars;
 use aiolog::pipeline::{analyze_bytes, Options};
-use common::*;
 use std::io::Write;
 use std::process::Stdio;
 

@@ -1,9 +1,7 @@
 //! Installing aiolog the ways its users do: the Python wheel in a fresh
 //! virtual environment, shell completions and the manual page.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use std::process::Command;
 
 #[test]
@@ -93,6 +91,9 @@ fn the_wheel_installs_into_a_fresh_venv_and_works() {
     };
     // The debug binary that `cargo test` has built: packing is what is
     // tested here, and a release build would take half a minute.
+    // The other tests run a copy of the binary that maturin is about to
+    // build again in place; make sure the copy is there first.
+    let _ = aiolog_bin();
     let build = Command::new(root().join("scripts/build-wheel.sh"))
         .env("PYTHON", &py)
         .env("AIOLOG_WHEEL_PROFILE", "dev")

@@ -7,9 +7,7 @@
 //! The prefixes are written by these tests in the collectors' formats; every
 //! line after a prefix is CPython's own output, byte for byte.
 
-mod common;
-
-use common::{run_json, sample, summarize, Expect, TempDir};
+use crate::common::{run_json, sample, summarize, Expect, TempDir};
 use serde_json::Value;
 use std::path::Path;
 

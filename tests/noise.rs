@@ -1,9 +1,7 @@
 //! Noise control over the samples: configuration, ignores, filters,
 //! baselines, teardown-aware ranking, owners, severities.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 use std::path::Path;
 

@@ -1,11 +1,9 @@
 //! A large file analyzed in parallel parts gives exactly the serial result.
 
-mod common;
-
+use crate::common::*;
 use aiolog::grammar::Grammars;
 use aiolog::parallel::analyze_file;
 use aiolog::pipeline::Options;
-use common::*;
 
 #[test]
 fn parallel_parts_equal_the_serial_run() {

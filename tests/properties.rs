@@ -3,14 +3,12 @@
 //! concatenated give the union of their findings; every line is accounted
 //! for as parsed, passed through or skipped.
 
-mod common;
-
+use crate::common::*;
 use aiolog::correlate::Finding;
 use aiolog::grammar::Grammars;
 use aiolog::pipeline::{analyze_bytes, LineStats, Options, SourceAnalyzer};
 use aiolog::scan::Scanner;
 use aiolog::workload::Rng;
-use common::*;
 
 fn inputs() -> Vec<(String, Vec<u8>)> {
     let mut v = Vec::new();

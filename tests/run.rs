@@ -1,9 +1,7 @@
 //! `aiolog run -- COMMAND` with a real python3 (each test says SKIPPED on
 //! stderr and checks nothing when python3 is missing).
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use std::process::{Command, Output};
 
 fn script(name: &str) -> String {
@@ -50,7 +48,13 @@ fn reports_the_blocking_site_and_returns_the_childs_exit_status() {
     let Some(py) = python(module_path!()) else {
         return;
     };
-    let (out, doc) = aiolog_run(&["--", &py, &script("blocking_then_exit_3.py")]);
+    let (out, doc) = aiolog_run(&[
+        "--slow",
+        "0.3",
+        "--",
+        &py,
+        &script("blocking_then_exit_3.py"),
+    ]);
     assert_eq!(
         out.status.code(),
         Some(3),
@@ -91,7 +95,7 @@ fn debug_mode_stays_on_when_the_program_turns_it_off() {
             .env("PYTHONASYNCIODEBUG", "1"),
     );
     assert!(!String::from_utf8_lossy(&plain.stderr).contains("Executing"));
-    let (out, doc) = aiolog_run(&["--", &py, &script("debug_off_server.py")]);
+    let (out, doc) = aiolog_run(&["--slow", "0.3", "--", &py, &script("debug_off_server.py")]);
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(summarize(&doc), expected("debug_off_server.py"));
     // --no-inject leaves the program as it is: nothing found, and a warning.
@@ -105,18 +109,12 @@ fn slow_sets_the_threshold_in_the_child() {
     let Some(py) = python(module_path!()) else {
         return;
     };
-    // time.sleep(0.15) is slow at the default 0.1 s, not at 0.5 s.
-    let (_, doc) = aiolog_run(&[
-        "--slow",
-        "0.5",
-        "--",
-        &py,
-        &script("blocking_then_exit_3.py"),
-    ]);
+    // time.sleep(0.5) is slow at 0.3 s, not at 2 s.
+    let (_, doc) = aiolog_run(&["--slow", "2", "--", &py, &script("blocking_then_exit_3.py")]);
     assert_eq!(doc["findings"].as_array().unwrap().len(), 0);
     let (_, doc) = aiolog_run(&[
         "--slow",
-        "0.01",
+        "0.3",
         "--",
         &py,
         &script("blocking_then_exit_3.py"),

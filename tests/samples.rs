@@ -1,9 +1,7 @@
 //! Every sample log, produced by a real CPython from a scenario script, gives
 //! exactly the findings its script declares in `# expect:` comments.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 #[test]
 fn every_scenario_declares_findings_and_has_both_logs() {

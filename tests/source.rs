@@ -4,9 +4,7 @@
 //! references, library code attributed to the requests around it, paths
 //! outside the roots never opened, and `aiolog explain` for every rule.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 use std::process::Command;
 
@@ -268,7 +266,7 @@ fn paths_outside_the_roots_are_never_opened() {
         let st = Command::new("strace")
             .args(["-f", "-e", "trace=open,openat,openat2", "-o"])
             .arg(&trace)
-            .arg(env!("CARGO_BIN_EXE_aiolog"))
+            .arg(aiolog_bin())
             .args(args)
             .current_dir(&src)
             .output()

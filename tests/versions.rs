@@ -6,9 +6,7 @@
 //! the repr variants that FORMATS.md lists for these versions, so that each
 //! variant is covered by real output.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use std::path::PathBuf;
 
 fn version_dirs() -> Vec<(String, PathBuf)> {

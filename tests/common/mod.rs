@@ -1,5 +1,4 @@
 //! Helpers shared by the integration tests.
-#![allow(dead_code)]
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -10,9 +9,24 @@ pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// The aiolog binary built for this test run.
+/// The aiolog binary under test: a copy of the one cargo built, made once
+/// per test run. The wheel test has maturin build the binary again in
+/// place, and while it does, `target/debug/aiolog` is missing for a moment.
+pub fn aiolog_bin() -> &'static Path {
+    static BIN: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BIN.get_or_init(|| {
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+        let copy = dir.join("aiolog-under-test");
+        let part = dir.join(format!("aiolog-under-test.{}", std::process::id()));
+        std::fs::copy(env!("CARGO_BIN_EXE_aiolog"), &part).expect("copy of the aiolog binary");
+        std::fs::rename(&part, &copy).unwrap();
+        copy
+    })
+}
+
+/// A command that runs the aiolog binary under test.
 pub fn aiolog() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_aiolog"))
+    Command::new(aiolog_bin())
 }
 
 /// Runs aiolog and returns its output.
@@ -293,9 +307,17 @@ pub fn spawn(cmd: &mut Command) -> Spawned {
             Ok(())
         });
     }
-    Spawned {
-        child: Some(cmd.spawn().expect("the child starts")),
-    }
+    // A child forked by another thread while the binary's copy was being
+    // written may hold it open for writing until it execs: ETXTBSY, briefly.
+    let mut tries = 0;
+    let child = loop {
+        match cmd.spawn() {
+            Err(e) if e.raw_os_error() == Some(libc::ETXTBSY) && tries < 50 => tries += 1,
+            other => break other.expect("the child starts"),
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    };
+    Spawned { child: Some(child) }
 }
 
 impl std::ops::Deref for Spawned {

@@ -1,0 +1,26 @@
+//! aiolog's integration tests, one binary with a module per area (as
+//! ripgrep's are): one build and one link instead of one per file.
+//!
+//! `cargo test` runs them all; `cargo test --test tests follow::` runs one
+//! module, `cargo test --test tests golden` one test by name.
+
+mod common;
+
+mod cli;
+mod corpus;
+mod follow;
+mod formats;
+mod frameworks;
+mod golden;
+mod grammars;
+mod hostile;
+mod install;
+mod interleave;
+mod noise;
+mod parallel;
+mod properties;
+mod regenerate;
+mod run;
+mod samples;
+mod source;
+mod versions;
