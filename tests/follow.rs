@@ -107,7 +107,7 @@ fn from_start_reads_the_existing_lines_first() {
 
 #[test]
 fn following_a_missing_file_is_an_error() {
-    let o = aiolog().args(["-F", "/no/such/app.log"]).output().unwrap();
+    let o = output_of(aiolog().args(["-F", "/no/such/app.log"]));
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("cannot follow /no/such/app.log"));
 }

@@ -71,7 +71,7 @@ fn bin() -> std::process::Command {
 
 #[test]
 fn grammars_are_listed_and_user_files_checked_and_used() {
-    let o = bin().arg("grammars").output().unwrap();
+    let o = output_of(bin().arg("grammars"));
     let list = String::from_utf8_lossy(&o.stdout);
     for name in [
         "uvicorn",
@@ -95,11 +95,7 @@ fn grammars_are_listed_and_user_files_checked_and_used() {
                          "fields": {"level": "ERROR", "logger": "asyncio", "message": "Task was destroyed but it is pending!"}}]}"#,
     )
     .unwrap();
-    let o = bin()
-        .args(["grammars", "--check"])
-        .arg(&good)
-        .output()
-        .unwrap();
+    let o = output_of(bin().args(["grammars", "--check"]).arg(&good));
     assert_eq!(
         o.status.code(),
         Some(0),
@@ -114,23 +110,19 @@ fn grammars_are_listed_and_user_files_checked_and_used() {
             .replace("\"level\": \"ERROR\"", "\"level\": \"WARNING\""),
     )
     .unwrap();
-    let o = bin()
-        .args(["grammars", "--check"])
-        .arg(&bad)
-        .output()
-        .unwrap();
+    let o = output_of(bin().args(["grammars", "--check"]).arg(&bad));
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("bad.json") && err.contains("help:"), "{err}");
     // --grammar FILE reads a log in that format.
     let log = dir.join("app.log");
     std::fs::write(&log, "APP|INFO|app|started\nAPP|ERROR|asyncio|Task was destroyed but it is pending!\ntask: <Task pending name='Task-1' coro=<poll() running at /srv/p.py:3>>\n").unwrap();
-    let o = bin()
-        .args(["--format", "json", "--grammar"])
-        .arg(&good)
-        .arg(&log)
-        .output()
-        .unwrap();
+    let o = output_of(
+        bin()
+            .args(["--format", "json", "--grammar"])
+            .arg(&good)
+            .arg(&log),
+    );
     let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(doc["findings"][0]["site"]["path"], "/srv/p.py");
 }

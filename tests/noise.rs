@@ -14,13 +14,13 @@ fn tempdir(name: &str) -> TempDir {
 }
 /// aiolog --format json ARGS SAMPLES, run in `dir`.
 fn json_in(dir: &Path, args: &[&str], logs: &[String]) -> (i32, Value, String) {
-    let o = aiolog()
-        .current_dir(dir)
-        .args(["--format", "json"])
-        .args(args)
-        .args(logs)
-        .output()
-        .unwrap();
+    let o = output_of(
+        aiolog()
+            .current_dir(dir)
+            .args(["--format", "json"])
+            .args(args)
+            .args(logs),
+    );
     let doc = serde_json::from_slice(&o.stdout).unwrap_or(Value::Null);
     (
         o.status.code().unwrap_or(-1),
@@ -140,12 +140,12 @@ fn a_baseline_hides_what_it_knows_and_shows_what_is_new() {
         .filter(|p| !p.contains("library_server"))
         .cloned()
         .collect();
-    let o = aiolog()
-        .current_dir(&d)
-        .args(["baseline", "save", base.to_str().unwrap()])
-        .args(&all)
-        .output()
-        .unwrap();
+    let o = output_of(
+        aiolog()
+            .current_dir(&d)
+            .args(["baseline", "save", base.to_str().unwrap()])
+            .args(&all),
+    );
     assert_eq!(
         o.status.code(),
         Some(0),
@@ -165,12 +165,12 @@ fn a_baseline_hides_what_it_knows_and_shows_what_is_new() {
         all_sites().len()
     );
     // A baseline of the older logs, applied to all: exactly the new scenario's finding.
-    let o = aiolog()
-        .current_dir(&d)
-        .args(["baseline", "save", base.to_str().unwrap()])
-        .args(&older)
-        .output()
-        .unwrap();
+    let o = output_of(
+        aiolog()
+            .current_dir(&d)
+            .args(["baseline", "save", base.to_str().unwrap()])
+            .args(&older),
+    );
     assert!(o.status.success());
     let (code, doc, _) = json_in(
         &d,
@@ -203,20 +203,16 @@ fn a_baseline_survives_unrelated_line_shifts_when_the_source_is_read() {
     std::fs::write(d.join("new.log"), &shifted).unwrap();
     let base = d.join("b.json");
     let map = |dir: &Path| format!("/app={}", dir.display());
-    let o = aiolog()
-        .current_dir(&d)
-        .args([
-            "--src",
-            src_a.to_str().unwrap(),
-            "--path-map",
-            &map(&src_a),
-            "baseline",
-            "save",
-            base.to_str().unwrap(),
-            "old.log",
-        ])
-        .output()
-        .unwrap();
+    let o = output_of(aiolog().current_dir(&d).args([
+        "--src",
+        src_a.to_str().unwrap(),
+        "--path-map",
+        &map(&src_a),
+        "baseline",
+        "save",
+        base.to_str().unwrap(),
+        "old.log",
+    ]));
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let (_, doc, _) = json_in(
         &d,
@@ -321,14 +317,14 @@ fn codeowners_apply_in_githubs_order_and_filter_by_owner() {
         &samples(),
     );
     assert_eq!(sites(&doc), vec!["AIO101 /app/blocking_sleep.py:18"]);
-    let md = aiolog()
-        .current_dir(&d)
-        .args([
-            args[0], args[1], args[2], &map, "--owner", "@perf", "--format", "markdown",
-        ])
-        .args(samples())
-        .output()
-        .unwrap();
+    let md = output_of(
+        aiolog()
+            .current_dir(&d)
+            .args([
+                args[0], args[1], args[2], &map, "--owner", "@perf", "--format", "markdown",
+            ])
+            .args(samples()),
+    );
     assert!(String::from_utf8_lossy(&md.stdout).contains("Owners: #1 @perf"));
 }
 
@@ -399,20 +395,12 @@ fn configured_severities_reach_sarif_and_github() {
         .join("samples/blocking_sleep.log")
         .to_string_lossy()
         .into_owned();
-    let o = aiolog()
-        .current_dir(&d)
-        .args(["--format", "github", &log])
-        .output()
-        .unwrap();
+    let o = output_of(aiolog().current_dir(&d).args(["--format", "github", &log]));
     assert!(String::from_utf8_lossy(&o.stdout).starts_with("::error file="));
-    let o = aiolog()
-        .current_dir(&d)
-        .args(["--format", "sarif", &log])
-        .output()
-        .unwrap();
+    let o = output_of(aiolog().current_dir(&d).args(["--format", "sarif", &log]));
     let sarif: Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(sarif["runs"][0]["results"][0]["level"], "error");
     std::fs::write(d.join("aiolog.toml"), "[severity]\nAIO101 = \"fatal\"\n").unwrap();
-    let o = aiolog().current_dir(&d).arg(&log).output().unwrap();
+    let o = output_of(aiolog().current_dir(&d).arg(&log));
     assert_eq!(o.status.code(), Some(2));
 }

@@ -231,7 +231,7 @@ fn paths_outside_the_roots_are_never_opened() {
         &format!("/app={}", src.display()),
         log.to_str().unwrap(),
     ];
-    let out = aiolog().args(args).current_dir(&src).output().unwrap();
+    let out = output_of(aiolog().args(args).current_dir(&src));
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
         !text.contains("TOP SECRET") && !text.contains("root:x:0"),
