@@ -5,7 +5,6 @@ use std::fs::File;
 use std::io::{self, IsTerminal, Write};
 use std::path::Path;
 use std::process::{Child, ExitCode, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
@@ -13,6 +12,7 @@ use aiolog::aggregate::Aggregator;
 use aiolog::correlate::Finding;
 use aiolog::grammar::Grammars;
 use aiolog::input::{self, InputSpec, LiveMsg, CHUNK_SIZE, IDLE_FLUSH};
+use aiolog::noise::RuleSelector;
 use aiolog::parallel;
 use aiolog::pipeline::{LineStats, Options, SourceAnalyzer};
 use aiolog::render::github::Github;
@@ -73,6 +73,8 @@ struct Ctx<'g> {
     /// With --stats: say on stderr where a followed file is read from, and
     /// when it is rotated or truncated.
     notices: bool,
+    /// In `aiolog run`, stderr carries the child's output.
+    stderr_is_childs: bool,
     errored: bool,
     interrupted: bool,
 }
@@ -264,6 +266,7 @@ pub fn run(args: Args) -> io::Result<Status> {
         sink,
         status_line: None,
         notices: c.stats,
+        stderr_is_childs: false,
         errored: false,
         interrupted: false,
         filter: settings.filter.clone(),
@@ -381,9 +384,20 @@ impl Settings {
                 cli.clone()
             }
         };
+        let codes = |given: Vec<String>| -> Result<Vec<RuleSelector>, String> {
+            given
+                .iter()
+                .map(|code| {
+                    RuleSelector::code(code)
+                        .ok_or_else(|| format!("`{code}` names no rule (see `aiolog rules`)"))
+                })
+                .collect()
+        };
+        let select = codes(pick(&c.select, &config.select))?;
+        let ignore = codes(pick(&c.ignore, &config.ignore))?;
         let filter = aiolog::noise::Filter {
-            select: pick(&c.select, &config.select),
-            ignore: pick(&c.ignore, &config.ignore),
+            select,
+            ignore,
             kinds: c.kind.iter().map(|k| (*k).into()).collect(),
             files: c.file.clone(),
             ignore_files: config.ignore_files.clone(),
@@ -403,15 +417,6 @@ impl Settings {
                 .map_err(|e| format!("--until: {e}"))?,
             no_shutdown: c.no_shutdown,
         };
-        for code in filter.select.iter().chain(&filter.ignore) {
-            if !aiolog::rules::RULES
-                .iter()
-                .any(|r| r.code.starts_with(&code.to_ascii_uppercase()))
-                || code.len() < 3
-            {
-                return Err(format!("`{code}` names no rule (see `aiolog rules`)"));
-            }
-        }
         Ok(Settings {
             src: if c.src.is_empty() {
                 config.src
@@ -611,19 +616,17 @@ fn capitalize(s: &str) -> String {
 
 /// `--fail-on` and `--min-seconds`.
 struct Gate {
-    selectors: Vec<String>,
+    selectors: Vec<RuleSelector>,
     min_ms: Option<u64>,
 }
 
 impl Gate {
     fn new(fail_on: &[String], min_seconds: Option<f64>) -> Result<Gate, String> {
+        let mut selectors = Vec::new();
         for sel in fail_on {
-            let known = sel == "all"
-                || aiolog::event::Kind::ALL.iter().any(|k| k.as_str() == sel)
-                || aiolog::rules::RULES
-                    .iter()
-                    .any(|r| r.code.starts_with(&sel.to_ascii_uppercase()) && sel.len() >= 4);
-            if !known {
+            if let Some(s) = RuleSelector::parse(sel) {
+                selectors.push(s);
+            } else {
                 let codes: Vec<&str> = aiolog::rules::RULES.iter().map(|r| r.code).collect();
                 let kinds: Vec<&str> = aiolog::event::Kind::ALL
                     .iter()
@@ -642,7 +645,7 @@ impl Gate {
             }
         }
         Ok(Gate {
-            selectors: fail_on.to_vec(),
+            selectors,
             min_ms: min_seconds.map(|s| (s * 1000.0).round() as u64),
         })
     }
@@ -657,11 +660,7 @@ impl Gate {
             let selected = if self.selectors.is_empty() {
                 g.key.kind == aiolog::event::Kind::SlowCallback
             } else {
-                self.selectors.iter().any(|s| {
-                    s == "all"
-                        || s == g.key.kind.as_str()
-                        || g.code.starts_with(&s.to_ascii_uppercase())
-                })
+                self.selectors.iter().any(|s| s.matches(g.code, g.key.kind))
             };
             let long_enough = match self.min_ms {
                 Some(min) if g.key.kind == aiolog::event::Kind::SlowCallback => {
@@ -704,7 +703,9 @@ fn read_inputs(files: &[String], ctx: &mut Ctx) -> io::Result<()> {
             live_loop(rx, std::slice::from_ref(&opened.name), ctx, &mut |_| true)?;
         } else if let (InputSpec::File(path), true) = (
             spec,
-            ctx.threads > 1 && !ctx.sink.wants_every_finding() && ctx.filter_is_empty(),
+            // A filtered run reads a large file in one piece, as its findings
+            // are filtered one by one.
+            ctx.threads > 1 && !ctx.sink.wants_every_finding() && ctx.filter.drops_nothing(),
         ) {
             drop(opened);
             match parallel::analyze_file(
@@ -824,7 +825,9 @@ fn live_loop(
     on_signal: &mut dyn FnMut(signals::Caught) -> bool,
 ) -> io::Result<()> {
     signals::install();
-    if ctx.status_line.is_none() && io::stderr().is_terminal() && ctx.sink_is_not_stderr() {
+    // The status line goes to stderr; in `aiolog run` that carries the
+    // child's output, which the status line would garble.
+    if ctx.status_line.is_none() && io::stderr().is_terminal() && !ctx.stderr_is_childs {
         ctx.status_line = Some(StatusLine::new());
     }
     let mut ans: Vec<SourceAnalyzer> = names
@@ -913,36 +916,10 @@ fn live_loop(
     Ok(())
 }
 
-impl Ctx<'_> {
-    /// Whether no filter drops anything (a filtered run reads large files in
-    /// one piece, as its findings are filtered one by one).
-    fn filter_is_empty(&self) -> bool {
-        let f = &self.filter;
-        f.select.is_empty()
-            && f.ignore.is_empty()
-            && f.kinds.is_empty()
-            && f.files.is_empty()
-            && f.ignore_files.is_empty()
-            && f.functions.is_empty()
-            && f.ignore_functions.is_empty()
-            && f.since.is_none()
-            && f.until.is_none()
-            && !f.no_shutdown
-    }
-
-    /// The status line goes to stderr; it would garble findings written there.
-    fn sink_is_not_stderr(&self) -> bool {
-        !RUN_MODE.load(Ordering::SeqCst)
-    }
-}
-
-/// Set in `aiolog run`, where stderr carries the child's output.
-static RUN_MODE: AtomicBool = AtomicBool::new(false);
-
 /// `aiolog run -- COMMAND`. Returns the child's exit status, or `None` when
 /// it could not be started.
 fn run_child(r: &RunArgs, ctx: &mut Ctx) -> io::Result<Option<u8>> {
-    RUN_MODE.store(true, Ordering::SeqCst);
+    ctx.stderr_is_childs = true;
     let program = &r.command[0];
     let mut cmd = std::process::Command::new(program);
     cmd.args(&r.command[1..])

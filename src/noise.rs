@@ -228,13 +228,55 @@ pub fn glob_match(pattern: &str, text: &str) -> bool {
             ))
 }
 
+/// What `--select`, `--ignore`, `--fail-on` and the configuration's
+/// `select`/`ignore` name: one reading for all of them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RuleSelector {
+    /// `all` (`--fail-on` only).
+    All,
+    /// A kind's name, such as `never_awaited` (`--fail-on` only).
+    Kind(Kind),
+    /// A rule code or a prefix of codes (`AIO1`, `aio101`), upper-cased; it
+    /// names at least one rule, and `AIO` names them all.
+    Code(String),
+}
+
+impl RuleSelector {
+    /// A code or code prefix that names at least one rule.
+    pub fn code(text: &str) -> Option<RuleSelector> {
+        let up = text.to_ascii_uppercase();
+        (up.len() >= 3 && crate::rules::RULES.iter().any(|r| r.code.starts_with(&up)))
+            .then_some(RuleSelector::Code(up))
+    }
+
+    /// `all`, a kind's name, or a code or code prefix.
+    pub fn parse(text: &str) -> Option<RuleSelector> {
+        if text == "all" {
+            return Some(RuleSelector::All);
+        }
+        if let Some(k) = Kind::ALL.iter().find(|k| k.as_str() == text) {
+            return Some(RuleSelector::Kind(*k));
+        }
+        RuleSelector::code(text)
+    }
+
+    /// Whether a finding of this rule code and kind is selected.
+    pub fn matches(&self, code: &str, kind: Kind) -> bool {
+        match self {
+            RuleSelector::All => true,
+            RuleSelector::Kind(k) => *k == kind,
+            RuleSelector::Code(prefix) => code.starts_with(prefix.as_str()),
+        }
+    }
+}
+
 /// Which findings to keep.
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
     /// Codes or prefixes to keep (empty: all).
-    pub select: Vec<String>,
+    pub select: Vec<RuleSelector>,
     /// Codes or prefixes to drop.
-    pub ignore: Vec<String>,
+    pub ignore: Vec<RuleSelector>,
     /// Kinds to keep (empty: all).
     pub kinds: Vec<Kind>,
     /// Globs over the site path: keep only these (empty: all).
@@ -254,10 +296,36 @@ pub struct Filter {
 }
 
 impl Filter {
+    /// Whether no filter drops anything. (Every field is named, so that a
+    /// new filter cannot be forgotten here.)
+    pub fn drops_nothing(&self) -> bool {
+        let Filter {
+            select,
+            ignore,
+            kinds,
+            files,
+            ignore_files,
+            functions,
+            ignore_functions,
+            since,
+            until,
+            no_shutdown,
+        } = self;
+        select.is_empty()
+            && ignore.is_empty()
+            && kinds.is_empty()
+            && files.is_empty()
+            && ignore_files.is_empty()
+            && functions.is_empty()
+            && ignore_functions.is_empty()
+            && since.is_none()
+            && until.is_none()
+            && !no_shutdown
+    }
+
     /// Whether a finding stays.
     pub fn keep(&self, f: &Finding) -> bool {
-        let code = f.code;
-        let by_code = |sel: &String| code.starts_with(&sel.to_ascii_uppercase());
+        let by_code = |sel: &RuleSelector| sel.matches(f.code, f.kind);
         if !self.select.is_empty() && !self.select.iter().any(by_code) {
             return false;
         }
@@ -459,6 +527,22 @@ fn glob_match_exact(pattern: &str, text: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn one_reading_of_rule_selectors() {
+        use super::RuleSelector as S;
+        assert_eq!(S::code("aio1"), Some(S::Code("AIO1".into())));
+        assert_eq!(S::code("AIO"), Some(S::Code("AIO".into())));
+        assert_eq!(S::code("AI"), None);
+        assert_eq!(S::code("AIO9"), None);
+        assert_eq!(S::code("all"), None);
+        assert_eq!(S::parse("all"), Some(S::All));
+        assert_eq!(S::parse("never_awaited"), Some(S::Kind(Kind::NeverAwaited)));
+        let code = crate::rules::RULES[0].code;
+        assert!(S::code(code).unwrap().matches(code, Kind::SlowCallback));
+        assert!(S::Kind(Kind::NeverAwaited).matches("AIO999", Kind::NeverAwaited));
+        assert!(!S::Code("AIO2".into()).matches("AIO101", Kind::SlowCallback));
+    }
     use super::*;
 
     #[test]

@@ -260,6 +260,10 @@ fn gates_set_the_exit_status() {
         (vec!["--fail-on", "AIO101", &blocking], 1),
         (vec!["--fail-on", "slow_callback", &blocking], 1),
         (vec!["--fail-on", "AIO2", &blocking], 0),
+        // The same reading of codes as --select: `AIO` names every rule.
+        (vec!["--fail-on", "AIO", &blocking], 1),
+        (vec!["--fail-on", "aio101", &blocking], 1),
+        (vec!["--fail-on", "AI", &blocking], 2),
         (
             vec!["--fail-on", "never_awaited", "--fail-on", "AIO1", &blocking],
             1,
