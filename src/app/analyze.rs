@@ -1,0 +1,201 @@
+//! Batch analysis: files and standard input read to their end (in parallel
+//! parts for a large file), and `aiolog merge`'s reports read back.
+
+use std::io::{self, IsTerminal, Write};
+
+use aiolog::input::{self, InputSpec, CHUNK_SIZE};
+use aiolog::parallel;
+use aiolog::pipeline::SourceAnalyzer;
+use aiolog::render::Report;
+
+use super::live::live_loop;
+use super::{describe_io_error, Ctx};
+use crate::signals;
+
+/// Files and standard input, one after the other.
+pub(super) fn read_inputs(files: &[String], ctx: &mut Ctx) -> io::Result<()> {
+    let specs: Vec<InputSpec> = if files.is_empty() {
+        vec![InputSpec::Stdin]
+    } else {
+        files.iter().map(|a| InputSpec::from_arg(a)).collect()
+    };
+    for spec in &specs {
+        let opened = match input::open(spec) {
+            Ok(o) => o,
+            Err(e) => {
+                eprintln!(
+                    "aiolog: error: cannot read {}: {}",
+                    e.name,
+                    describe_io_error(&e.source)
+                );
+                ctx.errored = true;
+                continue;
+            }
+        };
+        ctx.names.push(opened.name.clone());
+        if opened.live {
+            if *spec == InputSpec::Stdin && io::stdin().is_terminal() {
+                eprintln!("aiolog: reading the terminal; pipe a log in or name a file (Ctrl-D ends the input)");
+            }
+            let (tx, rx) = input::live_channel();
+            input::spawn_reader(0, opened.reader, None, tx);
+            live_loop(rx, std::slice::from_ref(&opened.name), ctx, &mut |_| true)?;
+        } else if let (InputSpec::File(path), true) = (
+            spec,
+            // A filtered run reads a large file in one piece, as its findings
+            // are filtered one by one.
+            ctx.threads > 1 && !ctx.sink.wants_every_finding() && ctx.filter.drops_nothing(),
+        ) {
+            drop(opened);
+            match parallel::analyze_file(
+                path,
+                &ctx.names[ctx.names.len() - 1],
+                ctx.grammars,
+                ctx.opts,
+                ctx.threads,
+                parallel::MIN_PARALLEL_BYTES,
+            ) {
+                Ok(r) => {
+                    ctx.agg.merge(&r.agg);
+                    ctx.stats.merge(&r.stats);
+                }
+                Err(e) => {
+                    eprintln!(
+                        "aiolog: error: reading {}: {}",
+                        path.display(),
+                        describe_io_error(&e)
+                    );
+                    ctx.errored = true;
+                }
+            }
+        } else {
+            read_batch(opened.reader, &opened.name, ctx)?;
+        }
+        if ctx.interrupted {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// A regular file: large reads, no timers.
+pub(super) fn read_batch(
+    mut reader: Box<dyn io::Read + Send>,
+    name: &str,
+    ctx: &mut Ctx,
+) -> io::Result<()> {
+    let mut an = SourceAnalyzer::new(name, ctx.grammars, ctx.scanner, ctx.opts);
+    let mut buf = vec![0u8; CHUNK_SIZE];
+    let mut out = Vec::new();
+    loop {
+        match input::read_chunk(&mut reader, &mut buf) {
+            Ok(0) => break,
+            Ok(n) => an.feed(&buf[..n], &mut out),
+            Err(e) => {
+                eprintln!("aiolog: error: reading {name}: {}", describe_io_error(&e));
+                ctx.errored = true;
+                break;
+            }
+        }
+        ctx.emit(&mut out, false)?;
+        // Signals are caught only once a live source was read; then a later
+        // file stops at the next chunk.
+        if signals::take().is_some() {
+            ctx.interrupted = true;
+            break;
+        }
+    }
+    an.finish(&mut out);
+    ctx.emit(&mut out, false)?;
+    ctx.stats.merge(an.stats());
+    Ok(())
+}
+
+/// `aiolog merge`.
+pub(super) fn merge_reports(reports: &[std::path::PathBuf], ctx: &mut Ctx) {
+    for path in reports {
+        let name = path.display();
+        let doc: serde_json::Value = match std::fs::read(path)
+            .map_err(|e| describe_io_error(&e))
+            .and_then(|b| serde_json::from_slice(&b).map_err(|e| e.to_string()))
+        {
+            Ok(d) => d,
+            Err(e) => {
+                eprintln!("aiolog: error: cannot read report {name}: {e}");
+                ctx.errored = true;
+                continue;
+            }
+        };
+        if let Err(e) =
+            aiolog::merge::read_report(&doc, &mut ctx.agg, &mut ctx.stats, &mut ctx.names)
+        {
+            eprintln!("aiolog: error: {name} is not an aiolog JSON report: {e}");
+            ctx.errored = true;
+        }
+    }
+}
+
+pub(super) fn print_stats(r: &Report) {
+    let s = &r.stats;
+    let mut e = io::stderr().lock();
+    let _ = writeln!(
+        e,
+        "aiolog: line account of {} input(s), {} bytes",
+        r.inputs.len(),
+        s.bytes
+    );
+    let rows = [
+        ("lines read", s.lines, String::new()),
+        (
+            "parsed",
+            s.parsed,
+            format!(
+                "lines of {} asyncio record(s) that became findings",
+                s.records
+            ),
+        ),
+        (
+            "passed through",
+            s.passed_through,
+            "application lines, counted and not read".into(),
+        ),
+        (
+            "skipped",
+            s.skipped,
+            format!(
+                "lines of {} record(s) with asyncio markers that aiolog could not read",
+                s.unrecognized_records
+            ),
+        ),
+        (
+            "  debug lines",
+            s.debug_records,
+            "of them: asyncio debug-mode DEBUG/INFO lines, recognized".into(),
+        ),
+        (
+            "truncated",
+            s.truncated_lines,
+            "lines cut at --max-line-bytes".into(),
+        ),
+        (
+            "invalid UTF-8",
+            s.invalid_utf8_lines,
+            "lines with bytes replaced by U+FFFD".into(),
+        ),
+    ];
+    for (name, n, note) in rows {
+        let _ = writeln!(e, "  {name:<15} {n:>12}  {note}");
+    }
+    if !s.balanced() {
+        let _ = writeln!(
+            e,
+            "  warning: the account does not add up; please report this"
+        );
+    }
+    for u in &s.unrecognized_samples {
+        let _ = writeln!(e, "  not read: {}:{}: {}", u.input, u.line, u.reason);
+        for line in u.text.lines().take(4) {
+            let _ = writeln!(e, "    | {}", aiolog::render::terminal_safe(line));
+        }
+    }
+}

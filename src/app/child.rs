@@ -1,0 +1,137 @@
+//! `aiolog run -- COMMAND`: the child in asyncio debug mode, its output
+//! passed through and analyzed live, its exit status returned.
+
+use std::io;
+use std::process::{Child, Stdio};
+
+use aiolog::input;
+
+use super::live::live_loop;
+use super::{describe_io_error, Ctx};
+use crate::cli::RunArgs;
+use crate::signals;
+
+/// `aiolog run -- COMMAND`. Returns the child's exit status, or `None` when
+/// it could not be started.
+pub(super) fn run_child(r: &RunArgs, ctx: &mut Ctx) -> io::Result<Option<u8>> {
+    ctx.stderr_is_childs = true;
+    let program = &r.command[0];
+    let mut cmd = std::process::Command::new(program);
+    cmd.args(&r.command[1..])
+        .env("PYTHONASYNCIODEBUG", "1")
+        .env("PYTHONWARNINGS", "default")
+        .env("PYTHONUNBUFFERED", "1")
+        .stdin(Stdio::inherit())
+        .stderr(Stdio::piped())
+        .stdout(if r.stdout {
+            Stdio::piped()
+        } else {
+            Stdio::inherit()
+        });
+    if r.tracemalloc > 0 {
+        cmd.env("PYTHONTRACEMALLOC", r.tracemalloc.to_string());
+    }
+    if r.dev {
+        cmd.env("PYTHONDEVMODE", "1");
+    }
+    let inject = if r.no_inject {
+        None
+    } else {
+        Some(Injection::create()?)
+    };
+    if let Some(inj) = &inject {
+        let mut path = inj.dir.clone().into_os_string();
+        if let Some(old) = std::env::var_os("PYTHONPATH").filter(|p| !p.is_empty()) {
+            path.push(":");
+            path.push(old);
+        }
+        cmd.env("PYTHONPATH", path)
+            .env("AIOLOG_RUN_MARKER", &inj.marker);
+        if let Some(slow) = r.slow {
+            cmd.env("AIOLOG_RUN_SLOW", slow.to_string());
+        }
+    } else if r.slow.is_some() {
+        eprintln!("aiolog: warning: --slow needs the injected sitecustomize; it is ignored with --no-inject");
+    }
+    // Signals that arrive while the child runs are handled below.
+    signals::install();
+    let mut child: Child = match cmd.spawn() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!(
+                "aiolog: error: cannot run {program}: {}",
+                describe_io_error(&e)
+            );
+            return Ok(None);
+        }
+    };
+    let (tx, rx) = input::live_channel();
+    let mut names = vec![format!("{program} (stderr)")];
+    input::spawn_reader(
+        0,
+        Box::new(child.stderr.take().unwrap()),
+        Some(Box::new(io::stderr())),
+        tx.clone(),
+    );
+    if let Some(so) = child.stdout.take() {
+        names.push(format!("{program} (stdout)"));
+        input::spawn_reader(1, Box::new(so), Some(Box::new(io::stdout())), tx.clone());
+    }
+    drop(tx);
+    ctx.names.extend(names.iter().cloned());
+    let pid = child.id();
+    // Ctrl-C on the terminal reaches the child with the whole process group;
+    // a signal sent to aiolog alone is passed on. aiolog goes on reading until
+    // the child has exited, so its last words are analyzed too.
+    live_loop(rx, &names, ctx, &mut |sig| {
+        if !sig.from_terminal || sig.signal == libc::SIGTERM {
+            signals::send(pid, sig.signal);
+        }
+        false
+    })?;
+    let status = child.wait()?;
+    let code = match (
+        status.code(),
+        std::os::unix::process::ExitStatusExt::signal(&status),
+    ) {
+        (Some(c), _) => c as u8,
+        (None, Some(sig)) => (128 + sig) as u8,
+        _ => 1,
+    };
+    if let Some(inj) = &inject {
+        if !inj.marker.exists() {
+            eprintln!(
+                "aiolog: warning: {program} ran no asyncio event loop in debug mode, so its output holds no \
+                 debug-mode warnings (an event loop such as uvloop that does not derive from asyncio's, or a \
+                 program that is not Python?)"
+            );
+        }
+    }
+    Ok(Some(code))
+}
+
+/// The sitecustomize module `aiolog run` puts first on the child's
+/// PYTHONPATH, in a directory removed when aiolog ends.
+pub(super) struct Injection {
+    pub(super) dir: std::path::PathBuf,
+    pub(super) marker: std::path::PathBuf,
+}
+
+pub(super) const SITECUSTOMIZE: &str = include_str!("../run/sitecustomize.py");
+
+impl Injection {
+    pub(super) fn create() -> io::Result<Injection> {
+        let dir = std::env::temp_dir().join(format!("aiolog-run-{}", std::process::id()));
+        std::fs::create_dir_all(&dir)?;
+        std::fs::write(dir.join("sitecustomize.py"), SITECUSTOMIZE)?;
+        let marker = dir.join("debug-loop-seen");
+        let _ = std::fs::remove_file(&marker);
+        Ok(Injection { dir, marker })
+    }
+}
+
+impl Drop for Injection {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}

@@ -1,0 +1,303 @@
+//! Runs the inputs through the pipeline and hands the results to a renderer.
+//! Only this module and `main` know about exit codes and processes.
+
+use std::fs::File;
+use std::io::{self, IsTerminal, Write};
+use std::process::ExitCode;
+
+use aiolog::aggregate::Aggregator;
+use aiolog::correlate::Finding;
+use aiolog::grammar::Grammars;
+use aiolog::pipeline::{LineStats, Options};
+use aiolog::render::github::Github;
+use aiolog::render::json::Json;
+use aiolog::render::ndjson::Ndjson;
+use aiolog::render::table::TableSink;
+use aiolog::render::Sink;
+use aiolog::scan::Scanner;
+
+use crate::cli::{Args, Command, Format};
+mod analyze;
+mod child;
+mod info;
+mod live;
+mod settings;
+
+use analyze::{merge_reports, print_stats, read_inputs};
+use child::run_child;
+use live::{follow, StatusLine};
+use settings::{save_baseline, Gate, Settings};
+
+/// How a run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// Every input was read (or a live stream was ended by a signal).
+    Success,
+    /// A gate (`--fail-on`, `--min-seconds`) matched findings.
+    Gated,
+    /// Something could not be read, or the arguments were wrong.
+    Error,
+    /// `aiolog run`: the child's exit status.
+    Child(u8),
+}
+
+impl From<Status> for ExitCode {
+    fn from(s: Status) -> ExitCode {
+        match s {
+            Status::Success => ExitCode::SUCCESS,
+            Status::Gated => ExitCode::from(1),
+            Status::Error => ExitCode::from(2),
+            Status::Child(c) => ExitCode::from(c),
+        }
+    }
+}
+
+/// An I/O error as a message: the OS's words without `(os error N)`.
+pub fn describe_io_error(e: &io::Error) -> String {
+    let s = e.to_string();
+    match s.find(" (os error") {
+        Some(i) => s[..i].to_string(),
+        None => s,
+    }
+}
+
+/// What the run shares: grammars, scanner, options, aggregate, renderer.
+struct Ctx<'g> {
+    filter: aiolog::noise::Filter,
+    threads: usize,
+    grammars: &'g Grammars,
+    scanner: &'g Scanner,
+    opts: Options,
+    agg: Aggregator,
+    stats: LineStats,
+    names: Vec<String>,
+    sink: Box<dyn Sink + 'g>,
+    status_line: Option<StatusLine>,
+    /// With --stats: say on stderr where a followed file is read from, and
+    /// when it is rotated or truncated.
+    notices: bool,
+    /// In `aiolog run`, stderr carries the child's output.
+    stderr_is_childs: bool,
+    errored: bool,
+    interrupted: bool,
+}
+
+impl Ctx<'_> {
+    fn emit(&mut self, out: &mut Vec<Finding>, live: bool) -> io::Result<()> {
+        for f in out.drain(..) {
+            if !self.filter.keep(&f) {
+                continue;
+            }
+            self.agg.add(&f);
+            if live {
+                if let Some(s) = self.status_line.as_mut() {
+                    s.clear();
+                }
+            }
+            self.sink.finding(&f, live)?;
+        }
+        Ok(())
+    }
+}
+
+/// Runs aiolog: the informational commands, else an analysis (of files, a
+/// followed file, a child, or reports to merge), then the report.
+pub fn run(args: Args) -> io::Result<Status> {
+    let c = &args.common;
+    if let Some(Command::Grammars { check }) = &args.command {
+        if !check.is_empty() {
+            return Ok(info::check_grammars(check));
+        }
+    }
+    // `--grammar FILE` adds the user's grammar to the built-in ones.
+    let user_grammar: Vec<std::path::PathBuf> = c
+        .grammar
+        .as_ref()
+        .map(std::path::PathBuf::from)
+        .filter(|p| p.is_file())
+        .into_iter()
+        .collect();
+    let grammars = match Grammars::builtin_plus(&user_grammar) {
+        Ok(g) => g,
+        Err(e) => {
+            eprintln!("aiolog: error: invalid grammar: {e}");
+            return Ok(Status::Error);
+        }
+    };
+    if c.list_grammars || matches!(args.command, Some(Command::Grammars { .. })) {
+        return info::list_grammars(&grammars);
+    }
+    let Some(forced) = forced_grammar(c, user_grammar.first(), &grammars) else {
+        return Ok(Status::Error);
+    };
+    if c.max_line_bytes == 0 {
+        eprintln!("aiolog: error: --max-line-bytes must be at least 1");
+        return Ok(Status::Error);
+    }
+    let settings = match Settings::new(c) {
+        Ok(s) => s,
+        Err(msg) => {
+            eprintln!("aiolog: error: {msg}");
+            return Ok(Status::Error);
+        }
+    };
+    let run_args = match &args.command {
+        Some(Command::Run(r)) => Some(r),
+        Some(Command::Baseline { .. } | Command::Merge { .. } | Command::Grammars { .. })
+        | None => None,
+        Some(other) => return info::command(other, c.format),
+    };
+
+    // Where findings and the report go: --output, else stderr for `run`
+    // (the child's stdout is its own), else stdout.
+    let (out, terminal): (Box<dyn Write>, bool) = match &c.output {
+        Some(path) => match File::create(path) {
+            Ok(f) => (Box::new(io::BufWriter::new(f)), false),
+            Err(e) => {
+                eprintln!(
+                    "aiolog: error: cannot write {}: {}",
+                    path.display(),
+                    describe_io_error(&e)
+                );
+                return Ok(Status::Error);
+            }
+        },
+        None if run_args.is_some() => (Box::new(io::stderr()), io::stderr().is_terminal()),
+        None => (Box::new(io::stdout().lock()), io::stdout().is_terminal()),
+    };
+    let mut source = match aiolog::source::Roots::new(&settings.src, &settings.path_map) {
+        Ok(roots) => aiolog::source::analyze::Analyzer::new(roots, c.code_lines),
+        Err(msg) => {
+            eprintln!("aiolog: error: {msg}");
+            return Ok(Status::Error);
+        }
+    };
+    let gate = match Gate::new(&c.fail_on, settings.min_seconds) {
+        Ok(g) => g,
+        Err(msg) => {
+            eprintln!("aiolog: error: {msg}");
+            return Ok(Status::Error);
+        }
+    };
+    let scanner = Scanner::new();
+    let threads = match c.threads {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    };
+    let mut ctx = Ctx {
+        threads,
+        grammars: &grammars,
+        scanner: &scanner,
+        opts: Options {
+            forced_grammar: forced,
+            max_line: c.max_line_bytes,
+            before: c.before_context,
+            after: c.after_context,
+            mark_shutdown: true,
+        },
+        agg: Aggregator::new(),
+        stats: LineStats::default(),
+        names: Vec::new(),
+        sink: sink_for(c.format, out, terminal),
+        status_line: None,
+        notices: c.stats,
+        stderr_is_childs: false,
+        errored: false,
+        interrupted: false,
+        filter: settings.filter.clone(),
+    };
+
+    let mut status = Status::Success;
+    if let Some(r) = run_args {
+        match run_child(r, &mut ctx)? {
+            Some(code) => status = Status::Child(code),
+            None => return Ok(Status::Error),
+        }
+    } else if let Some(Command::Merge { reports }) = &args.command {
+        merge_reports(reports, &mut ctx);
+    } else if let Some(path) = &args.follow {
+        follow(path, args.from_start, &mut ctx)?;
+    } else if let Some(Command::Baseline { logs, .. }) = &args.command {
+        read_inputs(logs, &mut ctx)?;
+    } else {
+        read_inputs(&args.files, &mut ctx)?;
+    }
+
+    let ranked = ctx.agg.ranked();
+    let evidence: Vec<_> = ranked
+        .iter()
+        .map(|rk| (!rk.group.key.other).then(|| source.evidence(&rk.group)))
+        .collect();
+    if let Some(Command::Baseline { baseline_file, .. }) = &args.command {
+        return save_baseline(baseline_file, &ranked, &evidence);
+    }
+    let report = match settings.report(&mut ctx, ranked, evidence, c) {
+        Ok(r) => r,
+        Err(msg) => {
+            eprintln!("aiolog: error: {msg}");
+            return Ok(Status::Error);
+        }
+    };
+    if let Some(s) = ctx.status_line.as_mut() {
+        s.clear();
+    }
+    ctx.sink.finish(&report)?;
+    if c.stats {
+        print_stats(&report);
+    }
+    if ctx.errored && !matches!(status, Status::Child(_)) {
+        status = Status::Error;
+    } else if gate.matches(&report) {
+        status = Status::Gated;
+    }
+    Ok(status)
+}
+
+/// The grammar `--grammar` names (a built-in name, or the user's file's
+/// grammar), as an index; `Some(None)` without `--grammar`, `None` after
+/// saying that the name is unknown.
+fn forced_grammar(
+    c: &crate::cli::Common,
+    user_file: Option<&std::path::PathBuf>,
+    grammars: &Grammars,
+) -> Option<Option<usize>> {
+    let name = match user_file {
+        Some(p) => {
+            let file = p.display().to_string();
+            grammars
+                .all()
+                .iter()
+                .find(|g| g.file == file)
+                .map(|g| g.name.clone())
+        }
+        None => c.grammar.clone(),
+    };
+    let Some(name) = name else {
+        return Some(None);
+    };
+    match grammars.find(&name) {
+        Some(i) => Some(Some(i)),
+        None => {
+            let known: Vec<&str> = grammars.all().iter().map(|g| g.name.as_str()).collect();
+            eprintln!(
+                "aiolog: error: unknown grammar `{name}`\n  help: the grammars are: {} (see --list-grammars)",
+                known.join(", ")
+            );
+            None
+        }
+    }
+}
+
+/// The renderer for `--format`.
+fn sink_for<'w>(format: Format, out: Box<dyn Write + 'w>, terminal: bool) -> Box<dyn Sink + 'w> {
+    match format {
+        Format::Table => Box::new(TableSink::new(out, terminal)),
+        Format::Json => Box::new(Json::new(out)),
+        Format::Ndjson => Box::new(Ndjson::new(out)),
+        Format::Github => Box::new(Github::new(out)),
+        Format::Markdown => Box::new(aiolog::render::markdown::Markdown::new(out)),
+        Format::Sarif => Box::new(aiolog::render::sarif::Sarif::new(out)),
+        Format::Html => Box::new(aiolog::render::html::Html::new(out)),
+        Format::Brief => Box::new(aiolog::render::brief::Brief::new(out)),
+    }
+}
