@@ -302,14 +302,8 @@ impl<'a> SourceAnalyzer<'a> {
             f.context_after.push(text.to_string());
         }
         if self.pending[0].context_after.len() >= self.opts.after {
-            self.finish_context();
             self.release(out);
         }
-    }
-
-    fn finish_context(&mut self) {
-        // Request ids are read from the context by the aggregate stage,
-        // only as long as a site still collects them.
     }
 
     /// The line account so far.
@@ -345,17 +339,12 @@ impl<'a> SourceAnalyzer<'a> {
         }
     }
 
-    /// Whether a record is open, waiting for lines that may continue it,
-    /// or a finding waits for the lines that follow it.
-    pub fn has_open_record(&self) -> bool {
-        self.busy()
-    }
-
-    /// Whether the next line must be read in full: a record is open (for
-    /// this source or another), a finding waits for its following lines, or
-    /// a split line for its last part.
+    /// Whether the next line must be read in full, and a live stream's
+    /// pause would complete something: a record is open (for this stream or
+    /// another), a finding waits for its following lines, or a split line
+    /// for its last part.
     #[inline]
-    fn busy(&self) -> bool {
+    pub fn busy(&self) -> bool {
         self.open.is_some()
             || !self.pending.is_empty()
             || !self.parked.is_empty()
@@ -367,7 +356,6 @@ impl<'a> SourceAnalyzer<'a> {
     pub fn flush_idle(&mut self, out: &mut Vec<Finding>) {
         self.flush_partials(out);
         self.close_all(out);
-        self.finish_context();
         self.release(out);
         // A live stream is not at its end: nothing is known of a shutdown.
         out.append(&mut self.tail);
@@ -384,7 +372,6 @@ impl<'a> SourceAnalyzer<'a> {
         self.flush_partials(out);
         self.close_all(out);
         self.at_eof = false;
-        self.finish_context();
         self.release(out);
         for mut f in self.tail.drain(..) {
             f.during_shutdown = true;
@@ -606,7 +593,6 @@ impl<'a> SourceAnalyzer<'a> {
             let line_text = framed.body;
             let clean_text_indent = line_text.len() - line_text.trim_start().len();
             // A new record ends the following lines of the previous ones.
-            self.finish_context();
             self.release(out);
             self.record_pid = framed.pid.map(str::to_string);
             let before = self.context_before(at);
@@ -743,7 +729,6 @@ impl<'a> SourceAnalyzer<'a> {
                 f.context_before = before;
                 self.pending.push(f);
                 if self.opts.after == 0 {
-                    self.finish_context();
                     self.release(out);
                 }
             }

@@ -70,7 +70,7 @@ pub(super) fn live_loop(
         let wait = ans
             .iter()
             .zip(&last_data)
-            .filter(|(a, _)| a.has_open_record())
+            .filter(|(a, _)| a.busy())
             .map(|(_, t)| (*t + IDLE_FLUSH).saturating_duration_since(now))
             .min()
             .unwrap_or(IDLE_FLUSH)
@@ -115,7 +115,7 @@ pub(super) fn live_loop(
         }
         let now = Instant::now();
         for (a, t) in ans.iter_mut().zip(&last_data) {
-            if a.has_open_record() && now.duration_since(*t) >= IDLE_FLUSH {
+            if a.busy() && now.duration_since(*t) >= IDLE_FLUSH {
                 a.flush_idle(&mut out);
             }
         }
