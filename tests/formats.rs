@@ -474,10 +474,10 @@ fn html_is_self_contained_escaped_and_renders_in_chromium_without_errors() {
     assert!(!hostile.contains('\u{1b}'));
 
     let Some(browser) = chromium() else {
-        eprintln!(
-            "SKIPPED html_is_self_contained_escaped_and_renders_in_chromium_without_errors \
-             (the screenshot part): no chromium on PATH; `.ci/run` installs it \
-             (apt-get install chromium), or install it yourself for the full suite"
+        skipped(
+            "html_is_self_contained_escaped_and_renders_in_chromium_without_errors (the screenshot)",
+            "no chromium on PATH; `.ci/run` installs it (apt-get install chromium), \
+             or install it yourself for the full suite",
         );
         return;
     };

@@ -23,7 +23,7 @@ fn regenerated_samples_give_the_same_findings() {
     assert!(out.status.success(), "regenerate.py failed: {said}");
     // What it skipped and why (a module from PyPI this interpreter lacks).
     for line in said.lines().filter(|l| l.starts_with("skipped ")) {
-        eprintln!("{line}");
+        skipped("regenerated_samples_give_the_same_findings", line);
     }
     for s in scenarios() {
         let stem = s.file_stem().unwrap().to_string_lossy().into_owned();
@@ -33,7 +33,7 @@ fn regenerated_samples_give_the_same_findings() {
             if !fresh.exists() {
                 // regenerate.py said why on stderr (a module from PyPI that
                 // this interpreter lacks, such as pytest).
-                eprintln!("SKIPPED {stem}{v}: not made by {python}");
+                skipped(&format!("{stem}{v}"), &format!("not made by {python}"));
                 continue;
             }
             let fresh_doc = run_json(&[fresh.to_str().unwrap()]);

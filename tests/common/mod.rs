@@ -151,6 +151,13 @@ pub fn scenarios() -> Vec<PathBuf> {
 /// The log variants the regenerate script writes for each scenario.
 pub const VARIANTS: &[&str] = &[".log", ".timestamped.log"];
 
+/// Says on the real stderr, past the test harness's capture (which would
+/// hide it in a passing test), that part of a test did not run, and why.
+pub fn skipped(what: &str, why: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "SKIPPED {what}: {why}");
+}
+
 /// The Python interpreter for tests that run real Python: `AIOLOG_TEST_PYTHON`,
 /// else `python3`. When it cannot be run, says so on stderr (with the test's
 /// name) and returns `None`: the caller then checks nothing.
@@ -159,7 +166,10 @@ pub fn python(test: &str) -> Option<String> {
     if Command::new(&py).arg("--version").output().is_ok() {
         Some(py)
     } else {
-        eprintln!("SKIPPED {test}: `{py}` not found; install Python 3 to run it");
+        skipped(
+            test,
+            &format!("`{py}` not found; install Python 3 to run it"),
+        );
         None
     }
 }
