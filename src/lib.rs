@@ -13,7 +13,9 @@
 //! 5. [`correlate`]: the event's site in the user's code; [`source`]: what the
 //!    source shows there (with `--src`);
 //! 6. [`aggregate`]: per-site statistics and ranking;
-//! 7. [`render`]: one renderer per output format.
+//! 7. [`noise`]: configuration, filters, baselines, owners; [`report`]: what
+//!    the renderers are given, and its retention;
+//! 8. [`render`]: one renderer per output format.
 //!
 //! [`pipeline`] wires stages 2–5 for one input; [`parallel`] runs it on parts of
 //! a large file on several threads. [`workload`] generates a synthetic log for
@@ -31,6 +33,7 @@ pub mod correlate;
 pub mod source;
 pub mod aggregate;
 pub mod noise;
+pub mod report;
 pub mod render;
 
 // Wiring and tools around the stages.

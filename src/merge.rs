@@ -13,7 +13,8 @@ use serde_json::Value;
 use crate::aggregate::{Aggregator, Group, GroupKey, TimePoint};
 use crate::correlate::{Basis, Site};
 use crate::event::Kind;
-use crate::pipeline::{LineStats, UnrecognizedSample};
+use crate::pipeline::LineStats;
+use crate::report::InputWire;
 use crate::rules;
 
 /// A report that cannot be read back.
@@ -46,37 +47,10 @@ pub fn read_report(
     if doc.get("version").and_then(Value::as_u64) != Some(1) {
         return Err(MergeError("not an aiolog JSON report of version 1".into()));
     }
-    let input = field(doc, "input")?;
-    let mut part = LineStats {
-        bytes: u64_of(input, "bytes")?,
-        lines: u64_of(input, "lines")?,
-        parsed: u64_of(input, "parsed_lines")?,
-        passed_through: u64_of(input, "passed_through_lines")?,
-        skipped: u64_of(input, "skipped_lines")?,
-        records: u64_of(input, "records")?,
-        unrecognized_records: u64_of(input, "unrecognized_records")?,
-        debug_records: input
-            .get("debug_records")
-            .and_then(Value::as_u64)
-            .unwrap_or(0),
-        truncated_lines: u64_of(input, "truncated_lines")?,
-        invalid_utf8_lines: u64_of(input, "invalid_utf8_lines")?,
-        unrecognized_samples: Vec::new(),
-    };
-    if let Some(samples) = input.get("unrecognized_samples").and_then(Value::as_array) {
-        for s in samples {
-            part.unrecognized_samples.push(UnrecognizedSample {
-                input: opt_string(s, "input").unwrap_or_default(),
-                line: s.get("line").and_then(Value::as_u64).unwrap_or(0),
-                reason: opt_string(s, "reason").unwrap_or_default(),
-                text: opt_string(s, "text").unwrap_or_default(),
-            });
-        }
-    }
-    stats.merge(&part);
-    if let Some(files) = input.get("files").and_then(Value::as_array) {
-        inputs.extend(files.iter().filter_map(Value::as_str).map(str::to_string));
-    }
+    let input: InputWire = serde_json::from_value(field(doc, "input")?.clone())
+        .map_err(|e| MergeError(format!("input: {e}")))?;
+    stats.merge(&input.stats());
+    inputs.extend(input.files);
     let timeline: Vec<TimePoint> = match doc.get("timeline") {
         Some(t) => {
             serde_json::from_value(t.clone()).map_err(|e| MergeError(format!("timeline: {e}")))?

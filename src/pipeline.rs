@@ -125,7 +125,8 @@ impl LineStats {
 }
 
 /// An unrecognized record, as kept for `--stats`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct UnrecognizedSample {
     /// The input.
     pub input: String,

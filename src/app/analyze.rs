@@ -6,7 +6,7 @@ use std::io::{self, IsTerminal, Write};
 use aiolog::input::{self, InputSpec, CHUNK_SIZE};
 use aiolog::parallel;
 use aiolog::pipeline::SourceAnalyzer;
-use aiolog::render::Report;
+use aiolog::report::Report;
 
 use super::live::live_loop;
 use super::{describe_io_error, Ctx};

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use aiolog::aggregate::Ranked;
 use aiolog::noise::RuleSelector;
-use aiolog::render::Report;
+use aiolog::report::Report;
 use aiolog::source::analyze::Evidence;
 
 use super::{describe_io_error, Ctx, Status};

@@ -8,10 +8,11 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use super::markdown::{fenced, inline};
-use super::{fmt_ms, Report, Sink};
+use super::{fmt_ms, Sink};
 use crate::aggregate::Ranked;
 use crate::correlate::Basis;
 use crate::event::Kind;
+use crate::report::Report;
 use crate::rules;
 
 /// The most characters of a brief.

@@ -11,7 +11,8 @@
 
 use std::io::{self, Write};
 
-use super::{Report, Sink};
+use super::Sink;
+use crate::report::Report;
 use crate::rules;
 
 /// The GitHub renderer.

@@ -6,8 +6,9 @@
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use super::{fmt_ms, Report, Sink};
+use super::{fmt_ms, Sink};
 use crate::event::Kind;
+use crate::report::Report;
 use crate::rules;
 
 /// The HTML renderer.

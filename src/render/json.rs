@@ -30,8 +30,9 @@
 use serde_json::{json, Value};
 use std::io::{self, Write};
 
-use super::{Report, Sink};
+use super::Sink;
 use crate::event::Kind;
+use crate::report::{InputWire, Report};
 
 /// The JSON renderer.
 pub struct Json<W: Write> {
@@ -69,7 +70,6 @@ pub fn document(r: &Report) -> Value {
 
 /// The `input` and `summary` objects.
 fn head(r: &Report) -> (Value, Value) {
-    let s = &r.stats;
     let mut summary = serde_json::Map::new();
     for kind in Kind::ALL {
         let mut entry = json!({
@@ -81,23 +81,7 @@ fn head(r: &Report) -> (Value, Value) {
         }
         summary.insert(kind.as_str().to_string(), entry);
     }
-    let input = json!({
-            "files": r.inputs,
-            "bytes": s.bytes,
-            "lines": s.lines,
-            "parsed_lines": s.parsed,
-            "passed_through_lines": s.passed_through,
-            "skipped_lines": s.skipped,
-            "records": s.records,
-            "unrecognized_records": s.unrecognized_records,
-            "debug_records": s.debug_records,
-            "truncated_lines": s.truncated_lines,
-            "invalid_utf8_lines": s.invalid_utf8_lines,
-            "findings": r.events,
-            "interrupted": r.interrupted,
-            "baseline_hidden": r.baseline_hidden.map(|(sites, findings)| json!({"sites": sites, "findings": findings})),
-            "unrecognized_samples": s.unrecognized_samples,
-    });
+    let input = serde_json::to_value(InputWire::of(r)).expect("the input object serializes");
     (input, Value::Object(summary))
 }
 

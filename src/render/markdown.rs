@@ -14,9 +14,10 @@
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use super::{fmt_ms, Report, Sink};
+use super::{fmt_ms, Sink};
 use crate::aggregate::Ranked;
 use crate::event::Kind;
+use crate::report::Report;
 use crate::rules;
 
 /// GitHub's limit for an issue comment.

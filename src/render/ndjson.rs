@@ -15,8 +15,9 @@
 use serde_json::json;
 use std::io::{self, Write};
 
-use super::{json::document, Report, Sink};
+use super::{json::document, Sink};
 use crate::correlate::Finding;
+use crate::report::Report;
 
 /// The NDJSON renderer.
 pub struct Ndjson<W: Write> {

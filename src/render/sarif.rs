@@ -15,7 +15,8 @@
 use serde_json::{json, Value};
 use std::io::{self, Write};
 
-use super::{Report, Sink};
+use super::Sink;
+use crate::report::Report;
 use crate::rules::RULES;
 
 /// The SARIF renderer.

@@ -9,9 +9,10 @@ use comfy_table::{
 };
 use std::io::{self, Write};
 
-use super::{context_lines, evidence_lines, fmt_ms, live_line, terminal_safe, Report, Sink};
+use super::{context_lines, evidence_lines, fmt_ms, live_line, terminal_safe, Sink};
 use crate::correlate::Finding;
 use crate::event::Kind;
+use crate::report::Report;
 use crate::source::analyze::SourceStatus;
 
 /// The table renderer.

@@ -1,0 +1,250 @@
+//! The report: what the renderers are given at the end of a run (the ranked
+//! findings with their evidence, owners and severities, the line account,
+//! the timeline), and the retention that baselines, `--owner` and `--top`
+//! apply to it.
+//!
+//! It comes after aggregation, source evidence and noise control, and
+//! before the renderers, which only read it.
+
+use crate::aggregate::{Ranked, TimePoint};
+use crate::event::Kind;
+use crate::pipeline::LineStats;
+use crate::source::analyze::{Evidence, SourceStatus};
+
+/// Everything a renderer needs at the end.
+#[derive(Debug, Clone)]
+pub struct Report {
+    /// Input names, in order.
+    pub inputs: Vec<String>,
+    /// The line account, all inputs together.
+    pub stats: LineStats,
+    /// Findings, ranked within each kind, kinds in report order.
+    pub ranked: Vec<Ranked>,
+    /// Individual findings (events) counted.
+    pub events: u64,
+    /// The run ended with Ctrl-C.
+    pub interrupted: bool,
+    /// Slow callbacks with timestamps, in time order (thinned out on long logs).
+    pub timeline: Vec<TimePoint>,
+    /// What the source shows, per entry of `ranked` (with `--src`, or for
+    /// paths found under the current directory).
+    pub evidence: Vec<Option<Evidence>>,
+    /// CODEOWNERS owners per entry of `ranked`.
+    pub owners: Vec<Vec<String>>,
+    /// Severity per rule code from the configuration (`error`, `warning`,
+    /// `note`); `warning` when absent.
+    pub severity: std::collections::BTreeMap<String, String>,
+    /// With `--baseline`: the known finding sites hidden, and their
+    /// occurrences.
+    pub baseline_hidden: Option<(u64, u64)>,
+}
+
+impl Report {
+    /// Keeps the ranked groups for which `keep` holds (with their evidence
+    /// and owners) and numbers the ranks again within each kind. Returns the
+    /// sites and occurrences dropped.
+    pub fn retain(
+        &mut self,
+        mut keep: impl FnMut(&Ranked, Option<&Evidence>, &[String]) -> bool,
+    ) -> (u64, u64) {
+        let n = self.ranked.len();
+        self.evidence.resize(n, None);
+        self.owners.resize(n, Vec::new());
+        let mut kept = (Vec::new(), Vec::new(), Vec::new());
+        let (mut sites, mut found) = (0, 0);
+        for ((rk, ev), ow) in self
+            .ranked
+            .drain(..)
+            .zip(self.evidence.drain(..))
+            .zip(self.owners.drain(..))
+        {
+            if keep(&rk, ev.as_ref(), &ow) {
+                kept.0.push(rk);
+                kept.1.push(ev);
+                kept.2.push(ow);
+            } else {
+                sites += 1;
+                found += rk.group.count;
+            }
+        }
+        (self.ranked, self.evidence, self.owners) = kept;
+        let mut counters: std::collections::HashMap<Kind, usize> = Default::default();
+        for rk in &mut self.ranked {
+            let c = counters.entry(rk.group.key.kind).or_default();
+            *c += 1;
+            rk.rank = *c;
+        }
+        self.events = self.ranked.iter().map(|r| r.group.count).sum();
+        (sites, found)
+    }
+
+    /// The severity of a rule code: `error`, `warning` or `note`.
+    pub fn severity_of(&self, code: &str) -> &str {
+        self.severity.get(code).map_or("warning", String::as_str)
+    }
+
+    /// The source evidence of `ranked[i]`, when the source was read.
+    pub fn read_evidence(&self, i: usize) -> Option<&Evidence> {
+        self.evidence
+            .get(i)
+            .and_then(Option::as_ref)
+            .filter(|e| e.source == SourceStatus::Read)
+    }
+
+    /// The index in `ranked` of a ranked group.
+    pub fn index_of(&self, rk: &Ranked) -> usize {
+        self.ranked
+            .iter()
+            .position(|x| std::ptr::eq(x, rk))
+            .unwrap_or(usize::MAX)
+    }
+
+    /// The ranked groups of one kind.
+    pub fn of_kind(&self, kind: Kind) -> impl Iterator<Item = &Ranked> {
+        self.ranked.iter().filter(move |r| r.group.key.kind == kind)
+    }
+
+    /// Events of one kind.
+    pub fn events_of(&self, kind: Kind) -> u64 {
+        self.of_kind(kind).map(|r| r.group.count).sum()
+    }
+
+    /// Total blocked time, in milliseconds.
+    pub fn blocked_ms(&self) -> u64 {
+        self.of_kind(Kind::SlowCallback)
+            .map(|r| r.group.total_ms())
+            .sum()
+    }
+
+    /// The earliest and latest timestamps of the findings, if any.
+    pub fn time_range(&self) -> Option<(&str, &str)> {
+        let first = self
+            .ranked
+            .iter()
+            .filter_map(|r| r.group.first_seen.as_deref())
+            .min()?;
+        let last = self
+            .ranked
+            .iter()
+            .filter_map(|r| r.group.last_seen.as_deref())
+            .max()?;
+        Some((first, last))
+    }
+
+    /// Python versions named by standard-library paths in the evidence
+    /// (`…/lib/python3.11/asyncio/…`), sorted.
+    pub fn python_versions(&self) -> Vec<String> {
+        let mut v: Vec<String> = Vec::new();
+        for r in &self.ranked {
+            let mut rest = r.group.sample_record.as_str();
+            while let Some(i) = rest.find("lib/python") {
+                let tail = &rest[i + "lib/python".len()..];
+                let ver: String = tail
+                    .chars()
+                    .take_while(|c| c.is_ascii_digit() || *c == '.')
+                    .collect();
+                if ver.contains('.') && tail[ver.len()..].starts_with('/') && !v.contains(&ver) {
+                    v.push(ver);
+                }
+                rest = tail;
+            }
+        }
+        v.sort();
+        v
+    }
+}
+
+/// The `input` object of a JSON report: written by `--format json` and read
+/// back by `aiolog merge`, so that the two cannot drift apart. Fields a
+/// reader can do without have defaults.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct InputWire {
+    /// Input names, in order.
+    #[serde(default)]
+    pub files: Vec<String>,
+    /// [`LineStats::bytes`].
+    pub bytes: u64,
+    /// [`LineStats::lines`].
+    pub lines: u64,
+    /// [`LineStats::parsed`].
+    pub parsed_lines: u64,
+    /// [`LineStats::passed_through`].
+    pub passed_through_lines: u64,
+    /// [`LineStats::skipped`].
+    pub skipped_lines: u64,
+    /// [`LineStats::records`].
+    pub records: u64,
+    /// [`LineStats::unrecognized_records`].
+    pub unrecognized_records: u64,
+    /// [`LineStats::debug_records`] (absent from older reports).
+    #[serde(default)]
+    pub debug_records: u64,
+    /// [`LineStats::truncated_lines`].
+    pub truncated_lines: u64,
+    /// [`LineStats::invalid_utf8_lines`].
+    pub invalid_utf8_lines: u64,
+    /// Findings (occurrences) in the report.
+    #[serde(default)]
+    pub findings: u64,
+    /// The run was ended by a signal.
+    #[serde(default)]
+    pub interrupted: bool,
+    /// With `--baseline`: what it hid.
+    #[serde(default)]
+    pub baseline_hidden: Option<HiddenWire>,
+    /// [`LineStats::unrecognized_samples`].
+    #[serde(default)]
+    pub unrecognized_samples: Vec<crate::pipeline::UnrecognizedSample>,
+}
+
+/// `baseline_hidden`: the known sites a baseline hid, and their occurrences.
+#[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize)]
+pub struct HiddenWire {
+    /// Sites hidden.
+    pub sites: u64,
+    /// Their occurrences.
+    pub findings: u64,
+}
+
+impl InputWire {
+    /// The `input` object of a report.
+    pub fn of(r: &Report) -> InputWire {
+        let s = &r.stats;
+        InputWire {
+            files: r.inputs.clone(),
+            bytes: s.bytes,
+            lines: s.lines,
+            parsed_lines: s.parsed,
+            passed_through_lines: s.passed_through,
+            skipped_lines: s.skipped,
+            records: s.records,
+            unrecognized_records: s.unrecognized_records,
+            debug_records: s.debug_records,
+            truncated_lines: s.truncated_lines,
+            invalid_utf8_lines: s.invalid_utf8_lines,
+            findings: r.events,
+            interrupted: r.interrupted,
+            baseline_hidden: r
+                .baseline_hidden
+                .map(|(sites, findings)| HiddenWire { sites, findings }),
+            unrecognized_samples: s.unrecognized_samples.clone(),
+        }
+    }
+
+    /// The line account it holds.
+    pub fn stats(&self) -> LineStats {
+        LineStats {
+            bytes: self.bytes,
+            lines: self.lines,
+            parsed: self.parsed_lines,
+            passed_through: self.passed_through_lines,
+            skipped: self.skipped_lines,
+            records: self.records,
+            unrecognized_records: self.unrecognized_records,
+            debug_records: self.debug_records,
+            truncated_lines: self.truncated_lines,
+            invalid_utf8_lines: self.invalid_utf8_lines,
+            unrecognized_samples: self.unrecognized_samples.clone(),
+        }
+    }
+}
