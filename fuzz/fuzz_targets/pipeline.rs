@@ -4,7 +4,8 @@
 use aiolog::aggregate::Aggregator;
 use aiolog::grammar::Grammars;
 use aiolog::pipeline::{analyze_bytes, Options};
-use aiolog::render::{self, Report};
+use aiolog::render;
+use aiolog::report::Report;
 use libfuzzer_sys::fuzz_target;
 use std::sync::OnceLock;
 
