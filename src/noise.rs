@@ -527,10 +527,11 @@ fn glob_match_exact(pattern: &str, text: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
 
     #[test]
     fn one_reading_of_rule_selectors() {
-        use super::RuleSelector as S;
+        use RuleSelector as S;
         assert_eq!(S::code("aio1"), Some(S::Code("AIO1".into())));
         assert_eq!(S::code("AIO"), Some(S::Code("AIO".into())));
         assert_eq!(S::code("AI"), None);
@@ -543,7 +544,6 @@ mod tests {
         assert!(S::Kind(Kind::NeverAwaited).matches("AIO999", Kind::NeverAwaited));
         assert!(!S::Code("AIO2".into()).matches("AIO101", Kind::SlowCallback));
     }
-    use super::*;
 
     #[test]
     fn globs() {

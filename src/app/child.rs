@@ -113,8 +113,8 @@ pub(super) fn run_child(r: &RunArgs, ctx: &mut Ctx) -> io::Result<Option<u8>> {
 /// The sitecustomize module `aiolog run` puts first on the child's
 /// PYTHONPATH, in a directory removed when aiolog ends.
 pub(super) struct Injection {
-    pub(super) dir: std::path::PathBuf,
-    pub(super) marker: std::path::PathBuf,
+    dir: std::path::PathBuf,
+    marker: std::path::PathBuf,
 }
 
 pub(super) const SITECUSTOMIZE: &str = include_str!("../run/sitecustomize.py");

@@ -141,10 +141,10 @@ pub(super) fn live_loop(
 /// cleared before anything else is printed.
 pub(super) struct StatusLine {
     /// When the rate was last measured, and the line count then.
-    pub(super) mark: (Instant, u64),
-    pub(super) rate: f64,
-    pub(super) last_draw: Option<Instant>,
-    pub(super) shown: bool,
+    mark: (Instant, u64),
+    rate: f64,
+    last_draw: Option<Instant>,
+    shown: bool,
 }
 
 impl StatusLine {

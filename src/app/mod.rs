@@ -127,8 +127,12 @@ pub fn run(args: Args) -> io::Result<Status> {
     if c.list_grammars || matches!(args.command, Some(Command::Grammars { .. })) {
         return info::list_grammars(&grammars);
     }
-    let Some(forced) = forced_grammar(c, user_grammar.first(), &grammars) else {
-        return Ok(Status::Error);
+    let forced = match forced_grammar(c, user_grammar.first(), &grammars) {
+        Ok(f) => f,
+        Err(msg) => {
+            eprintln!("aiolog: error: {msg}");
+            return Ok(Status::Error);
+        }
     };
     if c.max_line_bytes == 0 {
         eprintln!("aiolog: error: --max-line-bytes must be at least 1");
@@ -254,13 +258,12 @@ pub fn run(args: Args) -> io::Result<Status> {
 }
 
 /// The grammar `--grammar` names (a built-in name, or the user's file's
-/// grammar), as an index; `Some(None)` without `--grammar`, `None` after
-/// saying that the name is unknown.
+/// grammar), as an index; `None` without `--grammar`.
 fn forced_grammar(
     c: &crate::cli::Common,
     user_file: Option<&std::path::PathBuf>,
     grammars: &Grammars,
-) -> Option<Option<usize>> {
+) -> Result<Option<usize>, String> {
     let name = match user_file {
         Some(p) => {
             let file = p.display().to_string();
@@ -273,17 +276,16 @@ fn forced_grammar(
         None => c.grammar.clone(),
     };
     let Some(name) = name else {
-        return Some(None);
+        return Ok(None);
     };
     match grammars.find(&name) {
-        Some(i) => Some(Some(i)),
+        Some(i) => Ok(Some(i)),
         None => {
             let known: Vec<&str> = grammars.all().iter().map(|g| g.name.as_str()).collect();
-            eprintln!(
-                "aiolog: error: unknown grammar `{name}`\n  help: the grammars are: {} (see --list-grammars)",
+            Err(format!(
+                "unknown grammar `{name}`\n  help: the grammars are: {} (see --list-grammars)",
                 known.join(", ")
-            );
-            None
+            ))
         }
     }
 }

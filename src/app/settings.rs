@@ -222,8 +222,8 @@ pub(super) fn load_baseline(path: &Path) -> Result<std::collections::HashSet<Str
 
 /// `--fail-on` and `--min-seconds`.
 pub(super) struct Gate {
-    pub(super) selectors: Vec<RuleSelector>,
-    pub(super) min_ms: Option<u64>,
+    selectors: Vec<RuleSelector>,
+    min_ms: Option<u64>,
 }
 
 impl Gate {
