@@ -17,7 +17,7 @@ use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 
 use crate::correlate::{Basis, Finding, Site};
-use crate::event::Kind;
+use crate::kinds::Kind;
 
 /// The most groups kept before new sites are folded into `other`: a few
 /// megabytes at most, whatever the log.
@@ -343,7 +343,7 @@ impl Aggregator {
     /// The groups, ranked within each kind, kinds in report order.
     pub fn ranked(&self) -> Vec<Ranked> {
         let mut out = Vec::new();
-        for kind in Kind::ALL {
+        for &kind in Kind::ALL {
             let mut groups: Vec<&Group> = self
                 .groups
                 .values()
@@ -352,7 +352,7 @@ impl Aggregator {
             groups.sort_by(|a, b| {
                 // Findings during shutdown rank below every steady one.
                 let phase = a.key.shutdown.cmp(&b.key.shutdown);
-                let primary = if kind == Kind::SlowCallback {
+                let primary = if kind.timed() {
                     b.total_ms().cmp(&a.total_ms()).then(b.count.cmp(&a.count))
                 } else {
                     b.count.cmp(&a.count)
@@ -387,11 +387,13 @@ pub struct Ranked {
     pub group: Group,
 }
 
-fn secs(ms: u64) -> String {
+/// `1.204 s` from milliseconds.
+pub fn secs(ms: u64) -> String {
     format!("{}.{:03} s", ms / 1000, ms % 1000)
 }
 
-fn times(n: u64) -> String {
+/// `once`, `N times`.
+pub fn times(n: u64) -> String {
     if n == 1 {
         "once".to_string()
     } else {
@@ -416,49 +418,7 @@ fn why(g: &Group) -> String {
     } else {
         g.basis.short().to_string()
     };
-    match g.key.kind {
-        Kind::SlowCallback => format!(
-            "blocked the loop {} for {} in total (max {}); {short}",
-            times(g.count),
-            secs(g.total_ms()),
-            secs(g.max_ms().unwrap_or(0)),
-        ),
-        Kind::NeverAwaited => format!("created {} without await; {short}", times(g.count)),
-        Kind::TaskDestroyedPending => format!(
-            "{} destroyed while pending; {short}",
-            if g.count == 1 {
-                "1 task".to_string()
-            } else {
-                format!("{} tasks", g.count)
-            }
-        ),
-        Kind::ExceptionNeverRetrieved => format!(
-            "failed {} and nobody retrieved the exception; {short}",
-            times(g.count)
-        ),
-        Kind::ExceptionInCallback => format!("a callback raised {}; {short}", times(g.count)),
-        Kind::ResourceWarning => format!("left unclosed {}; {short}", times(g.count)),
-        Kind::FatalTransportError => format!(
-            "a protocol callback failed {} and the connection was closed; {short}",
-            times(g.count)
-        ),
-        Kind::NonThreadsafeCall => format!(
-            "a loop method was called from another thread {}; {short}",
-            times(g.count)
-        ),
-        Kind::LoopException => format!(
-            "the event loop reported an error {}; {short}",
-            times(g.count)
-        ),
-        Kind::BlockingCallDetected => format!(
-            "the framework detected a blocking call here {}; {short}",
-            times(g.count)
-        ),
-        Kind::SlowGetaddrinfo => format!(
-            "a name lookup took at least 100 ms {}; connections wait for it",
-            times(g.count)
-        ),
-    }
+    g.key.kind.why(g, &short)
 }
 
 /// Request and trace ids in context lines: `request_id=…`, `"trace_id": "…"`,

@@ -50,51 +50,17 @@ Exit status:
   aiolog run exits with the child's exit status (128+N if a signal N ended it).
   A closed output pipe (aiolog app.log | head) ends aiolog quietly with status 0.";
 
-/// Kinds of finding, for --kind.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-#[value(rename_all = "snake_case")]
-pub enum KindArg {
-    /// Slow callbacks and task steps.
-    SlowCallback,
-    /// Coroutines never awaited.
-    NeverAwaited,
-    /// Tasks destroyed while pending.
-    TaskDestroyedPending,
-    /// Task exceptions never retrieved.
-    ExceptionNeverRetrieved,
-    /// Exceptions raised in callbacks.
-    ExceptionInCallback,
-    /// Resources never closed.
-    ResourceWarning,
-    /// Fatal transport errors.
-    FatalTransportError,
-    /// Loop methods called from other threads.
-    NonThreadsafeCall,
-    /// Slow name lookups.
-    SlowGetaddrinfo,
-    /// Blocking calls a framework detected (Home Assistant).
-    BlockingCallDetected,
-    /// Other errors asyncio's exception handler reported.
-    LoopException,
-}
-
-impl From<KindArg> for aiolog::event::Kind {
-    fn from(k: KindArg) -> Self {
-        use aiolog::event::Kind;
-        match k {
-            KindArg::SlowCallback => Kind::SlowCallback,
-            KindArg::NeverAwaited => Kind::NeverAwaited,
-            KindArg::TaskDestroyedPending => Kind::TaskDestroyedPending,
-            KindArg::ExceptionNeverRetrieved => Kind::ExceptionNeverRetrieved,
-            KindArg::ExceptionInCallback => Kind::ExceptionInCallback,
-            KindArg::ResourceWarning => Kind::ResourceWarning,
-            KindArg::FatalTransportError => Kind::FatalTransportError,
-            KindArg::NonThreadsafeCall => Kind::NonThreadsafeCall,
-            KindArg::SlowGetaddrinfo => Kind::SlowGetaddrinfo,
-            KindArg::BlockingCallDetected => Kind::BlockingCallDetected,
-            KindArg::LoopException => Kind::LoopException,
-        }
-    }
+/// The values of `--kind`: every kind's name and help line, from the
+/// registry ([`aiolog::kinds`]).
+fn kind_parser() -> impl clap::builder::TypedValueParser<Value = aiolog::kinds::Kind> {
+    use aiolog::kinds::Kind;
+    use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+    PossibleValuesParser::new(
+        Kind::ALL
+            .iter()
+            .map(|k| PossibleValue::new(k.as_str()).help(k.help())),
+    )
+    .map(|name| Kind::from_name(&name).expect("a possible value is a kind's name"))
 }
 
 /// Output formats.
@@ -292,12 +258,12 @@ pub struct Common {
     /// Keep only findings of this kind (repeatable).
     #[arg(
         long,
-        value_enum,
+        value_parser = kind_parser(),
         value_name = "KIND",
         global = true,
         help_heading = "Filters"
     )]
-    pub kind: Vec<KindArg>,
+    pub kind: Vec<aiolog::kinds::Kind>,
 
     /// Keep only findings whose site path matches this glob (repeatable; `**/api/*.py`).
     #[arg(long, value_name = "GLOB", global = true, help_heading = "Filters")]

@@ -3,7 +3,8 @@
 //! # Brief overview
 //! asyncio prints many `path:line` pairs per warning, most of them inside the
 //! standard library (`tasks.py`, `runners.py`) or third-party packages. The
-//! site is the line a developer should open:
+//! site is the line a developer should open. Each kind chooses it
+//! ([`crate::kinds::KindSpec::site`]) with the helpers here; for example:
 //!
 //! | event | site |
 //! |---|---|
@@ -20,7 +21,8 @@
 
 use serde::Serialize;
 
-use crate::event::{CoroState, Event, Frame, Kind, Location, Target, TaskRepr};
+use crate::event::{Frame, Location, TaskRepr};
+use crate::kinds::{Event, Kind, Placed};
 
 /// Where a path lives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -222,7 +224,8 @@ pub struct Finding {
     pub occurrences: u64,
 }
 
-fn innermost_user(frames: &[Frame]) -> Option<&Frame> {
+/// The innermost frame of the user's code.
+pub fn innermost_user(frames: &[Frame]) -> Option<&Frame> {
     frames
         .iter()
         .rev()
@@ -232,12 +235,12 @@ fn innermost_user(frames: &[Frame]) -> Option<&Frame> {
 /// The site of a reported exception: where it was raised (the innermost
 /// frame of your code in its traceback), else where its task was created,
 /// else the task's coroutine.
-fn raised_or_created(
+pub fn raised_or_created(
     traceback: &[Frame],
     source_traceback: &[Frame],
     task: Option<&TaskRepr>,
     detail: Option<String>,
-) -> (Option<Site>, Basis, Option<String>) {
+) -> Placed {
     if let Some(f) = innermost_user(traceback) {
         (Some(frame_site(f)), Basis::RaisedAt, detail)
     } else if let Some(f) = innermost_user(source_traceback) {
@@ -249,7 +252,8 @@ fn raised_or_created(
     }
 }
 
-fn frame_site(f: &Frame) -> Site {
+/// A frame as a site.
+pub fn frame_site(f: &Frame) -> Site {
     Site {
         path: f.path.clone(),
         line: f.line,
@@ -257,7 +261,8 @@ fn frame_site(f: &Frame) -> Site {
     }
 }
 
-fn loc_site(l: &Location, function: Option<String>) -> Option<Site> {
+/// A printed location as a site, unless it is no file (`sys`).
+pub fn loc_site(l: &Location, function: Option<String>) -> Option<Site> {
     (classify(&l.path) != PathClass::Pseudo).then(|| Site {
         path: l.path.clone(),
         line: l.line,
@@ -265,7 +270,8 @@ fn loc_site(l: &Location, function: Option<String>) -> Option<Site> {
     })
 }
 
-fn coro_site(t: Option<&TaskRepr>) -> Option<Site> {
+/// A task's coroutine line as a site.
+pub fn coro_site(t: Option<&TaskRepr>) -> Option<Site> {
     let c = t?.coro.as_ref()?;
     loc_site(c.location.as_ref()?, Some(c.qualname.clone()))
 }
@@ -283,144 +289,9 @@ pub struct Origin<'a> {
     pub record: &'a str,
 }
 
-/// The rule code of an event.
-pub fn code(ev: &Event) -> &'static str {
-    match ev {
-        Event::SlowCallback(s) => match s.target {
-            Target::Task(_) => "AIO101",
-            Target::Handle(_) => "AIO102",
-        },
-        Event::NeverAwaited(_) => "AIO201",
-        Event::TaskDestroyedPending(_) => "AIO301",
-        Event::ExceptionNeverRetrieved(_) => "AIO401",
-        Event::ExceptionInCallback(_) => "AIO402",
-        Event::ResourceWarning(_) => "AIO501",
-        Event::FatalTransportError(_) | Event::DebugLine(_) => "AIO403",
-        Event::NonThreadsafeCall(_) => "AIO601",
-        Event::SlowGetaddrinfo(_) => "AIO103",
-        Event::BlockingCallDetected(_) => "AIO104",
-        Event::LoopException(_) => "AIO404",
-    }
-}
-
 /// Chooses the site of an event read at `origin`.
 pub fn correlate(ev: &Event, origin: Origin<'_>) -> Finding {
-    let (site, basis, detail) = match ev {
-        Event::SlowCallback(s) => match &s.target {
-            Target::Task(t) => {
-                let basis = match t.coro.as_ref().map(|c| c.state) {
-                    Some(CoroState::Done) => Basis::FinishedInSlowStep,
-                    _ => Basis::SuspendedAfterSlowStep,
-                };
-                match coro_site(Some(t)) {
-                    Some(site) => (Some(site), basis, t.name.clone()),
-                    None => (None, Basis::Unknown, t.name.clone()),
-                }
-            }
-            Target::Handle(h) => {
-                let def = h
-                    .location
-                    .as_ref()
-                    .and_then(|l| loc_site(l, Some(h.callback.clone())));
-                let sched = h
-                    .created_at
-                    .as_ref()
-                    .filter(|l| classify(&l.path) == PathClass::User)
-                    .and_then(|l| loc_site(l, Some(h.callback.clone())));
-                match (def, sched) {
-                    (Some(d), _) => (Some(d), Basis::CallbackDefinition, None),
-                    (None, Some(s)) => (Some(s), Basis::CallbackScheduled, None),
-                    _ => (None, Basis::Unknown, None),
-                }
-            }
-        },
-        Event::TaskDestroyedPending(d) => {
-            let name = d.task.as_ref().and_then(|t| t.name.clone());
-            if let Some(f) = innermost_user(&d.source_traceback) {
-                (Some(frame_site(f)), Basis::CreationTraceback, name)
-            } else if let Some(site) = coro_site(d.task.as_ref()) {
-                (Some(site), Basis::CoroutineLine, name)
-            } else {
-                (None, Basis::Unknown, name)
-            }
-        }
-        Event::NeverAwaited(n) => {
-            if let Some(f) = innermost_user(&n.origin).or_else(|| innermost_user(&n.allocated)) {
-                (Some(frame_site(f)), Basis::CreationTraceback, None)
-            } else if let Some(site) = n.location.as_ref().and_then(|l| loc_site(l, None)) {
-                (Some(site), Basis::WarningLine, None)
-            } else {
-                (None, Basis::Unknown, None)
-            }
-        }
-        Event::ExceptionNeverRetrieved(e) => raised_or_created(
-            &e.traceback,
-            &e.source_traceback,
-            e.task.as_ref(),
-            e.exception.clone(),
-        ),
-        Event::ExceptionInCallback(e) => {
-            let detail = e.exception.clone();
-            let def = e
-                .location
-                .as_ref()
-                .and_then(|l| loc_site(l, Some(e.callback.clone())));
-            if let Some(f) = innermost_user(&e.traceback) {
-                (Some(frame_site(f)), Basis::RaisedAt, detail)
-            } else if let Some(site) = def.filter(|s| classify(&s.path) == PathClass::User) {
-                (Some(site), Basis::CallbackDefinition, detail)
-            } else if let Some(f) = innermost_user(&e.source_traceback) {
-                (Some(frame_site(f)), Basis::CallbackScheduled, detail)
-            } else {
-                (None, Basis::Unknown, detail)
-            }
-        }
-        Event::FatalTransportError(f) => match innermost_user(&f.traceback) {
-            Some(fr) => (Some(frame_site(fr)), Basis::RaisedAt, f.exception.clone()),
-            None => (None, Basis::Unknown, f.exception.clone()),
-        },
-        Event::DebugLine(_) => (None, Basis::Unknown, None),
-        Event::NonThreadsafeCall(n) => {
-            let detail = n.thread.as_ref().map(|t| format!("in thread {t}"));
-            match innermost_user(&n.traceback) {
-                Some(fr) => (Some(frame_site(fr)), Basis::CalledFromThread, detail),
-                None => (None, Basis::Unknown, detail),
-            }
-        }
-        Event::LoopException(l) => raised_or_created(
-            &l.traceback,
-            &l.source_traceback,
-            l.task.as_ref(),
-            l.exception.clone(),
-        ),
-        Event::BlockingCallDetected(b) => {
-            let detail = b.code.clone();
-            match b.location.as_ref().and_then(|l| loc_site(l, None)) {
-                Some(site) => (Some(site), Basis::DetectedAt, detail),
-                None => (None, Basis::Unknown, detail),
-            }
-        }
-        // The line names a host, not a line of code.
-        Event::SlowGetaddrinfo(g) => (
-            None,
-            Basis::Unknown,
-            Some(format!("took {:.1} ms", g.millis)),
-        ),
-        Event::ResourceWarning(r) => {
-            if let Some(f) = innermost_user(&r.allocated) {
-                (Some(frame_site(f)), Basis::CreationTraceback, None)
-            } else if let Some(site) = r
-                .location
-                .as_ref()
-                .filter(|l| classify(&l.path) == PathClass::User)
-                .and_then(|l| loc_site(l, None))
-            {
-                (Some(site), Basis::WarningLine, None)
-            } else {
-                (None, Basis::Unknown, None)
-            }
-        }
-    };
+    let (site, basis, detail) = ev.site();
     Finding {
         kind: ev.kind(),
         subject: ev.subject(),
@@ -441,7 +312,7 @@ pub fn correlate(ev: &Event, origin: Origin<'_>) -> Finding {
         input: origin.input.to_string(),
         line_no: origin.line_no,
         detail,
-        code: code(ev),
+        code: ev.code(),
         record: origin.record.to_string(),
         context_before: Vec::new(),
         context_after: Vec::new(),

@@ -22,6 +22,9 @@
 //! benchmarks and tests.
 #![deny(missing_docs)]
 
+// The kinds of finding, one file each, whose columns the stages read.
+pub mod kinds;
+
 // The stages, in data-flow order.
 pub mod input;
 pub mod scan;

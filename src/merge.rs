@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use crate::aggregate::{Aggregator, Group, GroupKey, TimePoint};
 use crate::correlate::{Basis, Site};
-use crate::event::Kind;
+use crate::kinds::Kind;
 use crate::pipeline::LineStats;
 use crate::report::InputWire;
 use crate::rules;

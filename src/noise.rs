@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 
 use crate::aggregate::Group;
 use crate::correlate::Finding;
-use crate::event::Kind;
+use crate::kinds::Kind;
 use crate::source::analyze::Evidence;
 
 /// Keys of `[tool.aiolog]`.

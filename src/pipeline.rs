@@ -30,7 +30,7 @@
 use serde::Serialize;
 
 use crate::correlate::{correlate, Finding, Origin};
-use crate::event::parse_record;
+use crate::event::{parse_record, Parsed};
 use crate::frame::{clean_line, DEFAULT_MAX_LINE};
 use crate::grammar::Grammars;
 use crate::record::{Builder, Offer, Record};
@@ -276,7 +276,7 @@ impl<'a> SourceAnalyzer<'a> {
     /// still ran after them.
     fn release(&mut self, out: &mut Vec<Finding>) {
         for f in self.pending.drain(..) {
-            if is_lifecycle(f.kind) && self.opts.mark_shutdown {
+            if f.kind.shutdown_sensitive() && self.opts.mark_shutdown {
                 self.tail.push(f);
             } else {
                 out.push(f);
@@ -600,7 +600,7 @@ impl<'a> SourceAnalyzer<'a> {
             let mut builder =
                 Builder::start(self.line_no, &framed, self.grammars, clean_text_indent);
             builder.add_lines(extra);
-            if crate::record::ends_traceback(framed.message) {
+            if builder.ends_traceback() {
                 builder.prepend(&self.traceback_before(at));
             } else if crate::record::is_pytest_summary_warning(framed.body) {
                 let above = self.lines_before(at, crate::record::MAX_LOOKBACK);
@@ -708,11 +708,11 @@ impl<'a> SourceAnalyzer<'a> {
 
     fn emit(&mut self, rec: Record, before: Vec<String>, out: &mut Vec<Finding>) {
         match parse_record(&rec.text) {
-            Ok(crate::event::Event::DebugLine(_)) => {
+            Ok(Parsed::DebugLine(_)) => {
                 self.stats.debug_records += 1;
                 self.stats.parsed += rec.line_count;
             }
-            Ok(ev) => {
+            Ok(Parsed::Event(ev)) => {
                 self.stats.records += 1;
                 self.stats.parsed += rec.line_count;
                 let mut f = correlate(
@@ -815,14 +815,6 @@ fn bracketed_number(line: &str) -> Option<&str> {
 /// The most task-lifecycle findings held back while waiting to learn
 /// whether they happened at shutdown.
 pub const MAX_TAIL: usize = 10_000;
-
-fn is_lifecycle(k: crate::event::Kind) -> bool {
-    use crate::event::Kind;
-    matches!(
-        k,
-        Kind::TaskDestroyedPending | Kind::ExceptionNeverRetrieved | Kind::NeverAwaited
-    )
-}
 
 /// A context line as kept: cleaned, and cut at 500 characters.
 fn context_line(raw: &[u8], max: usize) -> String {

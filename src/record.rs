@@ -58,14 +58,40 @@ pub struct Record {
     pub repeat: u64,
 }
 
+/// How a record goes on after its first line. Each kind says which shape
+/// its first lines take ([`crate::kinds::KindSpec::shape`]); [`Shape::of`]
+/// falls back on the warnings module's and the exception handler's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Shape {
+pub enum Shape {
+    /// `Executing <…> took N seconds`, possibly wrapped over a few lines.
     Slow,
+    /// A warnings-module line (`path:N: Category: message`), its frame
+    /// blocks and tracemalloc's hint.
     Warning,
+    /// An exception-handler message: key lines, tracebacks, a chain.
     Handler,
-    /// One line: an exception line that closes a traceback printed before
-    /// it, or one of debug mode's DEBUG/INFO lines.
-    LastLine,
+    /// One line: an exception line whose record is the traceback printed
+    /// before it (`RuntimeError: Non-thread-safe operation …`, which
+    /// threading's excepthook, `logger.exception` or an uncaught error print
+    /// after the frames).
+    EndsTraceback,
+    /// One line: one of debug mode's DEBUG/INFO lines.
+    OneLine,
+}
+
+impl Shape {
+    /// The shape of a record whose first line's message is `msg`.
+    pub fn of(msg: &str) -> Shape {
+        if crate::event::is_debug_line(msg) {
+            Shape::OneLine
+        } else if let Some(shape) = crate::kinds::Kind::shape(msg) {
+            shape
+        } else if msg.contains("Warning: ") {
+            Shape::Warning
+        } else {
+            Shape::Handler
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -118,15 +144,7 @@ impl Builder {
         raw_indent: usize,
     ) -> Builder {
         let msg = framed.message;
-        let shape = if ends_traceback(msg) || is_debug_line(msg) {
-            Shape::LastLine
-        } else if msg.contains("Executing ") {
-            Shape::Slow
-        } else if msg.contains("Warning: ") || msg.contains("was never yielded from") {
-            Shape::Warning
-        } else {
-            Shape::Handler
-        };
+        let shape = Shape::of(msg);
         let wrap_budget = if shape == Shape::Slow && !is_slow_complete(msg) {
             2
         } else {
@@ -167,7 +185,7 @@ impl Builder {
             Shape::Slow => self.offer_slow(line, hit),
             Shape::Warning => self.offer_warning(line, hit),
             Shape::Handler => return self.offer_handler(line, hit),
-            Shape::LastLine => false,
+            Shape::EndsTraceback | Shape::OneLine => false,
         };
         if accept {
             self.push(line);
@@ -305,13 +323,20 @@ impl Builder {
     /// Whether no further line can belong to the record: a slow-callback
     /// line that ends with its duration, a warning closed by its
     /// `Enable tracemalloc` line. Such a record can be emitted at once
+    /// Whether the record is an exception line whose traceback was printed
+    /// before it ([`Shape::EndsTraceback`]): the caller prepends the lines
+    /// it looked back on.
+    pub fn ends_traceback(&self) -> bool {
+        self.shape == Shape::EndsTraceback
+    }
+
     /// instead of waiting for the next line.
     pub fn is_complete(&self) -> bool {
         match self.shape {
             Shape::Slow => self.wrap_budget == 0,
             Shape::Warning => self.phase == Phase::Done,
             Shape::Handler => false,
-            Shape::LastLine => true,
+            Shape::EndsTraceback | Shape::OneLine => true,
         }
     }
 
@@ -332,20 +357,6 @@ impl Builder {
         text.push_str(&self.rec.text);
         self.rec.text = text;
     }
-}
-
-/// Whether a message is an exception line whose record is the traceback
-/// printed before it: `RuntimeError: Non-thread-safe operation …`
-/// (FORMATS.md §3.5), which threading's excepthook, `logger.exception` or an
-/// uncaught error print after the frames.
-pub fn ends_traceback(msg: &str) -> bool {
-    msg.trim_start().starts_with(crate::scan::NON_THREADSAFE)
-}
-
-/// Whether a message is one of debug mode's DEBUG/INFO lines: a record of
-/// one line.
-fn is_debug_line(msg: &str) -> bool {
-    !msg.contains("Executing ") && crate::scan::DEBUG_MARKERS.iter().any(|m| msg.contains(m))
 }
 
 /// At most this many lines are looked back for a traceback.

@@ -7,7 +7,7 @@
 //! before the renderers, which only read it.
 
 use crate::aggregate::{Ranked, TimePoint};
-use crate::event::Kind;
+use crate::kinds::Kind;
 use crate::pipeline::LineStats;
 use crate::source::analyze::{Evidence, SourceStatus};
 

@@ -21,110 +21,17 @@
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 
-/// The markers. Each one starts (or sits in the first line of) a record that
-/// the event stage knows, or one it should at least count as unrecognized
-/// rather than let pass silently.
-pub const MARKERS: &[&str] = &[
-    // slow callback / slow task step (FORMATS.md §3.1), and the 2014 prototype
-    "Executing <",
-    "Executing Handle(",
-    // Go's encoding/json (docker's json-file) escapes `<`.
-    "Executing \\u003c",
-    // default exception handler messages (§3.2)
-    "was destroyed but it is pending",
-    "exception was never retrieved",
-    // Also when a paste lost the first letter.
-    "xception in callback ",
-    // aiohttp's unclosed objects, reported through the exception handler.
-    "Unclosed client session",
-    "Unclosed connector",
-    "Unclosed connection",
-    // warnings (§3.3, §3.4) and the pre-3.7 CoroWrapper message
-    "was never awaited",
-    "was never yielded from",
-    "ResourceWarning: unclosed",
-    // §3.5
-    NON_THREADSAFE,
-    // Home Assistant's blocking-call detector.
-    "Detected blocking call ",
-    // fatal transport errors (§3.2)
-    "Fatal error: protocol.",
-    "Fatal error on ",
-    "Fatal read error on ",
-    "Fatal write error on ",
-];
-
-/// The exception line of a loop method called from another thread
-/// (FORMATS.md §3.5). The marker includes the exception type: 3.13+ print
-/// the `raise RuntimeError(` statement's string in the traceback above it.
-pub const NON_THREADSAFE: &str = "RuntimeError: Non-thread-safe operation";
-
-/// The default exception handler's other messages (FORMATS.md §3.2), each
-/// by a distinctive part (`an error occurred during closing of asynchronous
-/// generator` by `asynchronous generator`, `Unhandled exception in
-/// client_connected_cb` by `client_connected_cb`), which ordinary text
-/// rarely holds. The event stage
-/// reads the record only when its first line holds the whole message
-/// ([`LOOP_EXCEPTION_TEXTS`]); other lines with such a part are application
-/// lines.
-pub const LOOP_EXCEPTION_MESSAGES: &[&str] = &[
-    "unhandled exception during asyncio.run() shutdown",
-    "asynchronous generator",
-    "has errored out but its parent task",
-    "garbage collected prior to establishing network connection",
-    "client_connected_cb",
-    "Unhandled error in exception handler",
-    "Exception in default exception handler",
-    "socket.accept() out of system resource",
-    "transport creation for incoming connection",
-    "pause_writing() failed",
-    "resume_writing() failed",
-    "reading from the event loop self pipe",
-    "Accept failed on a socket",
-    "SIGCHLD handler",
-    "Unhandled exception in event loop",
-];
-
-/// The messages [`LOOP_EXCEPTION_MESSAGES`] find, whole.
-pub const LOOP_EXCEPTION_TEXTS: &[&str] = &[
-    "unhandled exception during asyncio.run() shutdown",
-    "an error occurred during closing of asynchronous generator",
-    "has errored out but its parent task",
-    "An open stream was garbage collected prior to establishing network connection",
-    "Unhandled exception in client_connected_cb",
-    "Unhandled error in exception handler",
-    "Exception in default exception handler",
-    "socket.accept() out of system resource",
-    "Error on transport creation for incoming connection",
-    "protocol.pause_writing() failed",
-    "protocol.resume_writing() failed",
-    "Error on reading from the event loop self pipe",
-    "Accept failed on a socket",
-    "Unknown exception in SIGCHLD handler",
-    "Unhandled exception in event loop",
-];
-
-/// Debug mode's DEBUG/INFO lines (FORMATS.md §3.6) that are searched for
-/// with the markers, recognized and counted as such, each a record of one
-/// line.
-pub const DEBUG_MARKERS: &[&str] = &[
-    "Using selector: ",
-    "Using proactor: ",
-    "Get address info ",
-    "Getting address info ",
-    "Close <_",
-    // Python 3.7's `poll took N ms: N events`.
-    "poll took ",
-    // Transports, servers and subprocesses. Every marker slows the block
-    // search a little (README, Performance), so `<…> connected to`, `<…>
-    // is serving` and the pause/resume lines, the least needed, are left to
-    // pass as application lines.
-    "SSL handshake took ",
-    "Datagram endpoint ",
-    "execute program ",
-    "exited with return",
-    "got a new connection from ",
-];
+/// Every marker the block search looks for: each kind's
+/// ([`crate::kinds::Kind::markers`]), then debug mode's DEBUG/INFO lines
+/// ([`crate::event::DEBUG_MARKERS`]). Each one starts (or sits in the first
+/// line of) a record that the event stage knows, or one it should at least
+/// count as unrecognized rather than let pass silently.
+pub fn markers() -> impl Iterator<Item = &'static str> {
+    crate::kinds::Kind::ALL
+        .iter()
+        .flat_map(|k| k.markers().iter().copied())
+        .chain(crate::event::DEBUG_MARKERS.iter().copied())
+}
 
 /// The block searcher.
 #[derive(Clone, Debug)]
@@ -139,16 +46,11 @@ impl Default for Scanner {
 }
 
 impl Scanner {
-    /// Builds the searcher for [`MARKERS`].
+    /// Builds the searcher for [`markers`].
     pub fn new() -> Scanner {
         let ac = AhoCorasickBuilder::new()
             .match_kind(MatchKind::LeftmostFirst)
-            .build(
-                MARKERS
-                    .iter()
-                    .chain(LOOP_EXCEPTION_MESSAGES)
-                    .chain(DEBUG_MARKERS),
-            )
+            .build(markers())
             .expect("markers are valid patterns");
         Scanner { ac }
     }
@@ -203,11 +105,7 @@ mod tests {
     #[test]
     fn finds_every_marker_and_nothing_in_app_lines() {
         let s = Scanner::new();
-        for m in MARKERS
-            .iter()
-            .chain(LOOP_EXCEPTION_MESSAGES)
-            .chain(DEBUG_MARKERS)
-        {
+        for m in markers() {
             let line = format!("prefix {m} suffix");
             assert!(s.is_hit(line.as_bytes()), "{m}");
         }
@@ -218,14 +116,6 @@ mod tests {
             "2023-10-11 09:40:39 - DEBUG - starting loop \"backup\" with interval 10.000s",
         ] {
             assert!(!s.is_hit(line.as_bytes()), "{line}");
-        }
-    }
-
-    #[test]
-    fn each_loop_exception_marker_is_part_of_its_message() {
-        assert_eq!(LOOP_EXCEPTION_MESSAGES.len(), LOOP_EXCEPTION_TEXTS.len());
-        for (m, t) in LOOP_EXCEPTION_MESSAGES.iter().zip(LOOP_EXCEPTION_TEXTS) {
-            assert!(t.contains(m), "{m:?} not in {t:?}");
         }
     }
 

@@ -291,7 +291,7 @@ fn paths_outside_the_roots_are_never_opened() {
 
 #[test]
 fn explain_works_for_every_rule_and_its_example_is_found() {
-    for rule in aiolog::rules::RULES {
+    for rule in aiolog::rules::RULES.iter() {
         let o = run(&["explain", rule.code]);
         assert_eq!(o.status.code(), Some(0), "{}", rule.code);
         let t = String::from_utf8_lossy(&o.stdout);

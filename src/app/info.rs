@@ -50,7 +50,7 @@ pub(super) fn command(command: &Command, format: Format) -> io::Result<Status> {
         }
         Command::Rules => {
             let mut out = io::stdout().lock();
-            for r in aiolog::rules::RULES {
+            for r in aiolog::rules::RULES.iter() {
                 writeln!(out, "{}  {:<32} {}", r.code, r.name, r.summary)?;
             }
         }

@@ -63,7 +63,7 @@ impl Settings {
             report.retain(|_, _, owners| owners.iter().any(|o| o.eq_ignore_ascii_case(owner)));
         }
         if let Some(top) = c.top {
-            let mut seen: std::collections::HashMap<aiolog::event::Kind, usize> =
+            let mut seen: std::collections::HashMap<aiolog::kinds::Kind, usize> =
                 Default::default();
             report.retain(|rk, _, _| {
                 let n = seen.entry(rk.group.key.kind).or_default();
@@ -104,7 +104,7 @@ impl Settings {
         let filter = aiolog::noise::Filter {
             select,
             ignore,
-            kinds: c.kind.iter().map(|k| (*k).into()).collect(),
+            kinds: c.kind.clone(),
             files: c.file.clone(),
             ignore_files: config.ignore_files.clone(),
             functions: c.function.clone(),
@@ -234,7 +234,7 @@ impl Gate {
                 selectors.push(s);
             } else {
                 let codes: Vec<&str> = aiolog::rules::RULES.iter().map(|r| r.code).collect();
-                let kinds: Vec<&str> = aiolog::event::Kind::ALL
+                let kinds: Vec<&str> = aiolog::kinds::Kind::ALL
                     .iter()
                     .map(|k| k.as_str())
                     .collect();
@@ -264,14 +264,12 @@ impl Gate {
         r.ranked.iter().any(|rk| {
             let g = &rk.group;
             let selected = if self.selectors.is_empty() {
-                g.key.kind == aiolog::event::Kind::SlowCallback
+                g.key.kind.timed()
             } else {
                 self.selectors.iter().any(|s| s.matches(g.code, g.key.kind))
             };
             let long_enough = match self.min_ms {
-                Some(min) if g.key.kind == aiolog::event::Kind::SlowCallback => {
-                    g.max_ms().unwrap_or(0) >= min
-                }
+                Some(min) if g.key.kind.timed() => g.max_ms().unwrap_or(0) >= min,
                 _ => true,
             };
             selected && long_enough

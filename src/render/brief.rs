@@ -8,10 +8,9 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use super::markdown::{fenced, inline};
-use super::{fmt_ms, Sink};
+use super::Sink;
 use crate::aggregate::Ranked;
-use crate::correlate::Basis;
-use crate::event::Kind;
+use crate::kinds::{Kind, Tally};
 use crate::report::Report;
 use crate::rules;
 
@@ -38,83 +37,7 @@ fn questions(rk: &Ranked) -> Vec<String> {
             .as_ref()
             .map_or("the reported line".to_string(), |s| s.location()),
     );
-    match (g.key.kind, g.basis) {
-        (Kind::SlowCallback, Basis::SuspendedAfterSlowStep) => vec![
-            format!("Which statement between the previous `await` and {site} blocks the event loop?"),
-            format!(
-                "Why can it take up to {} s (max), {} s in total over {} steps?",
-                fmt_ms(g.max_ms().unwrap_or(0)),
-                fmt_ms(g.total_ms()),
-                g.count
-            ),
-            "Which asyncio primitive or API should replace it (an async client, `asyncio.to_thread`, an executor)?".into(),
-            "Give the corrected code.".into(),
-        ],
-        (Kind::SlowCallback, _) => vec![
-            format!("Which code in the function at {site} blocks the event loop, and for how long?"),
-            "Should it run in an executor (`asyncio.to_thread`, `run_in_executor`) or be made asynchronous?".into(),
-            "Give the corrected code.".into(),
-        ],
-        (Kind::NeverAwaited, _) => vec![
-            format!(
-                "At {site}, which call creates the coroutine {} without awaiting it?",
-                inline(g.subject.as_deref().unwrap_or("?"))
-            ),
-            "Should it be awaited, or run concurrently with `asyncio.create_task` (and where is the task kept)?".into(),
-            "Give the corrected code.".into(),
-        ],
-        (Kind::TaskDestroyedPending, _) => vec![
-            format!("Where is the task created at {site} referenced after its creation, if anywhere?"),
-            "Who should own it (a TaskGroup, a set of tasks) and await or cancel it at shutdown?".into(),
-            "Give the corrected code.".into(),
-        ],
-        (Kind::ExceptionInCallback, _) => vec![
-            format!("Why does the callback at {site} raise?"),
-            "How should the callback handle the failure (asyncio only logs it)?".into(),
-            "Give the corrected code.".into(),
-        ],
-        (Kind::FatalTransportError, _) => vec![
-            format!("Why does the protocol callback at {site} raise?"),
-            "How should the protocol handle bad input without losing the connection?".into(),
-            "Give the corrected code.".into(),
-        ],
-        (Kind::ResourceWarning, _) => vec![
-            format!("Which object reported near {site} is never closed, and who owns it?"),
-            "Where should it be closed (async with, try/finally, the service's shutdown)?".into(),
-            "Give the corrected code.".into(),
-        ],
-        (Kind::NonThreadsafeCall, _) => vec![
-            format!("Which thread runs the code at {site}, and which loop method does it reach?"),
-            "Should it use `loop.call_soon_threadsafe` or `asyncio.run_coroutine_threadsafe`?".into(),
-            "Give the corrected code.".into(),
-        ],
-        (Kind::LoopException, _) => vec![
-            format!("Why does the code at {site} raise, and what does the loop do with it?"),
-            "Should the error be handled where it is raised (cancellation, cleanup, callbacks)?".into(),
-            "Give the corrected code.".into(),
-        ],
-        (Kind::BlockingCallDetected, _) => vec![
-            format!(
-                "Why does the code at {site} call {} in the event loop?",
-                inline(g.subject.as_deref().unwrap_or("a blocking function"))
-            ),
-            "Can it run in an executor (`hass.async_add_executor_job`, `asyncio.to_thread`) or be done once at setup?".into(),
-            "Give the corrected code.".into(),
-        ],
-        (Kind::SlowGetaddrinfo, _) => vec![
-            format!(
-                "Why does resolving {} take so long (DNS server, search domains, IPv6)?",
-                inline(g.subject.as_deref().unwrap_or("?"))
-            ),
-            "Should the address be cached, resolved once at start, or configured as an IP?".into(),
-            "Give the corrected configuration or code.".into(),
-        ],
-        (Kind::ExceptionNeverRetrieved, _) => vec![
-            format!("Why does the code at {site} raise, and who should have awaited the task?"),
-            "How should the failure be handled or reported?".into(),
-            "Give the corrected code.".into(),
-        ],
-    }
+    g.key.kind.questions(g, &site)
 }
 
 /// The brief as Markdown, under [`MAX_CHARS`].
@@ -134,69 +57,22 @@ pub fn to_brief(r: &Report) -> String {
         let _ = write!(s, ", between {} and {}", inline(a), inline(z));
     }
     s.push_str(".\n");
-    for kind in Kind::ALL {
+    for &kind in Kind::ALL {
         let n = r.events_of(kind);
         if n == 0 {
             continue;
         }
-        let sites = r.of_kind(kind).count();
-        match kind {
-            Kind::SlowCallback => {
-                let max = r
-                    .of_kind(kind)
-                    .filter_map(|x| x.group.max_ms())
-                    .max()
-                    .unwrap_or(0);
-                let _ = writeln!(
-                    s,
-                    "- The event loop was blocked {n} times at {sites} site(s), {} s in total; the longest block lasted {} s.",
-                    fmt_ms(r.blocked_ms()),
-                    fmt_ms(max)
-                );
-            }
-            Kind::NeverAwaited => {
-                let _ = writeln!(
-                    s,
-                    "- {n} coroutine(s) were created and never awaited, at {sites} site(s)."
-                );
-            }
-            Kind::TaskDestroyedPending => {
-                let _ = writeln!(s, "- {n} task(s) were garbage-collected while still pending, created at {sites} site(s).");
-            }
-            Kind::ExceptionNeverRetrieved => {
-                let _ = writeln!(s, "- {n} task(s) failed without anyone retrieving the exception, at {sites} site(s).");
-            }
-            Kind::ExceptionInCallback => {
-                let _ = writeln!(s, "- Callbacks raised {n} time(s), at {sites} site(s).");
-            }
-            Kind::ResourceWarning => {
-                let _ = writeln!(
-                    s,
-                    "- {n} resource(s) were left unclosed, at {sites} site(s)."
-                );
-            }
-            Kind::FatalTransportError => {
-                let _ = writeln!(s, "- {n} connection(s) were closed by a failing protocol callback, at {sites} site(s).");
-            }
-            Kind::NonThreadsafeCall => {
-                let _ = writeln!(s, "- Loop methods were called from other threads {n} time(s), at {sites} site(s).");
-            }
-            Kind::LoopException => {
-                let _ = writeln!(
-                    s,
-                    "- The event loop reported {n} other error(s), at {sites} site(s)."
-                );
-            }
-            Kind::BlockingCallDetected => {
-                let _ = writeln!(s, "- The framework detected {n} blocking call(s) in the event loop, at {sites} site(s).");
-            }
-            Kind::SlowGetaddrinfo => {
-                let _ = writeln!(
-                    s,
-                    "- {n} name lookup(s) took at least 100 ms, for {sites} address(es)."
-                );
-            }
-        }
+        let tally = Tally {
+            events: n,
+            sites: r.of_kind(kind).count(),
+            total_ms: r.of_kind(kind).map(|x| x.group.total_ms()).sum(),
+            max_ms: r
+                .of_kind(kind)
+                .filter_map(|x| x.group.max_ms())
+                .max()
+                .unwrap_or(0),
+        };
+        let _ = writeln!(s, "{}", kind.symptom(&tally));
     }
     if r.events == 0 {
         s.push_str("- No asyncio debug-mode warnings were found. Is debug mode on (PYTHONASYNCIODEBUG=1)?\n");

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use super::{fmt_ms, Sink};
-use crate::event::Kind;
+use crate::kinds::Kind;
 use crate::report::Report;
 use crate::rules;
 
@@ -206,12 +206,12 @@ pub fn to_html(r: &Report) -> String {
             histogram_svg(r)
         );
     }
-    for kind in Kind::ALL {
+    for &kind in Kind::ALL {
         let rows: Vec<_> = r.of_kind(kind).collect();
         if rows.is_empty() {
             continue;
         }
-        let slow = kind == Kind::SlowCallback;
+        let slow = kind.timed();
         let _ = writeln!(s, "<h2>{}</h2>\n<table><tr><th>#</th><th>code</th><th>site</th><th>function</th><th>subject</th><th>count</th>{}<th>why</th></tr>",
             esc(kind.title()),
             if slow { "<th>total s</th><th>max s</th><th>p95 s</th>" } else { "" });

@@ -31,7 +31,7 @@ use serde_json::{json, Value};
 use std::io::{self, Write};
 
 use super::Sink;
-use crate::event::Kind;
+use crate::kinds::Kind;
 use crate::report::{InputWire, Report};
 
 /// The JSON renderer.
@@ -71,12 +71,12 @@ pub fn document(r: &Report) -> Value {
 /// The `input` and `summary` objects.
 fn head(r: &Report) -> (Value, Value) {
     let mut summary = serde_json::Map::new();
-    for kind in Kind::ALL {
+    for &kind in Kind::ALL {
         let mut entry = json!({
             "sites": r.of_kind(kind).count(),
             "count": r.events_of(kind),
         });
-        if kind == Kind::SlowCallback {
+        if kind.timed() {
             entry["total_seconds"] = json!(r.blocked_ms() as f64 / 1000.0);
         }
         summary.insert(kind.as_str().to_string(), entry);
@@ -89,7 +89,7 @@ fn head(r: &Report) -> (Value, Value) {
 fn finding_value(r: &Report, i: usize) -> Value {
     let rk = &r.ranked[i];
     let g = &rk.group;
-    let slow = g.key.kind == Kind::SlowCallback;
+    let slow = g.key.kind.timed();
     let mut obj = json!({
         "rank": rk.rank,
         "kind": g.key.kind,

@@ -16,7 +16,7 @@ use std::io::{self, Write};
 
 use super::{fmt_ms, Sink};
 use crate::aggregate::Ranked;
-use crate::event::Kind;
+use crate::kinds::Kind;
 use crate::report::Report;
 use crate::rules;
 
@@ -141,7 +141,7 @@ fn render(r: &Report, b: Budget) -> (String, Vec<String>) {
         return (s, cut);
     }
     s.push_str("| kind | code | findings | sites |\n|---|---|---:|---:|\n");
-    for kind in Kind::ALL {
+    for &kind in Kind::ALL {
         let n = r.events_of(kind);
         if n == 0 {
             continue;
@@ -168,13 +168,13 @@ fn render(r: &Report, b: Budget) -> (String, Vec<String>) {
         );
     }
     let mut evidence_left = b.evidence;
-    for kind in Kind::ALL {
+    for &kind in Kind::ALL {
         let rows: Vec<&Ranked> = r.of_kind(kind).collect();
         if rows.is_empty() {
             continue;
         }
         let _ = writeln!(s, "\n### {}\n", kind.title());
-        let slow = kind == Kind::SlowCallback;
+        let slow = kind.timed();
         s.push_str(if slow {
             "| # | code | site | function | count | total s | max s | why |\n|---:|---|---|---|---:|---:|---:|---|\n"
         } else {

@@ -28,7 +28,6 @@ pub mod table;
 use std::io;
 
 use crate::correlate::Finding;
-use crate::event::Kind;
 use crate::report::Report;
 use crate::source::analyze::Evidence;
 
@@ -150,43 +149,7 @@ pub fn live_line(f: &Finding) -> String {
         None => format!("{}:{}", f.input, f.line_no),
     };
     let subject = f.subject.as_deref().unwrap_or("?");
-    let msg = match f.kind {
-        Kind::SlowCallback => format!(
-            "{subject} blocked the event loop for {:.3} s",
-            f.seconds.unwrap_or(0.0)
-        ),
-        Kind::NeverAwaited => format!("coroutine '{subject}' was never awaited"),
-        Kind::TaskDestroyedPending => format!("task {subject}() was destroyed while pending"),
-        Kind::ExceptionNeverRetrieved => match &f.detail {
-            Some(d) => format!("exception of task {subject}() was never retrieved: {d}"),
-            None => format!("exception of task {subject}() was never retrieved"),
-        },
-        Kind::ExceptionInCallback => match &f.detail {
-            Some(d) => format!("callback {subject} raised: {d}"),
-            None => format!("callback {subject} raised"),
-        },
-        Kind::ResourceWarning => format!("{subject} was never closed"),
-        Kind::FatalTransportError => match &f.detail {
-            Some(d) => format!("protocol {subject} failed: {d}"),
-            None => format!("protocol {subject} failed"),
-        },
-        Kind::NonThreadsafeCall => match &f.detail {
-            Some(d) => format!("loop.{subject}() called from another thread ({d})"),
-            None => format!("loop.{subject}() called from another thread"),
-        },
-        Kind::LoopException => match &f.detail {
-            Some(d) => format!("{subject}: the event loop reported {d}"),
-            None => format!("{subject}: the event loop reported an error"),
-        },
-        Kind::BlockingCallDetected => match &f.detail {
-            Some(d) => format!("blocking call to {subject}() in the event loop: {d}"),
-            None => format!("blocking call to {subject}() in the event loop"),
-        },
-        Kind::SlowGetaddrinfo => match &f.detail {
-            Some(d) => format!("name lookup of {subject} {d}"),
-            None => format!("name lookup of {subject} was slow"),
-        },
-    };
+    let msg = f.kind.live(f, subject);
     let times = if f.occurrences > 1 {
         format!(" ({} times, as a summary counted them)", f.occurrences)
     } else {

@@ -103,7 +103,7 @@ pub fn sarif(r: &Report) -> Value {
                 "owners": r.owners.get(i).cloned().unwrap_or_default(),
                 "duringShutdown": g.key.shutdown,
             });
-            if g.key.kind == crate::event::Kind::SlowCallback {
+            if g.key.kind.timed() {
                 props["totalSeconds"] = json!(g.total_ms() as f64 / 1000.0);
                 props["maxSeconds"] = json!(g.max_ms().unwrap_or(0) as f64 / 1000.0);
                 props["p95Seconds"] = json!(g.p95_ms().unwrap_or(0) as f64 / 1000.0);

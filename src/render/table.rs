@@ -11,7 +11,7 @@ use std::io::{self, Write};
 
 use super::{context_lines, evidence_lines, fmt_ms, live_line, terminal_safe, Sink};
 use crate::correlate::Finding;
-use crate::event::Kind;
+use crate::kinds::Kind;
 use crate::report::Report;
 use crate::source::analyze::SourceStatus;
 
@@ -34,59 +34,6 @@ impl<W: Write> TableSink<W> {
     }
 }
 
-/// How a kind's table is ranked and how to read its sites.
-fn kind_note(kind: Kind) -> &'static str {
-    match kind {
-        Kind::SlowCallback => {
-            "Ranked by total blocked time, then count. For a task step, asyncio names the line where the task \
-             suspended after the slow step: the blocking call is between the previous await and that line \
-             (or, for `done, defined at`, after the coroutine's last await)."
-        }
-        Kind::NeverAwaited => {
-            "Ranked by count. The site is the innermost line of your code in `Coroutine created at` \
-             (debug mode), else the warning's own line, where the coroutine was garbage-collected."
-        }
-        Kind::TaskDestroyedPending => {
-            "Ranked by count. The site is where the task was created (debug mode), else its coroutine. \
-             Keep a reference to each task and await or cancel it before the loop closes."
-        }
-        Kind::ExceptionNeverRetrieved => {
-            "Ranked by count. The site is where the exception was raised. Await the task, or check \
-             `task.exception()` in a done callback."
-        }
-        Kind::ExceptionInCallback => {
-            "Ranked by count. The site is where the exception was raised, else the callback's definition. \
-             asyncio only logs it: handle the error inside the callback."
-        }
-        Kind::ResourceWarning => {
-            "Ranked by count. The site is where the object was allocated (tracemalloc), else the warning's line \
-             in your code. Close it with async with or in a finally block."
-        }
-        Kind::FatalTransportError => {
-            "Ranked by count. The site is where the protocol callback raised; asyncio closed the connection."
-        }
-        Kind::NonThreadsafeCall => {
-            "Ranked by count. The site is the call in your code, from a thread other than the loop's, that \
-             reached a loop method (call_soon, create_task, Future.set_result): use \
-             loop.call_soon_threadsafe or asyncio.run_coroutine_threadsafe."
-        }
-        Kind::LoopException => {
-            "Ranked by count. Errors asyncio's exception handler reported besides the kinds above \
-             (a task that raised while asyncio.run() cancelled it, an async generator whose cleanup \
-             raised, a failing client_connected_cb …); the site is where the exception was raised."
-        }
-        Kind::BlockingCallDetected => {
-            "Ranked by count. Home Assistant's detector names the integration's line that made a blocking \
-             call (open, sleep, import_module …) in the event loop; the path is relative to its config \
-             directory. Move the call into an executor (hass.async_add_executor_job)."
-        }
-        Kind::SlowGetaddrinfo => {
-            "Ranked by count. asyncio names the host, not a line: each lookup took at least the \
-             slow-callback threshold. The loop is not blocked, but every connection to the host waits."
-        }
-    }
-}
-
 fn plural(n: u64, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
@@ -105,7 +52,7 @@ impl<W: Write> Sink for TableSink<W> {
         if self.printed_live {
             writeln!(self.out)?;
         }
-        for kind in Kind::ALL {
+        for &kind in Kind::ALL {
             let rows: Vec<_> = r.of_kind(kind).collect();
             if rows.is_empty() {
                 continue;
@@ -116,7 +63,7 @@ impl<W: Write> Sink for TableSink<W> {
                 plural(r.events_of(kind), "finding", "findings"),
                 plural(rows.len() as u64, "site", "sites")
             );
-            if kind == Kind::SlowCallback {
+            if kind.timed() {
                 heading.push_str(&format!(
                     ", {} s of blocked event loop",
                     fmt_ms(r.blocked_ms())
@@ -132,11 +79,11 @@ impl<W: Write> Sink for TableSink<W> {
                 t.set_content_arrangement(ContentArrangement::Disabled);
             }
             let mut header = vec!["#", "site", "function"];
-            if kind != Kind::SlowCallback {
+            if !kind.timed() {
                 header.push("coroutine");
             }
             header.push("count");
-            if kind == Kind::SlowCallback {
+            if kind.timed() {
                 header.extend(["total s", "max s", "p95 s"]);
             }
             header.push("why");
@@ -154,13 +101,13 @@ impl<W: Write> Sink for TableSink<W> {
                     Cell::new(terminal_safe(&site)),
                     Cell::new(terminal_safe(&function)),
                 ];
-                if kind != Kind::SlowCallback {
+                if !kind.timed() {
                     row.push(Cell::new(terminal_safe(
                         g.subject.as_deref().unwrap_or_default(),
                     )));
                 }
                 row.push(Cell::new(g.count).set_alignment(CellAlignment::Right));
-                if kind == Kind::SlowCallback {
+                if kind.timed() {
                     for v in [Some(g.total_ms()), g.max_ms(), g.p95_ms()] {
                         row.push(
                             Cell::new(v.map(fmt_ms).unwrap_or_default())
@@ -182,7 +129,7 @@ impl<W: Write> Sink for TableSink<W> {
                 });
             }
             writeln!(self.out, "{t}")?;
-            writeln!(self.out, "{}", kind_note(kind))?;
+            writeln!(self.out, "{}", kind.table_note())?;
             for rk in r.of_kind(kind).take(10) {
                 let i = r.index_of(rk);
                 let ev = r.evidence.get(i).and_then(Option::as_ref).filter(|e| {

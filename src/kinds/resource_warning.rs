@@ -1,0 +1,157 @@
+//! `ResourceWarning: unclosed …` (FORMATS.md §3.4) and aiohttp's `Unclosed
+//! client session`: a resource never closed (AIO501).
+
+use super::{KindSpec, Placed, Tally};
+use crate::aggregate::{times, Group};
+use crate::correlate::{classify, frame_site, innermost_user, loc_site, Basis, Finding, PathClass};
+use crate::event::{frame_blocks, warning_path, Frame, Location, Unrecognized};
+use crate::rules::Rule;
+
+/// An unclosed resource: the warnings module's `path:N: ResourceWarning:
+/// unclosed <…>`, or aiohttp's `Unclosed client session` record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResourceWarning {
+    /// The resource's type as printed (`_UnixSelectorEventLoop`,
+    /// `socket.socket`, `aiohttp.client.ClientSession`).
+    pub resource: Option<String>,
+    /// The warning's `path:N:` (the frame that raised it).
+    pub location: Option<Location>,
+    /// tracemalloc's `Object allocated at` frames.
+    pub allocated: Vec<Frame>,
+}
+
+/// `path:N: ResourceWarning: unclosed <…>` or aiohttp's `Unclosed client
+/// session` / `Unclosed connector` / `Unclosed connection` records.
+fn resource_warning(text: &str) -> Option<ResourceWarning> {
+    let first = text.lines().next()?;
+    let blocks = frame_blocks(text);
+    if let Some(i) = first.find(": ResourceWarning: unclosed") {
+        let what = first[i + ": ResourceWarning: unclosed".len()..].trim();
+        let resource = what.find('<').map(|lt| {
+            let inner = &what[lt + 1..];
+            let end = inner.find([' ', '>']).unwrap_or(inner.len());
+            inner[..end].to_string()
+        });
+        return Some(ResourceWarning {
+            resource,
+            location: warning_path(&first[..i]),
+            allocated: blocks.get("allocated").cloned().unwrap_or_default(),
+        });
+    }
+    if first.contains("Unclosed ") {
+        // The object is in the record's key line: `client_session: <aiohttp.client.ClientSession object at 0x…>`,
+        // `connector: <aiohttp.connector.TCPConnector object at 0x…>`, `client_connection: Connection<…>`.
+        let resource = text.lines().skip(1).find_map(|l| {
+            let (key, value) = l.trim().split_once(": ")?;
+            if key == "connections" {
+                return None;
+            }
+            let v = value.trim();
+            let name_end = v.find(['<', ' ']).unwrap_or(v.len());
+            if name_end > 0 {
+                return Some(v[..name_end].to_string());
+            }
+            let inner = v.strip_prefix('<')?;
+            Some(inner[..inner.find([' ', '>']).unwrap_or(inner.len())].to_string())
+        });
+        return Some(ResourceWarning {
+            resource,
+            location: None,
+            allocated: Vec::new(),
+        });
+    }
+    None
+}
+
+impl KindSpec for ResourceWarning {
+    const NAME: &'static str = "resource_warning";
+    const TITLE: &'static str = "Resources never closed";
+    const HELP: &'static str = "Resources never closed";
+    const MARKERS: &'static [&'static str] = &[
+        "ResourceWarning: unclosed",
+        // aiohttp's unclosed objects, reported through the exception handler.
+        "Unclosed client session",
+        "Unclosed connector",
+        "Unclosed connection",
+    ];
+    const TABLE_NOTE: &'static str =
+        "Ranked by count. The site is where the object was allocated (tracemalloc), else the warning's line \
+         in your code. Close it with async with or in a finally block.";
+    const RULES: &'static [Rule] = &[
+    Rule {
+        code: "AIO501",
+        name: "resource-not-closed",
+        kind: super::Kind::ResourceWarning,
+        summary: "an event loop, transport, socket or client session was never closed",
+        why: "An unclosed resource keeps file descriptors and memory until garbage collection, and its \
+              buffered data may never be flushed; in a long-running service they accumulate.",
+        fix: "Close it deterministically: `async with` (aiohttp.ClientSession, streams), `try/finally` \
+              with `await x.close()`, or the service's shutdown hook; let asyncio.run manage the loop.",
+        example_log: r#"/app/client.py:30: ResourceWarning: unclosed <socket.socket fd=7, family=2, type=1, proto=6>"#,
+        example_fix: r#"# before
+session = aiohttp.ClientSession()
+data = await (await session.get(url)).json()
+# after
+async with aiohttp.ClientSession() as session:
+    async with session.get(url) as resp:
+        data = await resp.json()"#,
+    },
+    ];
+
+    fn parse(first: &str, text: &str) -> Option<Result<Self, Unrecognized>> {
+        (first.contains("ResourceWarning: unclosed") || first.contains("Unclosed ")).then(|| {
+            resource_warning(text)
+                .ok_or_else(|| Unrecognized::new("ResourceWarning that does not parse"))
+        })
+    }
+
+    fn subject(&self) -> Option<String> {
+        self.resource.clone()
+    }
+
+    fn location(&self) -> Option<Location> {
+        self.location.clone()
+    }
+
+    fn created_at(&self) -> Option<Location> {
+        self.allocated.last().map(Frame::location)
+    }
+
+    fn site(&self) -> Placed {
+        if let Some(f) = innermost_user(&self.allocated) {
+            (Some(frame_site(f)), Basis::CreationTraceback, None)
+        } else if let Some(site) = self
+            .location
+            .as_ref()
+            .filter(|l| classify(&l.path) == PathClass::User)
+            .and_then(|l| loc_site(l, None))
+        {
+            (Some(site), Basis::WarningLine, None)
+        } else {
+            (None, Basis::Unknown, None)
+        }
+    }
+
+    fn why(g: &Group, short: &str) -> String {
+        format!("left unclosed {}; {short}", times(g.count))
+    }
+
+    fn live(_f: &Finding, subject: &str) -> String {
+        format!("{subject} was never closed")
+    }
+
+    fn symptom(t: &Tally) -> String {
+        format!(
+            "- {} resource(s) were left unclosed, at {} site(s).",
+            t.events, t.sites
+        )
+    }
+
+    fn questions(_g: &Group, site: &str) -> Vec<String> {
+        vec![
+            format!("Which object reported near {site} is never closed, and who owns it?"),
+            "Where should it be closed (async with, try/finally, the service's shutdown)?".into(),
+            "Give the corrected code.".into(),
+        ]
+    }
+}

@@ -1,0 +1,441 @@
+//! `Executing <Task …|Handle …> took N seconds` (FORMATS.md §3.1): a task
+//! step or a callback blocked the event loop (AIO101, AIO102).
+
+use super::{KindSpec, Placed, Tally};
+use crate::aggregate::{secs, times, Group};
+use crate::correlate::{classify, coro_site, loc_site, Basis, Finding, PathClass};
+use crate::event::{repr, CoroState, HandleRepr, Location, TaskRepr, Unrecognized};
+use crate::record::Shape;
+use crate::render::fmt_ms;
+use crate::rules::Rule;
+use crate::source::analyze::{Candidate, Confidence, Reading, Window};
+use crate::source::python::{function_at, own_body, stmt_at, Stmt};
+
+/// What ran too long.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// A task step.
+    Task(TaskRepr),
+    /// A plain callback.
+    Handle(HandleRepr),
+}
+
+/// `Executing <…> took N seconds`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SlowCallback {
+    /// The task or handle.
+    pub target: Target,
+    /// How long it blocked the loop.
+    pub seconds: f64,
+}
+
+/// `Executing <Task …|Handle …|TimerHandle …> took 0.123 seconds`.
+fn slow_callback(text: &str) -> Option<SlowCallback> {
+    // A paste wrapped at spaces: the record keeps its lines without the
+    // trailing space, so they are joined with one.
+    let joined = text.replace('\n', " ");
+    let start = joined
+        .find("Executing <")
+        .or_else(|| joined.find("Executing Handle("))?;
+    let body = joined[start + "Executing ".len()..].trim_end();
+    let body = body.strip_suffix(" seconds")?;
+    let (repr_text, secs) = body.rsplit_once(" took ")?;
+    if secs.is_empty() || !secs.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+        return None;
+    }
+    let seconds: f64 = secs.parse().ok()?;
+    let repr_text = repr_text.trim();
+    let target = if let Some(h) = repr::handle_repr(repr_text) {
+        Target::Handle(h)
+    } else {
+        Target::Task(repr::task_repr(repr_text)?)
+    };
+    Some(SlowCallback { target, seconds })
+}
+
+impl KindSpec for SlowCallback {
+    const NAME: &'static str = "slow_callback";
+    const TITLE: &'static str = "Blocking calls (slow callbacks and task steps)";
+    const HELP: &'static str = "Slow callbacks and task steps";
+    const MARKERS: &'static [&'static str] = &[
+        "Executing <",
+        // The 2014 prototype.
+        "Executing Handle(",
+        // Go's encoding/json (docker's json-file) escapes `<`.
+        "Executing \\u003c",
+    ];
+    const TIMED: bool = true;
+    const TABLE_NOTE: &'static str =
+        "Ranked by total blocked time, then count. For a task step, asyncio names the line where the task \
+         suspended after the slow step: the blocking call is between the previous await and that line \
+         (or, for `done, defined at`, after the coroutine's last await).";
+    const RULES: &'static [Rule] = &[
+        Rule {
+            code: "AIO101",
+            name: "blocking-task-step",
+            kind: super::Kind::SlowCallback,
+            summary: "a task step blocked the event loop",
+            why: "While a task runs code that does not await, no other task, callback or I/O makes progress: \
+                  every request the service handles waits for it.",
+            fix: "Find the blocking call between the previous await and the reported line (time.sleep, \
+                  requests, file or database I/O, CPU-heavy work) and replace it with its asyncio \
+                  counterpart (await asyncio.sleep, an async client) or move it off the loop with \
+                  `await asyncio.to_thread(...)` or `loop.run_in_executor(...)`.",
+            example_log: r#"Executing <Task pending name='Task-2' coro=<handle_request() running at /app/api.py:18> cb=[Task.task_wakeup()] created at /usr/lib/python3.11/asyncio/tasks.py:384> took 0.251 seconds"#,
+            example_fix: r#"# before
+async def handle_request(n):
+    time.sleep(0.25)            # blocks the loop
+    await asyncio.sleep(0)      # line 18, the line asyncio reports
+# after
+async def handle_request(n):
+    await asyncio.sleep(0.25)"#,
+        },
+        Rule {
+            code: "AIO102",
+            name: "blocking-callback",
+            kind: super::Kind::SlowCallback,
+            summary: "a callback blocked the event loop",
+            why: "A callback scheduled with call_soon, call_later or as a future's done callback runs on \
+                  the event loop; while it runs, nothing else does.",
+            fix: "Keep callbacks short: move blocking work to `loop.run_in_executor(...)`, or turn the \
+                  callback into a coroutine that awaits asynchronous APIs.",
+            example_log: r#"Executing <Handle flush_metrics() at /app/metrics.py:12 created at /app/main.py:18> took 0.150 seconds"#,
+            example_fix: r#"# before
+def flush_metrics():            # line 12
+    requests.post(URL, json=collect())
+loop.call_soon(flush_metrics)
+# after
+async def flush_metrics():
+    async with httpx.AsyncClient() as client:
+        await client.post(URL, json=collect())
+asyncio.create_task(flush_metrics())"#,
+        },
+    ];
+
+    fn shape(first: &str) -> Option<Shape> {
+        first.contains("Executing ").then_some(Shape::Slow)
+    }
+
+    fn parse(first: &str, text: &str) -> Option<Result<Self, Unrecognized>> {
+        first.contains("Executing ").then(|| {
+            slow_callback(text)
+                .ok_or_else(|| Unrecognized::new("slow callback whose repr or duration does not parse"))
+        })
+    }
+
+    fn subject(&self) -> Option<String> {
+        match &self.target {
+            Target::Task(t) => t.coro.as_ref().map(|c| c.qualname.clone()),
+            Target::Handle(h) => Some(h.callback.clone()),
+        }
+    }
+
+    fn location(&self) -> Option<Location> {
+        match &self.target {
+            Target::Task(t) => t.coro.as_ref().and_then(|c| c.location.clone()),
+            Target::Handle(h) => h.location.clone(),
+        }
+    }
+
+    fn created_at(&self) -> Option<Location> {
+        match &self.target {
+            Target::Task(t) => t.created_at.clone(),
+            Target::Handle(h) => h.created_at.clone(),
+        }
+    }
+
+    fn seconds(&self) -> Option<f64> {
+        Some(self.seconds)
+    }
+
+    fn code(&self) -> &'static str {
+        match self.target {
+            Target::Task(_) => "AIO101",
+            Target::Handle(_) => "AIO102",
+        }
+    }
+
+    fn site(&self) -> Placed {
+        match &self.target {
+            Target::Task(t) => {
+                let basis = match t.coro.as_ref().map(|c| c.state) {
+                    Some(CoroState::Done) => Basis::FinishedInSlowStep,
+                    _ => Basis::SuspendedAfterSlowStep,
+                };
+                match coro_site(Some(t)) {
+                    Some(site) => (Some(site), basis, t.name.clone()),
+                    None => (None, Basis::Unknown, t.name.clone()),
+                }
+            }
+            Target::Handle(h) => {
+                let def = h
+                    .location
+                    .as_ref()
+                    .and_then(|l| loc_site(l, Some(h.callback.clone())));
+                let sched = h
+                    .created_at
+                    .as_ref()
+                    .filter(|l| classify(&l.path) == PathClass::User)
+                    .and_then(|l| loc_site(l, Some(h.callback.clone())));
+                match (def, sched) {
+                    (Some(d), _) => (Some(d), Basis::CallbackDefinition, None),
+                    (None, Some(s)) => (Some(s), Basis::CallbackScheduled, None),
+                    _ => (None, Basis::Unknown, None),
+                }
+            }
+        }
+    }
+
+    fn why(g: &Group, short: &str) -> String {
+        format!(
+            "blocked the loop {} for {} in total (max {}); {short}",
+            times(g.count),
+            secs(g.total_ms()),
+            secs(g.max_ms().unwrap_or(0)),
+        )
+    }
+
+    fn live(f: &Finding, subject: &str) -> String {
+        format!(
+            "{subject} blocked the event loop for {:.3} s",
+            f.seconds.unwrap_or(0.0)
+        )
+    }
+
+    fn symptom(t: &Tally) -> String {
+        format!(
+            "- The event loop was blocked {} times at {} site(s), {} s in total; the longest block lasted {} s.",
+            t.events,
+            t.sites,
+            fmt_ms(t.total_ms),
+            fmt_ms(t.max_ms)
+        )
+    }
+
+    fn questions(g: &Group, site: &str) -> Vec<String> {
+        if g.basis == Basis::SuspendedAfterSlowStep {
+            vec![
+                format!("Which statement between the previous `await` and {site} blocks the event loop?"),
+                format!(
+                    "Why can it take up to {} s (max), {} s in total over {} steps?",
+                    fmt_ms(g.max_ms().unwrap_or(0)),
+                    fmt_ms(g.total_ms()),
+                    g.count
+                ),
+                "Which asyncio primitive or API should replace it (an async client, `asyncio.to_thread`, an executor)?".into(),
+                "Give the corrected code.".into(),
+            ]
+        } else {
+            vec![
+                format!("Which code in the function at {site} blocks the event loop, and for how long?"),
+                "Should it run in an executor (`asyncio.to_thread`, `run_in_executor`) or be made asynchronous?".into(),
+                "Give the corrected code.".into(),
+            ]
+        }
+    }
+
+    fn hint(_basis: Basis, source_missing: bool) -> Option<&'static str> {
+        source_missing.then_some(
+            "pass --src DIR (and --path-map FROM=TO for paths from a container) to see the blocking call",
+        )
+    }
+
+    /// The lines where the loop was blocked, and the blocking calls in them.
+    fn evidence(r: &mut Reading<'_>) {
+        // A callback whose definition the log does not name (uvloop's
+        // Handle prints only where it was scheduled): its `def` in the same
+        // file, when there is exactly one by that name.
+        if r.basis == Basis::CallbackScheduled {
+            if let Some(def) = r.group.subject.as_deref().and_then(|q| def_of(r.stmts, q)) {
+                r.line = def;
+                r.marked = def;
+                r.basis = Basis::CallbackDefinition;
+            }
+        }
+        if !matches!(
+            r.basis,
+            Basis::SuspendedAfterSlowStep | Basis::FinishedInSlowStep | Basis::CallbackDefinition
+        ) {
+            r.statement_only();
+            return;
+        }
+        let site = r.site;
+        let Some(w) = step_window(r.stmts, r.line, r.basis) else {
+            r.ev.summary = format!("no function around {}:{} in the source", site.path, r.line);
+            return;
+        };
+        r.ev.window = Some(w);
+        let mut cands: Vec<Candidate> = Vec::new();
+        for s in r
+            .stmts
+            .iter()
+            .filter(|s| s.first >= w.first && s.last <= w.last)
+        {
+            for hit in r.catalog.find(&s.code) {
+                cands.push(Candidate {
+                    path: site.path.clone(),
+                    line: s.first,
+                    hit,
+                });
+            }
+        }
+        cands.sort_by(|a, b| b.hit.weight.cmp(&a.hit.weight).then(a.line.cmp(&b.line)));
+        r.ev.candidates = cands;
+        match r.ev.candidates.first() {
+            Some(c) if c.hit.weight > 10 => {
+                let (line, summary) = (
+                    c.line,
+                    format!(
+                        "{}:{} {} blocks on {}; use {}",
+                        site.path, c.line, c.hit.call, c.hit.blocks_on, c.hit.replacement
+                    ),
+                );
+                r.marked = line;
+                r.ev.confidence = Confidence::ConfirmedInSource;
+                r.ev.statement = r.statement(line);
+                r.ev.summary = summary;
+            }
+            _ => {
+                r.marked = r.ev.candidates.first().map_or(w.first, |c| c.line);
+                r.ev.summary = format!(
+                    "CPU-bound work or an unlisted blocking call in lines {}–{} of {}",
+                    w.first, w.last, site.path
+                );
+            }
+        }
+    }
+}
+
+/// The line of the one `def NAME(` or `async def NAME(` for the last part
+/// of a qualname (`flush_cache`, `Service.on_tick`); `None` when there is
+/// none or more than one.
+fn def_of(stmts: &[Stmt], qualname: &str) -> Option<usize> {
+    let name = qualname.rsplit('.').next()?;
+    if name.is_empty() || !name.chars().all(|c| c.is_alphanumeric() || c == '_') {
+        return None;
+    }
+    let mut found = stmts.iter().filter(|s| {
+        let code = s.code.strip_prefix("async ").unwrap_or(&s.code);
+        code.strip_prefix("def ")
+            .and_then(|r| r.strip_prefix(name))
+            .is_some_and(|r| r.trim_start().starts_with('('))
+    });
+    let first = found.next()?;
+    found.next().is_none().then_some(first.first)
+}
+
+/// The lines where a slow step ran.
+fn step_window(stmts: &[Stmt], line: usize, basis: Basis) -> Option<Window> {
+    let f = function_at(stmts, line)?;
+    let body = own_body(stmts, &f);
+    let def_last = stmts[f.def].last;
+    match basis {
+        Basis::SuspendedAfterSlowStep => {
+            let at = stmt_at(stmts, line)?;
+            let s = &stmts[at];
+            if s.code.starts_with("async with ") || s.code.starts_with("async for ") {
+                // The reported line is the header; the blocking code is in its body.
+                let end = stmts[at + 1..]
+                    .iter()
+                    .take_while(|x| x.indent > s.indent)
+                    .last()
+                    .map_or(s.last, |x| x.last);
+                return Some(Window {
+                    first: s.first,
+                    last: end,
+                });
+            }
+            let prev = body
+                .iter()
+                .copied()
+                .rfind(|&i| i < at && stmts[i].suspends())
+                .map_or(def_last, |i| stmts[i].last);
+            Some(Window {
+                first: prev + 1,
+                last: s.last,
+            })
+        }
+        Basis::FinishedInSlowStep => {
+            let last_await = body.iter().copied().rfind(|&i| stmts[i].suspends());
+            let first = last_await.map_or(def_last + 1, |i| stmts[i].last + 1);
+            Some(Window {
+                first: first.min(f.end),
+                last: f.end,
+            })
+        }
+        _ => Some(Window {
+            first: (def_last + 1).min(f.end),
+            last: f.end,
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::{parse_record, Parsed};
+    use crate::kinds::{Event, Kind};
+    use crate::source::python::statements;
+
+    fn st(src: &str) -> Vec<Stmt> {
+        statements(&src.lines().map(str::to_string).collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn step_windows() {
+        let s = st("async def h(n):\n    await a()\n    time.sleep(1)\n    x = 1\n    await b()\n    return n\n");
+        assert_eq!(
+            step_window(&s, 5, Basis::SuspendedAfterSlowStep),
+            Some(Window { first: 3, last: 5 })
+        );
+        assert_eq!(
+            step_window(&s, 1, Basis::FinishedInSlowStep),
+            Some(Window { first: 6, last: 6 })
+        );
+        let s = st(
+            "async def h():\n    async with lock:\n        time.sleep(1)\n        y()\n    z()\n",
+        );
+        assert_eq!(
+            step_window(&s, 2, Basis::SuspendedAfterSlowStep),
+            Some(Window { first: 2, last: 4 })
+        );
+        let s = st("@dec\nasync def h():\n    time.sleep(1)\n");
+        assert_eq!(
+            step_window(&s, 1, Basis::FinishedInSlowStep),
+            Some(Window { first: 3, last: 3 })
+        );
+    }
+
+    fn event(text: &str) -> Event {
+        match parse_record(text) {
+            Ok(Parsed::Event(ev)) => ev,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn slow_task_step() {
+        let ev = event(
+            "Executing <Task pending name='Task-2' coro=<handle_request() running at /app/b.py:18> \
+             cb=[Task.task_wakeup()] created at /usr/local/lib/python3.11/asyncio/tasks.py:384> took 0.251 seconds",
+        );
+        assert_eq!(ev.kind(), Kind::SlowCallback);
+        assert_eq!(ev.subject().as_deref(), Some("handle_request"));
+        assert_eq!(ev.location().unwrap().to_string(), "/app/b.py:18");
+        assert_eq!(ev.created_at().unwrap().line, 384);
+        assert_eq!(ev.duration_seconds(), Some(0.251));
+    }
+
+    #[test]
+    fn slow_line_mid_line_after_partial_output() {
+        let ev = event("[partial GET /b] Executing <Handle f() at /app/a.py:3> took 1.500 seconds");
+        assert_eq!(ev.subject().as_deref(), Some("f"));
+    }
+
+    #[test]
+    fn wrapped_prototype_slow_handle() {
+        let ev = event("Executing Handle(<bound method Task._step of \nTask(<coro>)<result=None>>, ()) took 1.001 seconds");
+        assert_eq!(ev.subject().as_deref(), Some("Task._step"));
+        assert_eq!(ev.location(), None);
+    }
+}
