@@ -144,25 +144,25 @@ const JSON_LOGGER_KEYS: &[&str] = &["logger", "name", "logger_name"];
 const JSON_TIME_KEYS: &[&str] = &["timestamp", "time", "ts", "asctime", "@timestamp"];
 const JSON_PID_KEYS: &[&str] = &["pid", "process", "_PID"];
 
-/// A JSON log line read by [`decode_json`]: the text, and the source a
+/// A JSON log line read by [`decode_json`]: the text, and the stream a
 /// collector's per-line object names.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JsonLine {
     /// The text a logging format would have written.
     pub text: String,
-    /// The source of a collector's object that holds one physical line of
+    /// The stream of a collector's object that holds one physical line of
     /// a program: journald's host and process (`_HOSTNAME`,
     /// `SYSLOG_IDENTIFIER`, `_PID`), the stream of Docker's json-file and
-    /// Kubernetes (`stream`). Lines of different sources interleave; a
+    /// Kubernetes (`stream`). Lines of different streams interleave; a
     /// structured logger's object holds a whole record and names none.
-    pub source: Option<String>,
+    pub stream: Option<String>,
 }
 
-/// [`decode_json_line`], with the source of a collector's per-line object.
+/// [`decode_json_line`], with the stream of a collector's per-line object.
 pub fn decode_json(text: &str) -> Option<JsonLine> {
     let obj = json_object(text)?;
     let s = |k: &str| obj.get(k).and_then(|v| v.as_str());
-    let source = if obj.contains_key("log") {
+    let stream = if obj.contains_key("log") {
         s("stream").map(str::to_string)
     } else if obj.contains_key("MESSAGE") {
         let parts: Vec<&str> = ["_HOSTNAME", "SYSLOG_IDENTIFIER", "_PID"]
@@ -175,8 +175,39 @@ pub fn decode_json(text: &str) -> Option<JsonLine> {
     };
     Some(JsonLine {
         text: object_text(&obj)?,
-        source,
+        stream,
     })
+}
+
+/// A line as the record stage reads it: cleaned, and, when it holds a JSON
+/// log object (structlog, python-json-logger, docker's json-file), that
+/// object read as the text a logging format would have written. The
+/// analyzer and the parallel splitter read lines the same way through it.
+#[derive(Debug, Clone)]
+pub struct ReadLine {
+    /// The cleaned line.
+    pub clean: CleanLine,
+    /// The JSON object it holds, read.
+    pub json: Option<JsonLine>,
+}
+
+impl ReadLine {
+    /// Cleans and decodes one line (without its `\n`).
+    pub fn read(raw: &[u8], max_len: usize) -> ReadLine {
+        let clean = clean_line(raw, max_len);
+        let json = decode_json(&clean.text);
+        ReadLine { clean, json }
+    }
+
+    /// The text the grammars read.
+    pub fn text(&self) -> &str {
+        self.json.as_ref().map_or(&self.clean.text, |j| &j.text)
+    }
+
+    /// The stream a collector's JSON object names.
+    pub fn stream(&self) -> Option<&str> {
+        self.json.as_ref().and_then(|j| j.stream.as_deref())
+    }
 }
 
 /// The JSON object a line holds, if it is one.
@@ -275,11 +306,11 @@ mod json_tests {
         );
         assert_eq!(decode_json_line("not json"), None);
         let j = decode_json(r#"{"MESSAGE": "  File \"/app/a.py\", line 3, in f", "_PID": "7", "_HOSTNAME": "web1", "SYSLOG_IDENTIFIER": "python3"}"#).unwrap();
-        assert_eq!(j.source.as_deref(), Some("web1 python3 7"));
+        assert_eq!(j.stream.as_deref(), Some("web1 python3 7"));
         let j = decode_json(r#"{"log":"x\n","stream":"stderr"}"#).unwrap();
-        assert_eq!(j.source.as_deref(), Some("stderr"));
+        assert_eq!(j.stream.as_deref(), Some("stderr"));
         let j = decode_json(r#"{"event": "x", "level": "info"}"#).unwrap();
-        assert_eq!(j.source, None);
+        assert_eq!(j.stream, None);
         assert_eq!(decode_json_line(r#"{"no": "message"}"#), None);
     }
 }

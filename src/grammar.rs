@@ -167,11 +167,12 @@ pub struct Framed<'a> {
     pub logger: Option<&'a str>,
     /// Process id.
     pub pid: Option<&'a str>,
-    /// The source the wrapper names (container, host and process, stream):
-    /// lines of different sources never continue each other's records.
-    pub source: Option<&'a str>,
+    /// The stream the wrapper names (its `source` group: container, host
+    /// and process, stdout or stderr): lines of different streams never
+    /// continue each other's records.
+    pub stream: Option<&'a str>,
     /// The wrapper marks the line as the first part of a longer one, to be
-    /// joined with the next line of the same source.
+    /// joined with the next line of the same stream.
     pub partial: bool,
     /// The line without the wrapper's prefix (the whole line when no
     /// wrapper matched): what the program wrote.
@@ -330,7 +331,7 @@ impl Grammars {
                     let mut fr = self.frame_records(rest, true);
                     fr.wrapper = Some(f);
                     fr.timestamp = fr.timestamp.or(ts);
-                    fr.source = c.name("source").map(|m| m.as_str());
+                    fr.stream = c.name("source").map(|m| m.as_str());
                     fr.partial = c.name("partial").is_some();
                     return fr;
                 }
@@ -366,7 +367,7 @@ impl Grammars {
                 let mut inner = self.frame_records(rest, true);
                 inner.wrapper = Some(w);
                 inner.timestamp = inner.timestamp.or(ts);
-                inner.source = c.name("source").map(|m| m.as_str());
+                inner.stream = c.name("source").map(|m| m.as_str());
                 inner.partial = c.name("partial").is_some();
                 return inner;
             }
@@ -393,7 +394,7 @@ impl Grammars {
             level: None,
             logger: None,
             pid: None,
-            source: None,
+            stream: None,
             partial: false,
             body: line,
             message: line,
@@ -415,7 +416,7 @@ impl Grammars {
             level: get("level"),
             logger: get("logger"),
             pid: get("pid"),
-            source: None,
+            stream: None,
             partial: false,
             body: line,
             message,
@@ -424,6 +425,21 @@ impl Grammars {
 
     /// The timestamp of a framed line in ISO 8601 (`2024-05-01T12:00:00.123`)
     /// when the grammar's format (or a common fallback) reads it; otherwise
+    /// Frames a line as the record stage reads it: its text, or the text
+    /// of the JSON object it holds, whose collector names the line's stream
+    /// as a wrapper grammar does.
+    pub fn frame_read<'a>(
+        &self,
+        line: &'a crate::frame::ReadLine,
+        forced: Option<usize>,
+    ) -> Framed<'a> {
+        let mut framed = self.frame(line.text(), forced);
+        if let Some(stream) = line.stream() {
+            framed.stream = Some(stream);
+        }
+        framed
+    }
+
     /// the text as written.
     pub fn normalize_timestamp(&self, framed: &Framed<'_>) -> Option<String> {
         let ts = framed.timestamp?;

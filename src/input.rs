@@ -128,34 +128,34 @@ pub fn read_chunk(reader: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
     Ok(filled)
 }
 
-/// A message from a live source thread. `source` tells the sources of one
+/// A message from a live input's thread. `input` tells the inputs of one
 /// run apart (a child's stderr and stdout, say).
 #[derive(Debug)]
 pub enum LiveMsg {
     /// Bytes, as returned by one read.
     Data {
-        /// Which source.
-        source: usize,
+        /// Which input (its index in the run).
+        input: usize,
         /// The bytes.
         bytes: Vec<u8>,
     },
     /// The source ended.
     Eof {
-        /// Which source.
-        source: usize,
+        /// Which input (its index in the run).
+        input: usize,
     },
     /// A followed file was rotated or truncated; reading goes on from the
     /// start of the file now at its path.
     Reopened {
-        /// Which source.
-        source: usize,
+        /// Which input (its index in the run).
+        input: usize,
         /// Why: the path names a new file, or the file shrank.
         why: Reopen,
     },
     /// A read failed; the source is over.
     Error {
-        /// Which source.
-        source: usize,
+        /// Which input (its index in the run).
+        input: usize,
         /// What failed.
         error: io::Error,
     },
@@ -176,7 +176,7 @@ pub enum Reopen {
 /// chunk is first written there unchanged (`aiolog run` passes the child's
 /// output through this way).
 pub fn spawn_reader(
-    source: usize,
+    input: usize,
     mut reader: Box<dyn Read + Send>,
     mut tee: Option<Box<dyn Write + Send>>,
     tx: SyncSender<LiveMsg>,
@@ -186,7 +186,7 @@ pub fn spawn_reader(
         loop {
             match reader.read(&mut buf) {
                 Ok(0) => {
-                    let _ = tx.send(LiveMsg::Eof { source });
+                    let _ = tx.send(LiveMsg::Eof { input });
                     break;
                 }
                 Ok(n) => {
@@ -199,7 +199,7 @@ pub fn spawn_reader(
                     }
                     if tx
                         .send(LiveMsg::Data {
-                            source,
+                            input,
                             bytes: buf[..n].to_vec(),
                         })
                         .is_err()
@@ -209,7 +209,7 @@ pub fn spawn_reader(
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(error) => {
-                    let _ = tx.send(LiveMsg::Error { source, error });
+                    let _ = tx.send(LiveMsg::Error { input, error });
                     break;
                 }
             }
@@ -243,7 +243,7 @@ pub const FOLLOW_POLL: Duration = Duration::from_millis(100);
 /// if the file cannot be opened; later errors end the source with
 /// [`LiveMsg::Error`].
 pub fn spawn_follower(
-    source: usize,
+    input: usize,
     path: PathBuf,
     from_start: bool,
     tx: SyncSender<LiveMsg>,
@@ -277,7 +277,7 @@ pub fn spawn_follower(
                         last_byte = buf[n - 1];
                         if tx
                             .send(LiveMsg::Data {
-                                source,
+                                input,
                                 bytes: buf[..n].to_vec(),
                             })
                             .is_err()
@@ -287,7 +287,7 @@ pub fn spawn_follower(
                     }
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                     Err(error) => {
-                        let _ = tx.send(LiveMsg::Error { source, error });
+                        let _ = tx.send(LiveMsg::Error { input, error });
                         return;
                     }
                 }
@@ -309,7 +309,7 @@ pub fn spawn_follower(
                                 last_byte = b'\n';
                                 if tx
                                     .send(LiveMsg::Data {
-                                        source,
+                                        input,
                                         bytes: vec![b'\n'],
                                     })
                                     .is_err()
@@ -318,7 +318,7 @@ pub fn spawn_follower(
                                 }
                             }
                             let why = Reopen::Rotated;
-                            if tx.send(LiveMsg::Reopened { source, why }).is_err() {
+                            if tx.send(LiveMsg::Reopened { input, why }).is_err() {
                                 return;
                             }
                             continue;
@@ -329,7 +329,7 @@ pub fn spawn_follower(
                 Ok(m) if m.len() < pos && file.seek(SeekFrom::Start(0)).is_ok() => {
                     pos = 0;
                     let why = Reopen::Truncated;
-                    if tx.send(LiveMsg::Reopened { source, why }).is_err() {
+                    if tx.send(LiveMsg::Reopened { input, why }).is_err() {
                         return;
                     }
                     continue;

@@ -13,8 +13,8 @@ use serde_json::Value;
 use crate::aggregate::{Aggregator, Group, GroupKey, TimePoint};
 use crate::correlate::{Basis, Site};
 use crate::kinds::Kind;
-use crate::pipeline::LineStats;
 use crate::report::InputWire;
+use crate::report::LineStats;
 use crate::rules;
 
 /// A report that cannot be read back.

@@ -15,11 +15,12 @@ use std::io::{self, Read, Seek, SeekFrom};
 use std::path::Path;
 
 use crate::aggregate::Aggregator;
-use crate::frame::clean_line;
+use crate::frame::ReadLine;
 use crate::grammar::Grammars;
 use crate::input::{read_chunk, CHUNK_SIZE};
-use crate::pipeline::{LineStats, Options, SourceAnalyzer};
+use crate::pipeline::{drive, InputAnalyzer, Options};
 use crate::record::hit_line_always_starts_record;
+use crate::report::LineStats;
 use crate::scan::Scanner;
 
 /// Files smaller than this are not worth splitting.
@@ -102,7 +103,7 @@ fn analyze_part(
     end: u64,
 ) -> io::Result<(Aggregator, LineStats)> {
     let mut f = File::open(path)?;
-    let mut an = SourceAnalyzer::new(name, grammars, scanner, opts);
+    let mut an = InputAnalyzer::new(name, grammars, scanner, opts);
     if start > 0 && opts.before > 0 {
         // The lines just before the part, for the context of its first record.
         let from = start.saturating_sub(64 << 10);
@@ -120,18 +121,18 @@ fn analyze_part(
     f.seek(SeekFrom::Start(start))?;
     let mut part = f.take(end - start);
     let mut agg = Aggregator::new();
-    let mut buf = vec![0u8; CHUNK_SIZE];
-    let mut out = Vec::new();
-    loop {
-        let n = read_chunk(&mut part, &mut buf)?;
-        if n == 0 {
-            break;
-        }
-        an.feed(&buf[..n], &mut out);
-        out.drain(..).for_each(|f| agg.add(&f));
+    let failed = drive(
+        &mut an,
+        CHUNK_SIZE,
+        |buf| read_chunk(&mut part, buf),
+        |out| {
+            out.drain(..).for_each(|f| agg.add(&f));
+            Ok(std::ops::ControlFlow::Continue(()))
+        },
+    )?;
+    if let Some(e) = failed {
+        return Err(e);
     }
-    an.finish(&mut out);
-    out.drain(..).for_each(|f| agg.add(&f));
     Ok((agg, an.stats().clone()))
 }
 
@@ -216,20 +217,11 @@ fn safe_boundary_after(
         while let Some(hit) = scanner.find(&complete[pos..]).map(|h| pos + h) {
             let start = memchr::memrchr(b'\n', &complete[..hit]).map_or(0, |i| i + 1);
             let end = start + memchr::memchr(b'\n', &complete[start..]).expect("complete lines");
-            let clean = clean_line(&complete[start..end], opts.max_line);
             // Framed as the analysis reads it: a collector's JSON object
-            // names its source, and no record of one source can be known to
+            // names its stream, and no record of one stream can be known to
             // end at a line of another.
-            let decoded = crate::frame::decode_json(&clean.text);
-            let text = decoded
-                .as_ref()
-                .map_or(clean.text.as_str(), |d| d.text.as_str());
-            let framed = crate::pipeline::frame_decoded(
-                grammars,
-                text,
-                decoded.as_ref(),
-                opts.forced_grammar,
-            );
+            let line = ReadLine::read(&complete[start..end], opts.max_line);
+            let framed = grammars.frame_read(&line, opts.forced_grammar);
             if hit_line_always_starts_record(&framed, grammars) {
                 return Ok(Some(off + start as u64));
             }

@@ -438,7 +438,7 @@ pub fn is_pytest_summary_warning(line: &str) -> bool {
 /// sources may be open across it.
 pub fn hit_line_always_starts_record(framed: &Framed<'_>, grammars: &Grammars) -> bool {
     let m = framed.message;
-    if framed.source.is_some() || framed.partial {
+    if framed.stream.is_some() || framed.partial {
         return false;
     }
     framed.starts_record(grammars)

@@ -8,7 +8,6 @@
 
 use crate::aggregate::{Ranked, TimePoint};
 use crate::kinds::Kind;
-use crate::pipeline::LineStats;
 use crate::source::analyze::{Evidence, SourceStatus};
 
 /// Everything a renderer needs at the end.
@@ -194,7 +193,7 @@ pub struct InputWire {
     pub baseline_hidden: Option<HiddenWire>,
     /// [`LineStats::unrecognized_samples`].
     #[serde(default)]
-    pub unrecognized_samples: Vec<crate::pipeline::UnrecognizedSample>,
+    pub unrecognized_samples: Vec<UnrecognizedSample>,
 }
 
 /// `baseline_hidden`: the known sites a baseline hid, and their occurrences.
@@ -247,4 +246,74 @@ impl InputWire {
             unrecognized_samples: self.unrecognized_samples.clone(),
         }
     }
+}
+/// Samples of unrecognized records kept per input.
+pub const MAX_SAMPLES: usize = 5;
+
+/// The line account of one input (or several, added up).
+#[derive(Debug, Default, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct LineStats {
+    /// Bytes read.
+    pub bytes: u64,
+    /// Lines read (a last line without `\n` counts).
+    pub lines: u64,
+    /// Lines of records that became findings.
+    pub parsed: u64,
+    /// Application lines, counted and not read.
+    pub passed_through: u64,
+    /// Lines of records that hold an asyncio marker but could not be read.
+    pub skipped: u64,
+    /// Records that became findings.
+    pub records: u64,
+    /// Records counted as unrecognized.
+    pub unrecognized_records: u64,
+    /// Debug mode's DEBUG/INFO lines, recognized and counted (their lines
+    /// count as parsed).
+    pub debug_records: u64,
+    /// Lines cut at the length bound (among those aiolog had to read).
+    pub truncated_lines: u64,
+    /// Lines with invalid UTF-8, replaced (among those aiolog had to read).
+    pub invalid_utf8_lines: u64,
+    /// Samples of unrecognized records.
+    pub unrecognized_samples: Vec<UnrecognizedSample>,
+}
+
+impl LineStats {
+    /// Adds another account to this one.
+    pub fn merge(&mut self, o: &LineStats) {
+        self.bytes += o.bytes;
+        self.lines += o.lines;
+        self.parsed += o.parsed;
+        self.passed_through += o.passed_through;
+        self.skipped += o.skipped;
+        self.records += o.records;
+        self.unrecognized_records += o.unrecognized_records;
+        self.debug_records += o.debug_records;
+        self.truncated_lines += o.truncated_lines;
+        self.invalid_utf8_lines += o.invalid_utf8_lines;
+        for s in &o.unrecognized_samples {
+            if self.unrecognized_samples.len() < MAX_SAMPLES {
+                self.unrecognized_samples.push(s.clone());
+            }
+        }
+    }
+
+    /// Whether every line is accounted for.
+    pub fn balanced(&self) -> bool {
+        self.lines == self.parsed + self.passed_through + self.skipped
+    }
+}
+
+/// An unrecognized record, as kept for `--stats`.
+#[derive(Debug, Default, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct UnrecognizedSample {
+    /// The input.
+    pub input: String,
+    /// Its first line.
+    pub line: u64,
+    /// Why it was not read.
+    pub reason: String,
+    /// The start of its text.
+    pub text: String,
 }

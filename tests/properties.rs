@@ -6,7 +6,8 @@
 use crate::common::*;
 use aiolog::correlate::Finding;
 use aiolog::grammar::Grammars;
-use aiolog::pipeline::{analyze_bytes, LineStats, Options, SourceAnalyzer};
+use aiolog::pipeline::{analyze_bytes, drive, pieces, InputAnalyzer, Options};
+use aiolog::report::LineStats;
 use aiolog::scan::Scanner;
 use aiolog::workload::Rng;
 
@@ -44,17 +45,15 @@ fn split_run_with(
     opts: Options,
 ) -> (Vec<Finding>, LineStats) {
     let s = Scanner::new();
-    let mut a = SourceAnalyzer::new("t", g, &s, opts);
-    let mut out = Vec::new();
-    let mut pos = 0;
-    while pos < data.len() {
-        let n = (1 + rng.next_u64() % max) as usize;
-        let end = (pos + n).min(data.len());
-        a.feed(&data[pos..end], &mut out);
-        pos = end;
-    }
-    a.finish(&mut out);
-    (out, a.stats().clone())
+    let mut a = InputAnalyzer::new("t", g, &s, opts);
+    let mut found = Vec::new();
+    let sizes = move || (1 + rng.next_u64() % max) as usize;
+    drive(&mut a, max as usize, pieces(data, sizes), |out| {
+        found.append(out);
+        Ok(std::ops::ControlFlow::Continue(()))
+    })
+    .unwrap();
+    (found, a.stats().clone())
 }
 
 #[test]

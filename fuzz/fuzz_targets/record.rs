@@ -3,7 +3,7 @@
 //! accounted for.
 #![no_main]
 use aiolog::grammar::Grammars;
-use aiolog::pipeline::{Options, SourceAnalyzer};
+use aiolog::pipeline::{drive, pieces, InputAnalyzer, Options};
 use aiolog::scan::Scanner;
 use libfuzzer_sys::fuzz_target;
 use std::sync::OnceLock;
@@ -17,13 +17,13 @@ fuzz_target!(|data: &[u8]| {
     }
     let opts = Options { max_line: 64, ..Options::default() };
     let run = |step: usize| {
-        let mut a = SourceAnalyzer::new("f", g, s, opts);
-        let mut out = Vec::new();
-        for c in data[1..].chunks(step) {
-            a.feed(c, &mut out);
-        }
-        a.finish(&mut out);
-        (out, a.stats().clone())
+        let mut a = InputAnalyzer::new("f", g, s, opts);
+        let mut found = Vec::new();
+        let _ = drive(&mut a, step, pieces(&data[1..], || usize::MAX), |out| {
+            found.append(out);
+            Ok(std::ops::ControlFlow::Continue(()))
+        });
+        (found, a.stats().clone())
     };
     let whole = run(data.len());
     let split = run(1 + data[0] as usize % 17);

@@ -5,8 +5,9 @@ use std::io::{self, IsTerminal, Write};
 
 use aiolog::input::{self, InputSpec, CHUNK_SIZE};
 use aiolog::parallel;
-use aiolog::pipeline::SourceAnalyzer;
+use aiolog::pipeline::{drive, InputAnalyzer};
 use aiolog::report::Report;
+use std::ops::ControlFlow;
 
 use super::live::live_loop;
 use super::{describe_io_error, Ctx};
@@ -84,29 +85,26 @@ pub(super) fn read_batch(
     name: &str,
     ctx: &mut Ctx,
 ) -> io::Result<()> {
-    let mut an = SourceAnalyzer::new(name, ctx.grammars, ctx.scanner, ctx.opts);
-    let mut buf = vec![0u8; CHUNK_SIZE];
-    let mut out = Vec::new();
-    loop {
-        match input::read_chunk(&mut reader, &mut buf) {
-            Ok(0) => break,
-            Ok(n) => an.feed(&buf[..n], &mut out),
-            Err(e) => {
-                eprintln!("aiolog: error: reading {name}: {}", describe_io_error(&e));
-                ctx.errored = true;
-                break;
+    let mut an = InputAnalyzer::new(name, ctx.grammars, ctx.scanner, ctx.opts);
+    let failed = drive(
+        &mut an,
+        CHUNK_SIZE,
+        |buf| input::read_chunk(&mut reader, buf),
+        |out| {
+            ctx.emit(out, false)?;
+            // Signals are caught only once a live source was read; then a
+            // later file stops at the next chunk.
+            if signals::take().is_some() {
+                ctx.interrupted = true;
+                return Ok(ControlFlow::Break(()));
             }
-        }
-        ctx.emit(&mut out, false)?;
-        // Signals are caught only once a live source was read; then a later
-        // file stops at the next chunk.
-        if signals::take().is_some() {
-            ctx.interrupted = true;
-            break;
-        }
+            Ok(ControlFlow::Continue(()))
+        },
+    )?;
+    if let Some(e) = failed {
+        eprintln!("aiolog: error: reading {name}: {}", describe_io_error(&e));
+        ctx.errored = true;
     }
-    an.finish(&mut out);
-    ctx.emit(&mut out, false)?;
     ctx.stats.merge(an.stats());
     Ok(())
 }

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use aiolog::correlate::Finding;
 use aiolog::input::{self, LiveMsg, IDLE_FLUSH};
-use aiolog::pipeline::SourceAnalyzer;
+use aiolog::pipeline::{InputAnalyzer, Step};
 
 use super::{describe_io_error, Ctx};
 use crate::signals;
@@ -50,9 +50,9 @@ pub(super) fn live_loop(
     if ctx.status_line.is_none() && io::stderr().is_terminal() && !ctx.stderr_is_childs {
         ctx.status_line = Some(StatusLine::new());
     }
-    let mut ans: Vec<SourceAnalyzer> = names
+    let mut ans: Vec<InputAnalyzer> = names
         .iter()
-        .map(|n| SourceAnalyzer::new(n, ctx.grammars, ctx.scanner, ctx.opts))
+        .map(|n| InputAnalyzer::new(n, ctx.grammars, ctx.scanner, ctx.opts))
         .collect();
     let mut last_data = vec![Instant::now(); ans.len()];
     let mut done = vec![false; ans.len()];
@@ -76,20 +76,20 @@ pub(super) fn live_loop(
             .unwrap_or(IDLE_FLUSH)
             .max(Duration::from_millis(5));
         match rx.recv_timeout(wait) {
-            Ok(LiveMsg::Data { source, bytes }) => {
-                ans[source].feed(&bytes, &mut out);
-                last_data[source] = Instant::now();
+            Ok(LiveMsg::Data { input, bytes }) => {
+                ans[input].step(Step::Data(&bytes), &mut out);
+                last_data[input] = Instant::now();
             }
-            Ok(LiveMsg::Eof { source }) => {
-                ans[source].finish(&mut out);
-                done[source] = true;
+            Ok(LiveMsg::Eof { input }) => {
+                ans[input].step(Step::End, &mut out);
+                done[input] = true;
             }
-            Ok(LiveMsg::Reopened { source, why }) => {
+            Ok(LiveMsg::Reopened { input, why }) => {
                 if ctx.notices {
                     if let Some(s) = ctx.status_line.as_mut() {
                         s.clear();
                     }
-                    let name = &names[source];
+                    let name = &names[input];
                     match why {
                         input::Reopen::Rotated => eprintln!(
                             "aiolog: {name} was replaced (rotated); following the new file from its start"
@@ -100,15 +100,15 @@ pub(super) fn live_loop(
                     }
                 }
             }
-            Ok(LiveMsg::Error { source, error }) => {
+            Ok(LiveMsg::Error { input, error }) => {
                 eprintln!(
                     "aiolog: error: reading {}: {}",
-                    names[source],
+                    names[input],
                     describe_io_error(&error)
                 );
                 ctx.errored = true;
-                ans[source].finish(&mut out);
-                done[source] = true;
+                ans[input].step(Step::End, &mut out);
+                done[input] = true;
             }
             Err(RecvTimeoutError::Timeout) => {}
             Err(RecvTimeoutError::Disconnected) => break,
@@ -116,7 +116,7 @@ pub(super) fn live_loop(
         let now = Instant::now();
         for (a, t) in ans.iter_mut().zip(&last_data) {
             if a.busy() && now.duration_since(*t) >= IDLE_FLUSH {
-                a.flush_idle(&mut out);
+                a.step(Step::Idle, &mut out);
             }
         }
         ctx.emit(&mut out, true)?;
@@ -126,7 +126,7 @@ pub(super) fn live_loop(
         }
     }
     for a in ans.iter_mut() {
-        a.finish(&mut out);
+        a.step(Step::End, &mut out);
     }
     ctx.emit(&mut out, true)?;
     for a in &ans {

@@ -8,12 +8,13 @@ use std::process::ExitCode;
 use aiolog::aggregate::Aggregator;
 use aiolog::correlate::Finding;
 use aiolog::grammar::Grammars;
-use aiolog::pipeline::{LineStats, Options};
+use aiolog::pipeline::Options;
 use aiolog::render::github::Github;
 use aiolog::render::json::Json;
 use aiolog::render::ndjson::Ndjson;
 use aiolog::render::table::TableSink;
 use aiolog::render::Sink;
+use aiolog::report::LineStats;
 use aiolog::scan::Scanner;
 
 use crate::cli::{Args, Command, Format};

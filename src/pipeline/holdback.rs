@@ -1,0 +1,100 @@
+//! The hold-back of findings: a finding waits for the application lines
+//! that follow it (`-A`), and a task-lifecycle finding waits further, to
+//! learn whether the program still ran after it or it happened at shutdown.
+
+use crate::correlate::Finding;
+
+/// The most task-lifecycle findings held back while waiting to learn
+/// whether they happened at shutdown.
+pub const MAX_TAIL: usize = 10_000;
+
+/// Findings not yet released.
+#[derive(Debug, Default)]
+pub struct HoldBack {
+    /// Findings waiting for the lines that follow them.
+    pending: Vec<Finding>,
+    /// Task-lifecycle findings that no application line has followed yet:
+    /// at the end of the input they happened during shutdown.
+    tail: Vec<Finding>,
+    after: usize,
+    mark_shutdown: bool,
+}
+
+impl HoldBack {
+    /// Findings wait for `after` following lines; with `mark_shutdown`,
+    /// the task-lifecycle ones wait for an application line too.
+    pub fn new(after: usize, mark_shutdown: bool) -> HoldBack {
+        HoldBack {
+            after,
+            mark_shutdown,
+            ..HoldBack::default()
+        }
+    }
+
+    /// Whether findings wait for their following lines.
+    pub fn waiting(&self) -> bool {
+        !self.pending.is_empty()
+    }
+
+    /// A new finding.
+    pub fn push(&mut self, f: Finding, out: &mut Vec<Finding>) {
+        self.pending.push(f);
+        if self.after == 0 {
+            self.release(out);
+        }
+    }
+
+    /// Releases findings that wait for their following lines. Task-lifecycle
+    /// findings (tasks destroyed, exceptions never retrieved, coroutines never
+    /// awaited) wait further, until an application line shows the program
+    /// still ran after them.
+    pub fn release(&mut self, out: &mut Vec<Finding>) {
+        for f in self.pending.drain(..) {
+            if f.kind.shutdown_sensitive() && self.mark_shutdown {
+                self.tail.push(f);
+            } else {
+                out.push(f);
+            }
+        }
+        if self.tail.len() > MAX_TAIL {
+            out.append(&mut self.tail);
+        }
+    }
+
+    /// An application line: the findings before it were not at shutdown.
+    pub fn app_line_seen(&mut self, out: &mut Vec<Finding>) {
+        if !self.tail.is_empty() {
+            out.append(&mut self.tail);
+        }
+    }
+
+    /// An application line of the findings' process that follows them.
+    pub fn follow_line(&mut self, text: &str, out: &mut Vec<Finding>) {
+        if self.pending.is_empty() {
+            return;
+        }
+        for f in &mut self.pending {
+            f.context_after.push(text.to_string());
+        }
+        if self.pending[0].context_after.len() >= self.after {
+            self.release(out);
+        }
+    }
+
+    /// A live stream paused: everything is released, since nothing is known
+    /// of a shutdown.
+    pub fn flush_idle(&mut self, out: &mut Vec<Finding>) {
+        self.release(out);
+        out.append(&mut self.tail);
+    }
+
+    /// The input ended: what no application line followed happened during
+    /// shutdown.
+    pub fn finish(&mut self, out: &mut Vec<Finding>) {
+        self.release(out);
+        for mut f in self.tail.drain(..) {
+            f.during_shutdown = true;
+            out.push(f);
+        }
+    }
+}

@@ -1,0 +1,126 @@
+//! The look-back ring: the last lines of an input, for the context before a
+//! record (`-B`) and for the traceback printed before an exception line that
+//! ends one.
+
+use std::collections::VecDeque;
+
+use crate::frame::clean_line;
+use crate::scan::Scanner;
+
+/// The last lines before the current block, cleaned and cut.
+#[derive(Debug)]
+pub struct Lookback {
+    ring: VecDeque<String>,
+    size: usize,
+    max_line: usize,
+}
+
+impl Lookback {
+    /// A ring for `before` context lines and the longest traceback looked
+    /// back on ([`crate::record::MAX_LOOKBACK`]).
+    pub fn new(before: usize, max_line: usize) -> Lookback {
+        Lookback {
+            ring: VecDeque::new(),
+            size: before.max(crate::record::MAX_LOOKBACK),
+            max_line,
+        }
+    }
+
+    /// Keeps one line.
+    pub fn remember(&mut self, line: &[u8]) {
+        if self.ring.len() >= self.size {
+            self.ring.pop_front();
+        }
+        self.ring.push_back(context_line(line, self.max_line));
+    }
+
+    /// Keeps the last lines of a block of complete lines, for a record that
+    /// starts in the next one.
+    pub fn remember_tail(&mut self, block: &[u8]) {
+        let mut end = block.len();
+        let mut last = Vec::new();
+        while last.len() < self.size && end > 0 {
+            let line_end = end - 1;
+            let line_start = memchr::memrchr(b'\n', &block[..line_end]).map_or(0, |i| i + 1);
+            last.push(&block[line_start..line_end]);
+            end = line_start;
+        }
+        for l in last.into_iter().rev() {
+            self.remember(l);
+        }
+    }
+
+    /// Up to `want` lines before a line that starts at `start` in `block`
+    /// (or, without a block, at the current position), nearest first.
+    pub fn lines_before(&self, block: Option<(&[u8], usize)>, want: usize) -> Vec<String> {
+        let mut v: Vec<String> = Vec::new();
+        if let Some((b, start)) = block {
+            let mut end = start;
+            while v.len() < want && end > 0 {
+                let line_end = end - 1;
+                let line_start = memchr::memrchr(b'\n', &b[..line_end]).map_or(0, |i| i + 1);
+                v.push(context_line(&b[line_start..line_end], self.max_line));
+                end = line_start;
+            }
+        }
+        let need = want.saturating_sub(v.len());
+        v.extend(self.ring.iter().rev().take(need).cloned());
+        v
+    }
+
+    /// The context lines before a record: up to `want` lines that hold no
+    /// asyncio marker and may come from the record's process `pid`,
+    /// nearest last.
+    pub fn context_before(
+        &self,
+        block: Option<(&[u8], usize)>,
+        want: usize,
+        scanner: &Scanner,
+        pid: Option<&str>,
+    ) -> Vec<String> {
+        let mut v = self.lines_before(block, want);
+        v.reverse();
+        v.retain(|l| !scanner.is_hit(l.as_bytes()) && same_process(pid, l));
+        v
+    }
+}
+
+/// Whether a context line may come from the record's process `pid`: it
+/// names no process, or the same one.
+///
+/// Cheap on purpose (it runs for every context line): the process id of a
+/// line is its first `[digits]`, as the timestamped formats, gunicorn and
+/// journald write it.
+pub fn same_process(pid: Option<&str>, line: &str) -> bool {
+    match pid {
+        None => true,
+        Some(pid) => bracketed_number(line).is_none_or(|p| p == pid),
+    }
+}
+
+/// The first `[digits]` of a line.
+fn bracketed_number(line: &str) -> Option<&str> {
+    let b = line.as_bytes();
+    let mut from = 0;
+    while let Some(i) = memchr::memchr(b'[', &b[from..]) {
+        let start = from + i + 1;
+        let digits = b[start..].iter().take_while(|c| c.is_ascii_digit()).count();
+        if digits > 0 && b.get(start + digits) == Some(&b']') {
+            return Some(&line[start..start + digits]);
+        }
+        from = start;
+    }
+    None
+}
+
+/// A context line as kept: cleaned, and cut at 500 characters.
+fn context_line(raw: &[u8], max: usize) -> String {
+    let text = clean_line(raw, max.min(2000)).text;
+    if text.len() <= 500 {
+        return text;
+    }
+    match text.char_indices().nth(500) {
+        Some((i, _)) => text[..i].to_string(),
+        None => text,
+    }
+}

@@ -1,0 +1,106 @@
+//! Unit tests of the analyzer of one input.
+
+use super::*;
+
+fn run_in_pieces(data: &[u8], piece: usize) -> (Vec<Finding>, LineStats) {
+    let g = Grammars::builtin().unwrap();
+    let s = Scanner::new();
+    let mut a = InputAnalyzer::new("t", &g, &s, Options::default());
+    let mut found = Vec::new();
+    drive(&mut a, piece, pieces(data, || usize::MAX), |out| {
+        found.append(out);
+        Ok(std::ops::ControlFlow::Continue(()))
+    })
+    .unwrap();
+    (found, a.stats.clone())
+}
+
+/// Application lines, CRLF endings, three records and a last line
+/// without a newline.
+fn mixed() -> Vec<u8> {
+    r#"app started<CR>
+Executing <Task pending name='Task-2' coro=<h() running at /app/b.py:18> created at /usr/lib/python3.11/asyncio/tasks.py:384> took 0.251 seconds<CR>
+GET / 200
+Task was destroyed but it is pending!
+source_traceback: Object created at (most recent call last):
+  File "/app/f.py", line 18, in main
+    asyncio.ensure_future(listen())
+task: <Task pending name='Task-3' coro=<listen() done, defined at /app/f.py:13>>
+
+/app/m.py:13: RuntimeWarning: coroutine 'Repo.save' was never awaited
+  self.save(item)
+RuntimeWarning: Enable tracemalloc to get the object allocation traceback
+bye"#
+            .replace("<CR>", "\r")
+            .into_bytes()
+}
+
+#[test]
+fn same_findings_whatever_the_chunk_size() {
+    let data = mixed();
+    let (want, want_stats) = run_in_pieces(&data, data.len());
+    assert_eq!(want.len(), 3, "{want:#?}");
+    assert_eq!(want_stats.lines, 13, "{want_stats:#?}");
+    assert!(want_stats.balanced(), "{want_stats:?}");
+    assert_eq!(want_stats.parsed, 1 + 5 + 3);
+    for piece in [1, 2, 3, 7, 64, 100] {
+        let (got, stats) = run_in_pieces(&data, piece);
+        assert_eq!(got, want, "piece {piece}");
+        assert_eq!(stats, want_stats, "piece {piece}");
+    }
+}
+
+#[test]
+fn context_lines_come_from_the_records_own_process() {
+    let g = Grammars::builtin().unwrap();
+    let log = "2024-05-01 12:00:00,100 [11] INFO app: GET /a request_id=aaa\n\
+                   2024-05-01 12:00:00,101 [22] INFO app: GET /b request_id=bbb\n\
+                   2024-05-01 12:00:00,102 [11] WARNING asyncio: Executing <Handle f() at /app/a.py:3> took 0.200 seconds\n\
+                   2024-05-01 12:00:00,103 [22] INFO app: done request_id=bbb\n\
+                   2024-05-01 12:00:00,104 [11] INFO app: done request_id=aaa\n\
+                   2024-05-01 12:00:00,105 [11] INFO app: idle\n";
+    let (out, stats) = analyze_bytes("t", log.as_bytes(), &g, Options::default());
+    assert!(stats.balanced());
+    let f = &out[0];
+    assert_eq!(f.context_before.len(), 1, "{:?}", f.context_before);
+    assert!(f.context_before[0].ends_with("GET /a request_id=aaa"));
+    assert_eq!(f.context_after.len(), 2, "{:?}", f.context_after);
+    assert!(f.context_after[0].ends_with("done request_id=aaa"));
+    assert_eq!(
+        crate::aggregate::request_ids(f.context_before.iter().chain(&f.context_after)),
+        vec!["aaa".to_string()]
+    );
+}
+
+#[test]
+fn long_lines_are_cut_and_counted() {
+    let g = Grammars::builtin().unwrap();
+    let mut data = vec![b'x'; 5000];
+    data.extend_from_slice(b"\nExecuting <Handle f() at /app/a.py:3> took 0.200 seconds ");
+    data.extend(vec![b'y'; 5000]);
+    data.extend_from_slice(b"\nend\n");
+    let opts = Options {
+        max_line: 1000,
+        ..Options::default()
+    };
+    let (out, stats) = analyze_bytes("t", &data, &g, opts);
+    assert_eq!(stats.lines, 3);
+    assert!(stats.balanced());
+    assert!(stats.truncated_lines >= 1);
+    // The cut slow-callback line no longer ends with its duration: it is
+    // counted as unrecognized, not lost and not guessed.
+    assert!(out.is_empty());
+    assert_eq!(stats.unrecognized_records, 1);
+}
+
+#[test]
+fn empty_and_binary_inputs() {
+    let g = Grammars::builtin().unwrap();
+    let (out, stats) = analyze_bytes("t", b"", &g, Options::default());
+    assert!(out.is_empty());
+    assert_eq!(stats.lines, 0);
+    let bin: Vec<u8> = (0..=255u8).cycle().take(100_000).collect();
+    let (out, stats) = analyze_bytes("t", &bin, &g, Options::default());
+    assert!(out.is_empty());
+    assert!(stats.balanced());
+}
