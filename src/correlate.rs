@@ -113,7 +113,7 @@ impl Site {
 }
 
 /// How the site was chosen.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Basis {
     /// A task step's `running at`: where it suspended after the slow step.
@@ -138,6 +138,7 @@ pub enum Basis {
     /// The line a framework's blocking-call detector named.
     DetectedAt,
     /// Nothing in the record names a line.
+    #[default]
     Unknown,
 }
 

@@ -112,6 +112,15 @@ fn stdin_is_regular_file() -> bool {
         .unwrap_or(false)
 }
 
+/// An I/O error as a message: the OS's words without `(os error N)`.
+pub fn describe_io_error(e: &io::Error) -> String {
+    let s = e.to_string();
+    match s.find(" (os error") {
+        Some(i) => s[..i].to_string(),
+        None => s,
+    }
+}
+
 /// Reads `reader` until `buf` holds a full chunk or the input ends. Returns
 /// the number of bytes read (0 at end of input). Interrupted reads are
 /// retried.

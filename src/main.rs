@@ -18,7 +18,7 @@ fn main() -> ExitCode {
             if err.kind() == io::ErrorKind::BrokenPipe {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("aiolog: error: {}", app::describe_io_error(&err));
+            eprintln!("aiolog: error: {}", aiolog::input::describe_io_error(&err));
             ExitCode::from(2)
         }
     }

@@ -16,6 +16,7 @@ mod grammars;
 mod hostile;
 mod install;
 mod interleave;
+mod layout;
 mod noise;
 mod parallel;
 mod properties;

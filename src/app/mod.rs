@@ -53,14 +53,7 @@ impl From<Status> for ExitCode {
     }
 }
 
-/// An I/O error as a message: the OS's words without `(os error N)`.
-pub fn describe_io_error(e: &io::Error) -> String {
-    let s = e.to_string();
-    match s.find(" (os error") {
-        Some(i) => s[..i].to_string(),
-        None => s,
-    }
-}
+use aiolog::input::describe_io_error;
 
 /// What the run shares: grammars, scanner, options, aggregate, renderer.
 struct Ctx<'g> {
@@ -120,31 +113,21 @@ pub fn run(args: Args) -> io::Result<Status> {
         .collect();
     let grammars = match Grammars::builtin_plus(&user_grammar) {
         Ok(g) => g,
-        Err(e) => {
-            eprintln!("aiolog: error: invalid grammar: {e}");
-            return Ok(Status::Error);
-        }
+        Err(e) => return Ok(failed(format!("invalid grammar: {e}"))),
     };
     if c.list_grammars || matches!(args.command, Some(Command::Grammars { .. })) {
         return info::list_grammars(&grammars);
     }
     let forced = match forced_grammar(c, user_grammar.first(), &grammars) {
         Ok(f) => f,
-        Err(msg) => {
-            eprintln!("aiolog: error: {msg}");
-            return Ok(Status::Error);
-        }
+        Err(msg) => return Ok(failed(msg)),
     };
     if c.max_line_bytes == 0 {
-        eprintln!("aiolog: error: --max-line-bytes must be at least 1");
-        return Ok(Status::Error);
+        return Ok(failed("--max-line-bytes must be at least 1".into()));
     }
     let settings = match Settings::new(c) {
         Ok(s) => s,
-        Err(msg) => {
-            eprintln!("aiolog: error: {msg}");
-            return Ok(Status::Error);
-        }
+        Err(msg) => return Ok(failed(msg)),
     };
     let run_args = match &args.command {
         Some(Command::Run(r)) => Some(r),
@@ -152,37 +135,15 @@ pub fn run(args: Args) -> io::Result<Status> {
         | None => None,
         Some(other) => return info::command(other, c.format),
     };
-
-    // Where findings and the report go: --output, else stderr for `run`
-    // (the child's stdout is its own), else stdout.
-    let (out, terminal): (Box<dyn Write>, bool) = match &c.output {
-        Some(path) => match File::create(path) {
-            Ok(f) => (Box::new(io::BufWriter::new(f)), false),
-            Err(e) => {
-                eprintln!(
-                    "aiolog: error: cannot write {}: {}",
-                    path.display(),
-                    describe_io_error(&e)
-                );
-                return Ok(Status::Error);
-            }
-        },
-        None if run_args.is_some() => (Box::new(io::stderr()), io::stderr().is_terminal()),
-        None => (Box::new(io::stdout().lock()), io::stdout().is_terminal()),
+    let (out, terminal) = match output(c, run_args.is_some()) {
+        Ok(o) => o,
+        Err(msg) => return Ok(failed(msg)),
     };
-    let mut source = match aiolog::source::Roots::new(&settings.src, &settings.path_map) {
-        Ok(roots) => aiolog::source::analyze::Analyzer::new(roots, c.code_lines),
-        Err(msg) => {
-            eprintln!("aiolog: error: {msg}");
-            return Ok(Status::Error);
-        }
-    };
-    let gate = match Gate::new(&c.fail_on, settings.min_seconds) {
-        Ok(g) => g,
-        Err(msg) => {
-            eprintln!("aiolog: error: {msg}");
-            return Ok(Status::Error);
-        }
+    let source = aiolog::source::Roots::new(&settings.src, &settings.path_map)
+        .map(|roots| aiolog::source::analyze::Analyzer::new(roots, c.code_lines));
+    let (mut source, gate) = match (source, Gate::new(&c.fail_on, settings.min_seconds)) {
+        (Ok(s), Ok(g)) => (s, g),
+        (Err(msg), _) | (_, Err(msg)) => return Ok(failed(msg)),
     };
     let scanner = Scanner::new();
     let threads = match c.threads {
@@ -227,7 +188,45 @@ pub fn run(args: Args) -> io::Result<Status> {
     } else {
         read_inputs(&args.files, &mut ctx)?;
     }
+    conclude(&args, ctx, &mut source, &settings, &gate, status)
+}
 
+/// Says an error in the command line or the configuration: status 2.
+fn failed(msg: String) -> Status {
+    eprintln!("aiolog: error: {msg}");
+    Status::Error
+}
+
+/// Where findings and the report go: --output, else stderr for `run` (the
+/// child's stdout is its own), else stdout; and whether it is a terminal.
+fn output(c: &crate::cli::Common, is_run: bool) -> Result<(Box<dyn Write>, bool), String> {
+    Ok(match &c.output {
+        Some(path) => match File::create(path) {
+            Ok(f) => (Box::new(io::BufWriter::new(f)), false),
+            Err(e) => {
+                return Err(format!(
+                    "cannot write {}: {}",
+                    path.display(),
+                    describe_io_error(&e)
+                ))
+            }
+        },
+        None if is_run => (Box::new(io::stderr()), io::stderr().is_terminal()),
+        None => (Box::new(io::stdout().lock()), io::stdout().is_terminal()),
+    })
+}
+
+/// After the analysis: ranking and source evidence, then the baseline to
+/// save, or the report, `--stats`, and the exit status.
+fn conclude(
+    args: &Args,
+    mut ctx: Ctx<'_>,
+    source: &mut aiolog::source::analyze::Analyzer,
+    settings: &Settings,
+    gate: &Gate,
+    mut status: Status,
+) -> io::Result<Status> {
+    let c = &args.common;
     let ranked = ctx.agg.ranked();
     let evidence: Vec<_> = ranked
         .iter()
@@ -238,10 +237,7 @@ pub fn run(args: Args) -> io::Result<Status> {
     }
     let report = match settings.report(&mut ctx, ranked, evidence, c) {
         Ok(r) => r,
-        Err(msg) => {
-            eprintln!("aiolog: error: {msg}");
-            return Ok(Status::Error);
-        }
+        Err(msg) => return Ok(failed(msg)),
     };
     if let Some(s) = ctx.status_line.as_mut() {
         s.clear();

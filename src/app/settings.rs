@@ -1,11 +1,12 @@
 //! The effective settings (flags, else the configuration file), the exit
-//! gate (`--fail-on`, `--min-seconds`), and the report's baselines and owners.
+//! gate (`--fail-on`, `--min-seconds`), and the report assembled with the
+//! baseline, owners and `--top` of [`aiolog::noise`].
 
 use std::io;
 use std::path::Path;
 
 use aiolog::aggregate::Ranked;
-use aiolog::noise::RuleSelector;
+use aiolog::noise::{self, RuleSelector};
 use aiolog::report::Report;
 use aiolog::source::analyze::Evidence;
 
@@ -32,9 +33,8 @@ impl Settings {
         evidence: Vec<Option<Evidence>>,
         c: &crate::cli::Common,
     ) -> Result<Report, String> {
-        let owners_file = aiolog::noise::Owners::discover(
-            self.src.first().map_or(Path::new("."), |p| p.as_path()),
-        );
+        let owners_file =
+            noise::Owners::discover(self.src.first().map_or(Path::new("."), |p| p.as_path()));
         let mut report = Report {
             inputs: std::mem::take(&mut ctx.names),
             stats: ctx.stats.clone(),
@@ -51,25 +51,20 @@ impl Settings {
             .ranked
             .iter()
             .zip(&report.evidence)
-            .map(|(rk, ev)| owners_of(&owners_file, rk, ev.as_ref()))
+            .map(|(rk, ev)| noise::owners_of(&owners_file, rk, ev.as_ref()))
             .collect();
         if let Some(path) = &self.baseline {
-            let known = load_baseline(path)?;
-            let hidden = report
-                .retain(|rk, ev, _| !known.contains(&aiolog::noise::fingerprint(&rk.group, ev)));
+            let known = noise::load_baseline(path)?;
+            let hidden =
+                report.retain(|rk, ev, _| !known.contains(&noise::fingerprint(&rk.group, ev)));
             report.baseline_hidden = Some(hidden);
         }
         if let Some(owner) = &c.owner {
             report.retain(|_, _, owners| owners.iter().any(|o| o.eq_ignore_ascii_case(owner)));
         }
         if let Some(top) = c.top {
-            let mut seen: std::collections::HashMap<aiolog::kinds::Kind, usize> =
-                Default::default();
-            report.retain(|rk, _, _| {
-                let n = seen.entry(rk.group.key.kind).or_default();
-                *n += 1;
-                *n <= top
-            });
+            let mut keep = noise::top_per_kind(top);
+            report.retain(|rk, _, _| keep(rk));
         }
         Ok(report)
     }
@@ -142,42 +137,13 @@ impl Settings {
     }
 }
 
-/// The owners of a finding's site from CODEOWNERS, by its path relative to
-/// the source root (or as the log printed it).
-pub(super) fn owners_of(
-    owners: &aiolog::noise::Owners,
-    rk: &aiolog::aggregate::Ranked,
-    ev: Option<&aiolog::source::analyze::Evidence>,
-) -> Vec<String> {
-    let rel = ev
-        .and_then(|e| e.source_file.clone())
-        .or_else(|| rk.group.key.site.as_ref().map(|s| s.path.clone()));
-    rel.map(|r| owners.of(&r)).unwrap_or_default()
-}
-
 /// `aiolog baseline save FILE`.
 pub(super) fn save_baseline(
     file: &Path,
     ranked: &[aiolog::aggregate::Ranked],
     evidence: &[Option<aiolog::source::analyze::Evidence>],
 ) -> io::Result<Status> {
-    let entries: Vec<serde_json::Value> = ranked
-        .iter()
-        .zip(evidence)
-        .filter(|(rk, _)| !rk.group.key.other)
-        .map(|(rk, ev)| {
-            let g = &rk.group;
-            serde_json::json!({
-                "fingerprint": aiolog::noise::fingerprint(g, ev.as_ref()),
-                "kind": g.key.kind,
-                "rule": g.code,
-                "site": g.key.site,
-                "subject": g.subject,
-                "count": g.count,
-            })
-        })
-        .collect();
-    let doc = serde_json::json!({"aiolog_baseline": 1, "findings": entries});
+    let (doc, sites) = noise::baseline_document(ranked, evidence);
     if let Err(e) = std::fs::write(file, serde_json::to_string_pretty(&doc)? + "\n") {
         eprintln!(
             "aiolog: error: cannot write {}: {}",
@@ -188,36 +154,10 @@ pub(super) fn save_baseline(
     }
     eprintln!(
         "aiolog: saved {} finding site(s) to {}",
-        entries.len(),
+        sites,
         file.display()
     );
     Ok(Status::Success)
-}
-
-pub(super) fn load_baseline(path: &Path) -> Result<std::collections::HashSet<String>, String> {
-    let text = std::fs::read(path).map_err(|e| {
-        format!(
-            "cannot read baseline {}: {}",
-            path.display(),
-            describe_io_error(&e)
-        )
-    })?;
-    let doc: serde_json::Value =
-        serde_json::from_slice(&text).map_err(|e| format!("baseline {}: {e}", path.display()))?;
-    if doc.get("aiolog_baseline").and_then(|v| v.as_u64()) != Some(1) {
-        return Err(format!(
-            "{} is not an aiolog baseline (see `aiolog baseline save`)",
-            path.display()
-        ));
-    }
-    Ok(doc["findings"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|f| f["fingerprint"].as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default())
 }
 
 /// `--fail-on` and `--min-seconds`.

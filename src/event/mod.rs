@@ -161,7 +161,7 @@ pub fn parse_record(text: &str) -> Result<Parsed, Unrecognized> {
     if let Some(r) = Kind::parse(first, text, false) {
         return r.map(Parsed::Event);
     }
-    if let Some(r) = debug_line(first) {
+    if let Some(r) = crate::kinds::debug_lines::parse(first) {
         return r.map(Parsed::DebugLine);
     }
     if let Some(r) = Kind::parse(first, text, true) {
@@ -170,77 +170,6 @@ pub fn parse_record(text: &str) -> Result<Parsed, Unrecognized> {
     Err(Unrecognized::new(
         "asyncio marker in a record of unknown shape",
     ))
-}
-
-/// Debug mode's DEBUG/INFO lines (FORMATS.md §3.6) that are searched for
-/// with the markers, recognized and counted as such, each a record of one
-/// line.
-pub const DEBUG_MARKERS: &[&str] = &[
-    "Using selector: ",
-    "Using proactor: ",
-    "Get address info ",
-    "Getting address info ",
-    "Close <_",
-    // Python 3.7's `poll took N ms: N events`.
-    "poll took ",
-    // Transports, servers and subprocesses. Every marker slows the block
-    // search a little (README, Performance), so `<…> connected to`, `<…>
-    // is serving` and the pause/resume lines, the least needed, are left to
-    // pass as application lines.
-    "SSL handshake took ",
-    "Datagram endpoint ",
-    "execute program ",
-    "exited with return",
-    "got a new connection from ",
-];
-
-/// Whether a message is one of debug mode's DEBUG/INFO lines: a record of
-/// one line.
-pub fn is_debug_line(msg: &str) -> bool {
-    !msg.contains("Executing ") && DEBUG_MARKERS.iter().any(|m| msg.contains(m))
-}
-
-/// A debug line's marker, or why a `poll … took` lookalike is not one.
-fn debug_line(first: &str) -> Option<Result<String, Unrecognized>> {
-    if let Some(i) = first.find("poll ") {
-        if first[i..].contains(" took ") && first.contains(" events") {
-            return Some(if is_poll_took(&first[i..]) {
-                Ok("poll took".into())
-            } else {
-                Err(Unrecognized {
-                    reason: "not asyncio's `poll took` line".into(),
-                    not_asyncio: true,
-                })
-            });
-        }
-    }
-    DEBUG_MARKERS
-        .iter()
-        .find(|m| first.contains(*m))
-        .map(|m| Ok(m.trim().to_string()))
-}
-
-/// Python 3.7's `poll took %.3f ms: %s events` (DEBUG) and `poll %.3f ms
-/// took %.3f ms: %s events` (INFO), removed in 3.8 (FORMATS.md §1).
-fn is_poll_took(s: &str) -> bool {
-    fn millis(s: &str) -> Option<&str> {
-        let n = s
-            .bytes()
-            .take_while(|b| b.is_ascii_digit() || *b == b'.')
-            .count();
-        (n > 0).then(|| &s[n..])?.strip_prefix(" ms")
-    }
-    let rest = match s.strip_prefix("poll took ") {
-        Some(r) => millis(r),
-        None => s
-            .strip_prefix("poll ")
-            .and_then(millis)
-            .and_then(|r| r.strip_prefix(" took "))
-            .and_then(millis),
-    };
-    rest.and_then(|r| r.strip_prefix(": "))
-        .and_then(|r| r.trim_end().strip_suffix(" events"))
-        .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// The `path:N` of a warnings-module prefix, from the text before
@@ -326,7 +255,7 @@ mod tests {
     #[test]
     fn every_debug_template_is_a_debug_line() {
         // One line per FORMATS.md §3.6 template that the scan searches for
-        // (crate::scan::DEBUG_MARKERS), its %r and %s filled in as CPython
+        // (crate::kinds::debug_lines::MARKERS), its %r and %s filled in as CPython
         // would: derived from the templates, not captured, except the
         // first three (samples/transport_error.log) and the last.
         for line in [

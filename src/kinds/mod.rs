@@ -281,6 +281,9 @@ macro_rules! registry {
     };
 }
 
+/// Debug mode's DEBUG/INFO lines: not a kind, but read by the same stages.
+pub mod debug_lines;
+
 // The registry: one line per kind, in report order.
 registry! {
     SlowCallback => slow_callback::SlowCallback,

@@ -47,7 +47,7 @@ impl KindSpec for SlowGetaddrinfo {
     const TITLE: &'static str = "Slow name lookups";
     const HELP: &'static str = "Slow name lookups";
     // The scan finds `Getting address info ` among debug mode's lines
-    // ([`crate::event::DEBUG_MARKERS`]); only the slow ones are this kind.
+    // ([`crate::kinds::debug_lines::MARKERS`]); only the slow ones are this kind.
     const MARKERS: &'static [&'static str] = &[];
     const TABLE_NOTE: &'static str =
         "Ranked by count. asyncio names the host, not a line: each lookup took at least the \

@@ -45,6 +45,38 @@ pub fn to_brief(r: &Report) -> String {
     let mut s = String::new();
     s.push_str("# Request: find and fix what stalls an asyncio service\n\n");
     s.push_str("The evidence below comes from asyncio's debug-mode warnings in the service's logs, analysed by aiolog.\n\n");
+    symptoms(&mut s, r);
+    environment(&mut s, r);
+    s.push_str("\n## Findings, most important first\n");
+    // Blocking time first, then the rest by count.
+    let mut ordered: Vec<&Ranked> = r.timed().collect();
+    let mut rest: Vec<&Ranked> = r
+        .ranked
+        .iter()
+        .filter(|x| !x.group.key.kind.timed())
+        .collect();
+    rest.sort_by_key(|x| std::cmp::Reverse(x.group.count));
+    ordered.extend(rest);
+    let mut left_out = 0;
+    for (i, rk) in ordered.iter().enumerate() {
+        let part = finding(i + 1, rk, r);
+        if s.len() + part.len() + 200 > MAX_CHARS {
+            left_out = ordered.len() - i;
+            break;
+        }
+        s.push_str(&part);
+    }
+    if left_out > 0 {
+        let _ = writeln!(
+            s,
+            "\n*{left_out} less important finding(s) left out to keep this brief short.*"
+        );
+    }
+    s
+}
+
+/// The symptoms, with numbers.
+fn symptoms(s: &mut String, r: &Report) {
     s.push_str("## Symptoms\n\n");
     let st = &r.stats;
     let _ = write!(s, "- {} log lines read from {}", st.lines, r.inputs.len());
@@ -77,6 +109,10 @@ pub fn to_brief(r: &Report) -> String {
     if r.events == 0 {
         s.push_str("- No asyncio debug-mode warnings were found. Is debug mode on (PYTHONASYNCIODEBUG=1)?\n");
     }
+}
+
+/// The environment the log shows.
+fn environment(s: &mut String, r: &Report) {
     s.push_str("\n## Environment\n\n");
     let py = r.python_versions();
     if py.is_empty() {
@@ -102,88 +138,68 @@ pub fn to_brief(r: &Report) -> String {
             "asyncio's own (nothing in the records names another)"
         }
     );
-    s.push_str("\n## Findings, most important first\n");
-    // Blocking time first, then the rest by count.
-    let mut ordered: Vec<&Ranked> = r.of_kind(Kind::SlowCallback).collect();
-    let mut rest: Vec<&Ranked> = r
-        .ranked
-        .iter()
-        .filter(|x| x.group.key.kind != Kind::SlowCallback)
-        .collect();
-    rest.sort_by_key(|x| std::cmp::Reverse(x.group.count));
-    ordered.extend(rest);
-    let mut left_out = 0;
-    for (i, rk) in ordered.iter().enumerate() {
-        let g = &rk.group;
-        let mut part = String::new();
-        let rule = rules::by_code(g.code);
-        let site = g
-            .key
-            .site
-            .as_ref()
-            .map_or("(no line in the log)".to_string(), |x| {
-                format!(
-                    "{}{}",
-                    x.location(),
-                    x.function
-                        .as_ref()
-                        .map_or(String::new(), |f| format!(" in {f}"))
-                )
-            });
-        let _ = writeln!(
-            part,
-            "\n### {}. {} {} at {}\n",
-            i + 1,
-            g.code,
-            rule.map_or("", |r| r.name),
-            inline(&site)
-        );
-        let _ = writeln!(part, "- Evidence: {}.", inline(&rk.why));
-        let _ = writeln!(part, "- How the site was chosen: {}.", g.basis.explain());
-        if let Some(rule) = rule {
-            let _ = writeln!(part, "- Usual fix: {}", rule.fix);
-        }
-        match r.read_evidence(r.index_of(rk)) {
-            Some(ev) => {
-                let _ = writeln!(part, "- What the source shows: {}.", inline(&ev.summary));
-                if let Some(w) = ev.window {
-                    let _ = writeln!(part, "- Step window: lines {}–{}.", w.first, w.last);
-                }
-                if !ev.code.is_empty() {
-                    let code: Vec<String> = ev
-                        .code
-                        .iter()
-                        .map(|c| format!("{}{:>5} | {}", if c.marked { ">" } else { " " }, c.line, c.text))
-                        .collect();
-                    let _ = write!(part, "\nSource ({}):\n\n{}", inline(ev.source_file.as_deref().unwrap_or("")), fenced(&code.join("\n")));
-                }
+}
+
+/// The `n`th finding: its evidence, source, record and questions.
+fn finding(n: usize, rk: &Ranked, r: &Report) -> String {
+    let g = &rk.group;
+    let mut part = String::new();
+    let rule = rules::by_code(g.code);
+    let site = g
+        .key
+        .site
+        .as_ref()
+        .map_or("(no line in the log)".to_string(), |x| {
+            format!(
+                "{}{}",
+                x.location(),
+                x.function
+                    .as_ref()
+                    .map_or(String::new(), |f| format!(" in {f}"))
+            )
+        });
+    let _ = writeln!(
+        part,
+        "\n### {}. {} {} at {}\n",
+        n,
+        g.code,
+        rule.map_or("", |r| r.name),
+        inline(&site)
+    );
+    let _ = writeln!(part, "- Evidence: {}.", inline(&rk.why));
+    let _ = writeln!(part, "- How the site was chosen: {}.", g.basis.explain());
+    if let Some(rule) = rule {
+        let _ = writeln!(part, "- Usual fix: {}", rule.fix);
+    }
+    match r.read_evidence(r.index_of(rk)) {
+        Some(ev) => {
+            let _ = writeln!(part, "- What the source shows: {}.", inline(&ev.summary));
+            if let Some(w) = ev.window {
+                let _ = writeln!(part, "- Step window: lines {}–{}.", w.first, w.last);
             }
-            None => part.push_str("- Source: not read (pass --src DIR and --path-map FROM=TO); paste the function around the site.\n"),
+            if !ev.code.is_empty() {
+                let code: Vec<String> = ev
+                    .code
+                    .iter()
+                    .map(|c| format!("{}{:>5} | {}", if c.marked { ">" } else { " " }, c.line, c.text))
+                    .collect();
+                let _ = write!(part, "\nSource ({}):\n\n{}", inline(ev.source_file.as_deref().unwrap_or("")), fenced(&code.join("\n")));
+            }
         }
-        if !g.sample_record.is_empty() {
-            let (text, _) = match g.sample_record.char_indices().nth(1500) {
-                Some((n, _)) => (&g.sample_record[..n], true),
-                None => (g.sample_record.as_str(), false),
-            };
-            let _ = write!(part, "\nFirst record:\n\n{}", fenced(text));
-        }
-        part.push_str("\nQuestions:\n\n");
-        for (qi, q) in questions(rk).iter().enumerate() {
-            let _ = writeln!(part, "{}. {}", qi + 1, q);
-        }
-        if s.len() + part.len() + 200 > MAX_CHARS {
-            left_out = ordered.len() - i;
-            break;
-        }
-        s.push_str(&part);
+        None => part.push_str("- Source: not read (pass --src DIR and --path-map FROM=TO); paste the function around the site.\n"),
     }
-    if left_out > 0 {
-        let _ = writeln!(
-            s,
-            "\n*{left_out} less important finding(s) left out to keep this brief short.*"
-        );
+    if !g.sample_record.is_empty() {
+        let (text, _) = match g.sample_record.char_indices().nth(1500) {
+            Some((n, _)) => (&g.sample_record[..n], true),
+            None => (g.sample_record.as_str(), false),
+        };
+        let _ = write!(part, "\nFirst record:\n\n{}", fenced(text));
     }
-    s
+    part.push_str("\nQuestions:\n\n");
+    for (qi, q) in questions(rk).iter().enumerate() {
+        let _ = writeln!(part, "{}. {}", qi + 1, q);
+    }
+    part
 }
 
 impl<W: Write> Sink for Brief<W> {

@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use super::{fmt_ms, Sink};
+use crate::aggregate::Ranked;
 use crate::kinds::Kind;
 use crate::report::Report;
 use crate::rules;
@@ -117,7 +118,7 @@ fn timeline_svg(r: &Report) -> String {
 
 fn histogram_svg(r: &Report) -> String {
     let mut all: Vec<(u64, u64)> = Vec::new();
-    for rk in r.of_kind(Kind::SlowCallback) {
+    for rk in r.timed() {
         all.extend(rk.group.durations_ms.iter().map(|(a, b)| (*a, *b)));
     }
     if all.is_empty() {
@@ -197,7 +198,7 @@ pub fn to_html(r: &Report) -> String {
         r.events,
         r.ranked.len()
     );
-    if r.events_of(Kind::SlowCallback) > 0 {
+    if r.timed().next().is_some() {
         let _ = writeln!(
             s,
             "<h2>Slow callbacks over time</h2>\n<p>The event loop was blocked for <b>{} s</b> in total.</p>\n{}\n<h2>Durations</h2>\n{}",
@@ -211,120 +212,140 @@ pub fn to_html(r: &Report) -> String {
         if rows.is_empty() {
             continue;
         }
-        let slow = kind.timed();
-        let _ = writeln!(s, "<h2>{}</h2>\n<table><tr><th>#</th><th>code</th><th>site</th><th>function</th><th>subject</th><th>count</th>{}<th>why</th></tr>",
-            esc(kind.title()),
-            if slow { "<th>total s</th><th>max s</th><th>p95 s</th>" } else { "" });
-        for rk in &rows {
-            let g = &rk.group;
-            let site = g
-                .key
-                .site
-                .as_ref()
-                .map_or("(no line in the log)".into(), |x| x.location());
-            let func = g
-                .key
-                .site
-                .as_ref()
-                .and_then(|x| x.function.clone())
-                .unwrap_or_default();
-            let _ = write!(
-                s,
-                "<tr><td class=n>{}</td><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td><td class=n>{}</td>",
-                rk.rank,
-                esc(g.code),
-                esc(&site),
-                esc(&func),
-                esc(g.subject.as_deref().unwrap_or("")),
-                g.count
-            );
-            if slow {
-                let _ = write!(
-                    s,
-                    "<td class=n>{}</td><td class=n>{}</td><td class=n>{}</td>",
-                    fmt_ms(g.total_ms()),
-                    fmt_ms(g.max_ms().unwrap_or(0)),
-                    fmt_ms(g.p95_ms().unwrap_or(0))
-                );
-            }
-            let _ = writeln!(s, "<td>{}</td></tr>", esc(&rk.why));
-        }
-        s.push_str("</table>\n");
-        for rule in rules::RULES
-            .iter()
-            .filter(|x| rows.iter().any(|rk| rk.group.code == x.code))
-        {
-            let _ = writeln!(
-                s,
-                "<p><b>{} {}</b>: {}. <b>Fix:</b> {}</p>",
-                rule.code,
-                rule.name,
-                esc(rule.summary),
-                esc(rule.fix)
-            );
-        }
-        for rk in &rows {
-            let Some(ev) = r.read_evidence(r.index_of(rk)) else {
-                continue;
-            };
-            let _ = write!(s, "<p><b>#{}</b> {}</p>", rk.rank, esc(&ev.summary));
-            if !ev.code.is_empty() {
-                s.push_str("<pre>");
-                for c in &ev.code {
-                    let line = format!(
-                        "{}{:>5} | {}\n",
-                        if c.marked { ">" } else { " " },
-                        c.line,
-                        c.text
-                    );
-                    if c.marked {
-                        let _ = write!(s, "<b>{}</b>", esc(&line));
-                    } else {
-                        s.push_str(&esc(&line));
-                    }
-                }
-                s.push_str("</pre>\n");
-            }
-        }
-        for rk in &rows {
-            if rk.group.sample_record.is_empty() {
-                continue;
-            }
-            let g = &rk.group;
-            let mut around = String::new();
-            for l in &g.context_before {
-                let _ = writeln!(around, "  {}", esc(l));
-            }
-            let _ = writeln!(
-                around,
-                "<b>&gt; {}</b>",
-                esc(g.sample_record.lines().next().unwrap_or(""))
-            );
-            for l in &g.context_after {
-                let _ = writeln!(around, "  {}", esc(l));
-            }
-            let ids = if g.request_ids.is_empty() {
-                String::new()
-            } else {
-                format!(
-                    "<p>Request ids around it: {}</p>",
-                    esc(&g.request_ids.join(", "))
-                )
-            };
-            let _ = writeln!(
-                s,
-                "<details><summary>#{} first record ({} line {})</summary><pre>{}</pre><p>The log around it:</p><pre>{}</pre>{}</details>",
-                rk.rank,
-                esc(&g.first_input),
-                g.first_line,
-                esc(&g.sample_record),
-                around,
-                ids
-            );
-        }
+        kind_table(&mut s, kind, &rows);
+        rules_of(&mut s, &rows);
+        evidence(&mut s, r, &rows);
+        records(&mut s, &rows);
     }
     s.push_str("</body></html>\n");
     s
+}
+
+/// A kind's ranked rows.
+fn kind_table(s: &mut String, kind: Kind, rows: &[&Ranked]) {
+    let slow = kind.timed();
+    let _ = writeln!(s, "<h2>{}</h2>\n<table><tr><th>#</th><th>code</th><th>site</th><th>function</th><th>subject</th><th>count</th>{}<th>why</th></tr>",
+        esc(kind.title()),
+        if slow { "<th>total s</th><th>max s</th><th>p95 s</th>" } else { "" });
+    for rk in rows {
+        let g = &rk.group;
+        let site = g
+            .key
+            .site
+            .as_ref()
+            .map_or("(no line in the log)".into(), |x| x.location());
+        let func = g
+            .key
+            .site
+            .as_ref()
+            .and_then(|x| x.function.clone())
+            .unwrap_or_default();
+        let _ = write!(
+            s,
+            "<tr><td class=n>{}</td><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td><td class=n>{}</td>",
+            rk.rank,
+            esc(g.code),
+            esc(&site),
+            esc(&func),
+            esc(g.subject.as_deref().unwrap_or("")),
+            g.count
+        );
+        if slow {
+            let _ = write!(
+                s,
+                "<td class=n>{}</td><td class=n>{}</td><td class=n>{}</td>",
+                fmt_ms(g.total_ms()),
+                fmt_ms(g.max_ms().unwrap_or(0)),
+                fmt_ms(g.p95_ms().unwrap_or(0))
+            );
+        }
+        let _ = writeln!(s, "<td>{}</td></tr>", esc(&rk.why));
+    }
+    s.push_str("</table>\n");
+}
+
+/// The rules the rows report under.
+fn rules_of(s: &mut String, rows: &[&Ranked]) {
+    for rule in rules::RULES
+        .iter()
+        .filter(|x| rows.iter().any(|rk| rk.group.code == x.code))
+    {
+        let _ = writeln!(
+            s,
+            "<p><b>{} {}</b>: {}. <b>Fix:</b> {}</p>",
+            rule.code,
+            rule.name,
+            esc(rule.summary),
+            esc(rule.fix)
+        );
+    }
+}
+
+/// What the source shows for each row.
+fn evidence(s: &mut String, r: &Report, rows: &[&Ranked]) {
+    for rk in rows {
+        let Some(ev) = r.read_evidence(r.index_of(rk)) else {
+            continue;
+        };
+        let _ = write!(s, "<p><b>#{}</b> {}</p>", rk.rank, esc(&ev.summary));
+        if !ev.code.is_empty() {
+            s.push_str("<pre>");
+            for c in &ev.code {
+                let line = format!(
+                    "{}{:>5} | {}\n",
+                    if c.marked { ">" } else { " " },
+                    c.line,
+                    c.text
+                );
+                if c.marked {
+                    let _ = write!(s, "<b>{}</b>", esc(&line));
+                } else {
+                    s.push_str(&esc(&line));
+                }
+            }
+            s.push_str("</pre>\n");
+        }
+    }
+}
+
+/// Each row's first record and the log around it.
+fn records(s: &mut String, rows: &[&Ranked]) {
+    for rk in rows {
+        if rk.group.sample_record.is_empty() {
+            continue;
+        }
+        let g = &rk.group;
+        let mut around = String::new();
+        for l in &g.context_before {
+            let _ = writeln!(around, "  {}", esc(l));
+        }
+        let _ = writeln!(
+            around,
+            "<b>&gt; {}</b>",
+            esc(g.sample_record.lines().next().unwrap_or(""))
+        );
+        for l in &g.context_after {
+            let _ = writeln!(around, "  {}", esc(l));
+        }
+        let ids = if g.request_ids.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "<p>Request ids around it: {}</p>",
+                esc(&g.request_ids.join(", "))
+            )
+        };
+        let _ = writeln!(
+            s,
+            "<details><summary>#{} first record ({} line {})</summary><pre>{}</pre><p>The log around it:</p><pre>{}</pre>{}</details>",
+            rk.rank,
+            esc(&g.first_input),
+            g.first_line,
+            esc(&g.sample_record),
+            around,
+            ids
+        );
+    }
 }
 
 impl<W: Write> Sink for Html<W> {

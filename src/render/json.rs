@@ -32,7 +32,7 @@ use std::io::{self, Write};
 
 use super::Sink;
 use crate::kinds::Kind;
-use crate::report::{InputWire, Report};
+use crate::report::{FindingWire, InputWire, Report};
 
 /// The JSON renderer.
 pub struct Json<W: Write> {
@@ -44,10 +44,6 @@ impl<W: Write> Json<W> {
     pub fn new(out: W) -> Self {
         Json { out }
     }
-}
-
-fn seconds(ms: Option<u64>) -> Value {
-    ms.map_or(Value::Null, |ms| json!(ms as f64 / 1000.0))
 }
 
 /// Indents every line but the first by two spaces.
@@ -87,59 +83,7 @@ fn head(r: &Report) -> (Value, Value) {
 
 /// One finding of the document.
 fn finding_value(r: &Report, i: usize) -> Value {
-    let rk = &r.ranked[i];
-    let g = &rk.group;
-    let slow = g.key.kind.timed();
-    let mut obj = json!({
-        "rank": rk.rank,
-        "kind": g.key.kind,
-        "rule": g.code,
-        "subject": g.subject,
-        "site": g.key.site,
-        "site_basis": g.basis,
-        "site_note": g.basis.explain(),
-        "location": g.location,
-        "created_at": g.created_at,
-        "count": g.count,
-        "total_seconds": if slow { seconds(Some(g.total_ms())) } else { Value::Null },
-        "max_seconds": if slow { seconds(g.max_ms()) } else { Value::Null },
-        "p95_seconds": if slow { seconds(g.p95_ms()) } else { Value::Null },
-        "first_seen": g.first_seen,
-        "last_seen": g.last_seen,
-        "first_occurrence": {"input": g.first_input, "line": g.first_line},
-        "other": g.key.other,
-        "during_shutdown": g.key.shutdown,
-        "owners": r.owners.get(i).cloned().unwrap_or_default(),
-        "severity": r.severity_of(g.code),
-        "fingerprint": crate::noise::fingerprint(g, r.evidence.get(i).and_then(Option::as_ref)),
-        "why": rk.why,
-        "histogram_ms": if slow {
-            Value::Object(g.durations_ms.iter().map(|(ms, n)| (ms.to_string(), json!(n))).collect())
-        } else {
-            Value::Null
-        },
-        "sample_record": g.sample_record,
-        "context": {"before": g.context_before, "after": g.context_after},
-        "request_ids": g.request_ids,
-        "score": if slow {
-            json!({"order": "total_seconds, then count", "total_seconds": g.total_ms() as f64 / 1000.0, "count": g.count})
-        } else {
-            json!({"order": "count", "count": g.count})
-        },
-    });
-    // What the source shows: code, candidates, window, confidence…
-    if let Some(Value::Object(ev)) = r
-        .evidence
-        .get(i)
-        .cloned()
-        .flatten()
-        .and_then(|e| serde_json::to_value(e).ok())
-    {
-        for (k, v) in ev {
-            obj[k.as_str()] = v;
-        }
-    }
-    obj
+    serde_json::to_value(FindingWire::of(r, i)).expect("a finding serializes")
 }
 
 impl<W: Write> Sink for Json<W> {

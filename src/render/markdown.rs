@@ -115,6 +115,31 @@ fn render(r: &Report, b: Budget) -> (String, Vec<String>) {
     let mut s = String::new();
     let mut cut = Vec::new();
     s.push_str("## aiolog report\n\n");
+    header(&mut s, r);
+    if r.events == 0 {
+        s.push_str("No asyncio debug-mode warnings were found.\n");
+        return (s, cut);
+    }
+    summary(&mut s, r);
+    let mut evidence_left = b.evidence;
+    for &kind in Kind::ALL {
+        let rows: Vec<&Ranked> = r.of_kind(kind).collect();
+        if rows.is_empty() {
+            continue;
+        }
+        let _ = writeln!(s, "\n### {}\n", kind.title());
+        kind_table(&mut s, kind, &rows, b, &mut cut);
+        owners_and_rules(&mut s, r, &rows, b);
+        let shown = &rows[..rows.len().min(b.rows_per_kind)];
+        evidence(&mut s, r, kind, shown, evidence_left, &mut cut);
+        records(&mut s, kind, shown, &mut evidence_left, &mut cut);
+    }
+    footer(&mut s, r);
+    (s, cut)
+}
+
+/// What was read: lines, inputs, time range, Python versions.
+fn header(s: &mut String, r: &Report) {
     let st = &r.stats;
     let inputs: Vec<String> = r.inputs.iter().map(|i| inline(i)).collect();
     let _ = write!(
@@ -136,10 +161,10 @@ fn render(r: &Report, b: Budget) -> (String, Vec<String>) {
         let _ = write!(s, "; Python {} (from the paths in the log)", py.join(", "));
     }
     s.push_str(".\n\n");
-    if r.events == 0 {
-        s.push_str("No asyncio debug-mode warnings were found.\n");
-        return (s, cut);
-    }
+}
+
+/// One row per kind found, and the blocked time.
+fn summary(s: &mut String, r: &Report) {
     s.push_str("| kind | code | findings | sites |\n|---|---|---:|---:|\n");
     for &kind in Kind::ALL {
         let n = r.events_of(kind);
@@ -167,159 +192,188 @@ fn render(r: &Report, b: Budget) -> (String, Vec<String>) {
             fmt_ms(r.blocked_ms())
         );
     }
-    let mut evidence_left = b.evidence;
-    for &kind in Kind::ALL {
-        let rows: Vec<&Ranked> = r.of_kind(kind).collect();
-        if rows.is_empty() {
-            continue;
-        }
-        let _ = writeln!(s, "\n### {}\n", kind.title());
-        let slow = kind.timed();
-        s.push_str(if slow {
-            "| # | code | site | function | count | total s | max s | why |\n|---:|---|---|---|---:|---:|---:|---|\n"
-        } else {
-            "| # | code | site | function | coroutine | count | why |\n|---:|---|---|---|---|---:|---|\n"
-        });
-        for rk in rows.iter().take(b.rows_per_kind) {
-            let g = &rk.group;
-            let site = g
-                .key
-                .site
-                .as_ref()
-                .map_or("(no line in the log)".to_string(), |x| x.location());
-            let func = g
-                .key
-                .site
-                .as_ref()
-                .and_then(|x| x.function.clone())
-                .unwrap_or_default();
-            if slow {
-                let _ = writeln!(
-                    s,
-                    "| {} | {} | {} | {} | {} | {} | {} | {} |",
-                    rk.rank,
-                    g.code,
-                    inline(&site),
-                    inline(&func),
-                    g.count,
-                    fmt_ms(g.total_ms()),
-                    fmt_ms(g.max_ms().unwrap_or(0)),
-                    inline(&rk.why)
-                );
-            } else {
-                let _ = writeln!(
-                    s,
-                    "| {} | {} | {} | {} | {} | {} | {} |",
-                    rk.rank,
-                    g.code,
-                    inline(&site),
-                    inline(&func),
-                    inline(g.subject.as_deref().unwrap_or("")),
-                    g.count,
-                    inline(&rk.why)
-                );
-            }
-        }
-        if rows.len() > b.rows_per_kind {
-            let msg = format!(
-                "{} more {} rows",
-                rows.len() - b.rows_per_kind,
-                kind.as_str()
-            );
+}
+
+/// A kind's ranked rows, cut to the budget.
+fn kind_table(s: &mut String, kind: Kind, rows: &[&Ranked], b: Budget, cut: &mut Vec<String>) {
+    let slow = kind.timed();
+    s.push_str(if slow {
+        "| # | code | site | function | count | total s | max s | why |\n|---:|---|---|---|---:|---:|---:|---|\n"
+    } else {
+        "| # | code | site | function | coroutine | count | why |\n|---:|---|---|---|---|---:|---|\n"
+    });
+    for rk in rows.iter().take(b.rows_per_kind) {
+        let g = &rk.group;
+        let site = g
+            .key
+            .site
+            .as_ref()
+            .map_or("(no line in the log)".to_string(), |x| x.location());
+        let func = g
+            .key
+            .site
+            .as_ref()
+            .and_then(|x| x.function.clone())
+            .unwrap_or_default();
+        if slow {
             let _ = writeln!(
                 s,
-                "\n*{}, cut to stay under {} characters.*",
-                msg, MAX_CHARS
-            );
-            cut.push(msg);
-        }
-        let owned: Vec<String> = rows
-            .iter()
-            .take(b.rows_per_kind)
-            .filter_map(|rk| {
-                let o = r.owners.get(r.index_of(rk)).filter(|o| !o.is_empty())?;
-                Some(format!("#{} {}", rk.rank, inline(&o.join(" "))))
-            })
-            .collect();
-        if !owned.is_empty() {
-            let _ = writeln!(s, "\nOwners: {}.", owned.join("; "));
-        }
-        let mut codes: Vec<&str> = rows.iter().map(|rk| rk.group.code).collect();
-        codes.sort();
-        codes.dedup();
-        for code in codes {
-            if let Some(rule) = rules::by_code(code) {
-                // The catalog's own text is Markdown already.
-                let _ = writeln!(
-                    s,
-                    "\n**{} {}**: {}. **Fix:** {}",
-                    rule.code, rule.name, rule.summary, rule.fix
-                );
-            }
-        }
-        for rk in rows.iter().take(b.rows_per_kind) {
-            let Some(ev) = r.read_evidence(r.index_of(rk)) else {
-                continue;
-            };
-            if evidence_left == 0 {
-                cut.push(format!("the source of {} #{}", kind.as_str(), rk.rank));
-                continue;
-            }
-            let _ = write!(s, "\n**#{}** {}", rk.rank, inline(&ev.summary));
-            if let Some(h) = &ev.hint {
-                let _ = write!(s, " *Hint:* {}", inline(h));
-            }
-            s.push('\n');
-            if !rk.group.request_ids.is_empty() {
-                let _ = writeln!(
-                    s,
-                    "Request ids around it: {}.",
-                    inline(&rk.group.request_ids.join(", "))
-                );
-            }
-            if let Some(a) = &ev.attribution {
-                let _ = writeln!(s, "{}.", inline(a));
-            }
-            if !ev.code.is_empty() {
-                let code: Vec<String> = ev
-                    .code
-                    .iter()
-                    .map(|c| {
-                        format!(
-                            "{}{:>5} | {}",
-                            if c.marked { ">" } else { " " },
-                            c.line,
-                            c.text
-                        )
-                    })
-                    .collect();
-                s.push('\n');
-                s.push_str(&fenced(&code.join("\n")));
-            }
-        }
-        for rk in rows.iter().take(b.rows_per_kind) {
-            let g = &rk.group;
-            if g.sample_record.is_empty() {
-                continue;
-            }
-            if evidence_left == 0 {
-                cut.push(format!("the record of {} #{}", kind.as_str(), rk.rank));
-                continue;
-            }
-            evidence_left -= 1;
-            let (text, shortened) = cut_chars(&g.sample_record, RECORD_CHARS);
-            let _ =
-                write!(
-                s,
-                "\n<details><summary>#{} first record ({} line {})</summary>\n\n{}{}</details>\n",
+                "| {} | {} | {} | {} | {} | {} | {} | {} |",
                 rk.rank,
-                inline(&g.first_input),
-                g.first_line,
-                fenced(text),
-                if shortened { "\n*(record shortened)*\n" } else { "" }
+                g.code,
+                inline(&site),
+                inline(&func),
+                g.count,
+                fmt_ms(g.total_ms()),
+                fmt_ms(g.max_ms().unwrap_or(0)),
+                inline(&rk.why)
+            );
+        } else {
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} | {} | {} | {} |",
+                rk.rank,
+                g.code,
+                inline(&site),
+                inline(&func),
+                inline(g.subject.as_deref().unwrap_or("")),
+                g.count,
+                inline(&rk.why)
             );
         }
     }
+    if rows.len() > b.rows_per_kind {
+        let msg = format!(
+            "{} more {} rows",
+            rows.len() - b.rows_per_kind,
+            kind.as_str()
+        );
+        let _ = writeln!(
+            s,
+            "\n*{}, cut to stay under {} characters.*",
+            msg, MAX_CHARS
+        );
+        cut.push(msg);
+    }
+}
+
+/// The owners of the rows shown, and the rules they report under.
+fn owners_and_rules(s: &mut String, r: &Report, rows: &[&Ranked], b: Budget) {
+    let owned: Vec<String> = rows
+        .iter()
+        .take(b.rows_per_kind)
+        .filter_map(|rk| {
+            let o = r.owners.get(r.index_of(rk)).filter(|o| !o.is_empty())?;
+            Some(format!("#{} {}", rk.rank, inline(&o.join(" "))))
+        })
+        .collect();
+    if !owned.is_empty() {
+        let _ = writeln!(s, "\nOwners: {}.", owned.join("; "));
+    }
+    let mut codes: Vec<&str> = rows.iter().map(|rk| rk.group.code).collect();
+    codes.sort();
+    codes.dedup();
+    for code in codes {
+        if let Some(rule) = rules::by_code(code) {
+            // The catalog's own text is Markdown already.
+            let _ = writeln!(
+                s,
+                "\n**{} {}**: {}. **Fix:** {}",
+                rule.code, rule.name, rule.summary, rule.fix
+            );
+        }
+    }
+}
+
+/// What the source shows for each row, while the budget lasts.
+fn evidence(
+    s: &mut String,
+    r: &Report,
+    kind: Kind,
+    shown: &[&Ranked],
+    evidence_left: usize,
+    cut: &mut Vec<String>,
+) {
+    for rk in shown {
+        let Some(ev) = r.read_evidence(r.index_of(rk)) else {
+            continue;
+        };
+        if evidence_left == 0 {
+            cut.push(format!("the source of {} #{}", kind.as_str(), rk.rank));
+            continue;
+        }
+        let _ = write!(s, "\n**#{}** {}", rk.rank, inline(&ev.summary));
+        if let Some(h) = &ev.hint {
+            let _ = write!(s, " *Hint:* {}", inline(h));
+        }
+        s.push('\n');
+        if !rk.group.request_ids.is_empty() {
+            let _ = writeln!(
+                s,
+                "Request ids around it: {}.",
+                inline(&rk.group.request_ids.join(", "))
+            );
+        }
+        if let Some(a) = &ev.attribution {
+            let _ = writeln!(s, "{}.", inline(a));
+        }
+        if !ev.code.is_empty() {
+            let code: Vec<String> = ev
+                .code
+                .iter()
+                .map(|c| {
+                    format!(
+                        "{}{:>5} | {}",
+                        if c.marked { ">" } else { " " },
+                        c.line,
+                        c.text
+                    )
+                })
+                .collect();
+            s.push('\n');
+            s.push_str(&fenced(&code.join("\n")));
+        }
+    }
+}
+
+/// Each row's first record, folded, while the budget lasts.
+fn records(
+    s: &mut String,
+    kind: Kind,
+    shown: &[&Ranked],
+    evidence_left: &mut usize,
+    cut: &mut Vec<String>,
+) {
+    for rk in shown {
+        let g = &rk.group;
+        if g.sample_record.is_empty() {
+            continue;
+        }
+        if *evidence_left == 0 {
+            cut.push(format!("the record of {} #{}", kind.as_str(), rk.rank));
+            continue;
+        }
+        *evidence_left -= 1;
+        let (text, shortened) = cut_chars(&g.sample_record, RECORD_CHARS);
+        let _ = write!(
+            s,
+            "\n<details><summary>#{} first record ({} line {})</summary>\n\n{}{}</details>\n",
+            rk.rank,
+            inline(&g.first_input),
+            g.first_line,
+            fenced(text),
+            if shortened {
+                "\n*(record shortened)*\n"
+            } else {
+                ""
+            }
+        );
+    }
+}
+
+/// What the baseline hid and what could not be read.
+fn footer(s: &mut String, r: &Report) {
+    let st = &r.stats;
     if let Some((sites, found)) = r.baseline_hidden {
         let _ = writeln!(
             s,
@@ -333,7 +387,6 @@ fn render(r: &Report, b: Budget) -> (String, Vec<String>) {
             st.unrecognized_records, st.skipped
         );
     }
-    (s, cut)
 }
 
 /// The report as Markdown, under [`MAX_CHARS`].

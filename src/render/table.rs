@@ -10,6 +10,7 @@ use comfy_table::{
 use std::io::{self, Write};
 
 use super::{context_lines, evidence_lines, fmt_ms, live_line, terminal_safe, Sink};
+use crate::aggregate::Ranked;
 use crate::correlate::Finding;
 use crate::kinds::Kind;
 use crate::report::Report;
@@ -70,96 +71,54 @@ impl<W: Write> Sink for TableSink<W> {
                 ));
             }
             writeln!(self.out, "{heading}")?;
-            let mut t = Table::new();
-            if self.terminal {
-                t.load_preset(presets::UTF8_FULL_CONDENSED);
-                t.set_content_arrangement(ContentArrangement::Dynamic);
-            } else {
-                t.load_preset(presets::ASCII_FULL_CONDENSED);
-                t.set_content_arrangement(ContentArrangement::Disabled);
-            }
-            let mut header = vec!["#", "site", "function"];
-            if !kind.timed() {
-                header.push("coroutine");
-            }
-            header.push("count");
-            if kind.timed() {
-                header.extend(["total s", "max s", "p95 s"]);
-            }
-            header.push("why");
-            t.set_header(header);
-            for rk in rows {
-                let g = &rk.group;
-                let (site, function) = match &g.key.site {
-                    Some(s) => (s.location(), s.function.clone().unwrap_or_default()),
-                    None if g.key.other => ("(other sites)".to_string(), String::new()),
-                    None => ("(no line in the log)".to_string(), String::new()),
-                };
-                // Text from the log never reaches the terminal raw.
-                let mut row = vec![
-                    Cell::new(rk.rank),
-                    Cell::new(terminal_safe(&site)),
-                    Cell::new(terminal_safe(&function)),
-                ];
-                if !kind.timed() {
-                    row.push(Cell::new(terminal_safe(
-                        g.subject.as_deref().unwrap_or_default(),
-                    )));
-                }
-                row.push(Cell::new(g.count).set_alignment(CellAlignment::Right));
-                if kind.timed() {
-                    for v in [Some(g.total_ms()), g.max_ms(), g.p95_ms()] {
-                        row.push(
-                            Cell::new(v.map(fmt_ms).unwrap_or_default())
-                                .set_alignment(CellAlignment::Right),
-                        );
-                    }
-                }
-                row.push(Cell::new(terminal_safe(&rk.why)));
-                t.add_row(row);
-            }
-            // Only the last column (why) wraps: a site cut in two could not be
-            // copied or clicked.
-            let last = t.column_count().saturating_sub(1);
-            for (i, col) in t.column_iter_mut().enumerate() {
-                col.set_constraint(if i < last {
-                    ColumnConstraint::ContentWidth
-                } else {
-                    ColumnConstraint::LowerBoundary(Width::Fixed(30))
-                });
-            }
-            writeln!(self.out, "{t}")?;
+            writeln!(self.out, "{}", kind_table(kind, &rows, self.terminal))?;
             writeln!(self.out, "{}", kind.table_note())?;
-            for rk in r.of_kind(kind).take(10) {
-                let i = r.index_of(rk);
-                let ev = r.evidence.get(i).and_then(Option::as_ref).filter(|e| {
-                    e.source == SourceStatus::Read || e.hint.is_some() || e.attribution.is_some()
-                });
-                let mut ctx = context_lines(&rk.group);
-                if let Some(o) = r.owners.get(i).filter(|o| !o.is_empty()) {
-                    ctx.push(format!("owners: {}", terminal_safe(&o.join(" "))));
-                }
-                if ev.is_none() && ctx.is_empty() {
-                    continue;
-                }
-                let site = rk
-                    .group
-                    .key
-                    .site
-                    .as_ref()
-                    .map_or(String::new(), |s| s.location());
-                writeln!(self.out, "\n#{} {}", rk.rank, terminal_safe(&site))?;
-                for line in ev
-                    .map(evidence_lines)
-                    .unwrap_or_default()
-                    .into_iter()
-                    .chain(ctx)
-                {
-                    writeln!(self.out, "    {line}")?;
-                }
-            }
+            self.details(r, kind)?;
             writeln!(self.out)?;
         }
+        self.totals(r)?;
+        self.out.flush()
+    }
+}
+
+impl<W: Write> TableSink<W> {
+    /// Under a kind's table, for its first rows: what the source shows, the
+    /// lines around the record, the owners.
+    fn details(&mut self, r: &Report, kind: Kind) -> io::Result<()> {
+        for rk in r.of_kind(kind).take(10) {
+            let i = r.index_of(rk);
+            let ev = r.evidence.get(i).and_then(Option::as_ref).filter(|e| {
+                e.source == SourceStatus::Read || e.hint.is_some() || e.attribution.is_some()
+            });
+            let mut ctx = context_lines(&rk.group);
+            if let Some(o) = r.owners.get(i).filter(|o| !o.is_empty()) {
+                ctx.push(format!("owners: {}", terminal_safe(&o.join(" "))));
+            }
+            if ev.is_none() && ctx.is_empty() {
+                continue;
+            }
+            let site = rk
+                .group
+                .key
+                .site
+                .as_ref()
+                .map_or(String::new(), |s| s.location());
+            writeln!(self.out, "\n#{} {}", rk.rank, terminal_safe(&site))?;
+            for line in ev
+                .map(evidence_lines)
+                .unwrap_or_default()
+                .into_iter()
+                .chain(ctx)
+            {
+                writeln!(self.out, "    {line}")?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The totals, and what the baseline hid, what was not read, whether a
+    /// signal cut the run short.
+    fn totals(&mut self, r: &Report) -> io::Result<()> {
         let s = &r.stats;
         if r.events == 0 {
             writeln!(
@@ -200,6 +159,69 @@ impl<W: Write> Sink for TableSink<W> {
                 "Interrupted: the summary covers what was read until the signal (Ctrl-C or SIGTERM)."
             )?;
         }
-        self.out.flush()
+        Ok(())
     }
+}
+
+/// A kind's ranked rows as a table: only the last column (why) wraps.
+fn kind_table(kind: Kind, rows: &[&Ranked], terminal: bool) -> Table {
+    let mut t = Table::new();
+    if terminal {
+        t.load_preset(presets::UTF8_FULL_CONDENSED);
+        t.set_content_arrangement(ContentArrangement::Dynamic);
+    } else {
+        t.load_preset(presets::ASCII_FULL_CONDENSED);
+        t.set_content_arrangement(ContentArrangement::Disabled);
+    }
+    let mut header = vec!["#", "site", "function"];
+    if !kind.timed() {
+        header.push("coroutine");
+    }
+    header.push("count");
+    if kind.timed() {
+        header.extend(["total s", "max s", "p95 s"]);
+    }
+    header.push("why");
+    t.set_header(header);
+    for rk in rows {
+        let g = &rk.group;
+        let (site, function) = match &g.key.site {
+            Some(s) => (s.location(), s.function.clone().unwrap_or_default()),
+            None if g.key.other => ("(other sites)".to_string(), String::new()),
+            None => ("(no line in the log)".to_string(), String::new()),
+        };
+        // Text from the log never reaches the terminal raw.
+        let mut row = vec![
+            Cell::new(rk.rank),
+            Cell::new(terminal_safe(&site)),
+            Cell::new(terminal_safe(&function)),
+        ];
+        if !kind.timed() {
+            row.push(Cell::new(terminal_safe(
+                g.subject.as_deref().unwrap_or_default(),
+            )));
+        }
+        row.push(Cell::new(g.count).set_alignment(CellAlignment::Right));
+        if kind.timed() {
+            for v in [Some(g.total_ms()), g.max_ms(), g.p95_ms()] {
+                row.push(
+                    Cell::new(v.map(fmt_ms).unwrap_or_default())
+                        .set_alignment(CellAlignment::Right),
+                );
+            }
+        }
+        row.push(Cell::new(terminal_safe(&rk.why)));
+        t.add_row(row);
+    }
+    // Only the last column (why) wraps: a site cut in two could not be
+    // copied or clicked.
+    let last = t.column_count().saturating_sub(1);
+    for (i, col) in t.column_iter_mut().enumerate() {
+        col.set_constraint(if i < last {
+            ColumnConstraint::ContentWidth
+        } else {
+            ColumnConstraint::LowerBoundary(Width::Fixed(30))
+        });
+    }
+    t
 }

@@ -6,6 +6,10 @@
 //! It comes after aggregation, source evidence and noise control, and
 //! before the renderers, which only read it.
 
+mod wire;
+
+pub use wire::{FindingWire, HiddenWire, InputWire};
+
 use crate::aggregate::{Ranked, TimePoint};
 use crate::kinds::Kind;
 use crate::source::analyze::{Evidence, SourceStatus};
@@ -108,11 +112,14 @@ impl Report {
         self.of_kind(kind).map(|r| r.group.count).sum()
     }
 
+    /// The ranked groups of the kinds that measure blocked time.
+    pub fn timed(&self) -> impl Iterator<Item = &Ranked> {
+        self.ranked.iter().filter(|r| r.group.key.kind.timed())
+    }
+
     /// Total blocked time, in milliseconds.
     pub fn blocked_ms(&self) -> u64 {
-        self.of_kind(Kind::SlowCallback)
-            .map(|r| r.group.total_ms())
-            .sum()
+        self.timed().map(|r| r.group.total_ms()).sum()
     }
 
     /// The earliest and latest timestamps of the findings, if any.
@@ -153,100 +160,6 @@ impl Report {
     }
 }
 
-/// The `input` object of a JSON report: written by `--format json` and read
-/// back by `aiolog merge`, so that the two cannot drift apart. Fields a
-/// reader can do without have defaults.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-pub struct InputWire {
-    /// Input names, in order.
-    #[serde(default)]
-    pub files: Vec<String>,
-    /// [`LineStats::bytes`].
-    pub bytes: u64,
-    /// [`LineStats::lines`].
-    pub lines: u64,
-    /// [`LineStats::parsed`].
-    pub parsed_lines: u64,
-    /// [`LineStats::passed_through`].
-    pub passed_through_lines: u64,
-    /// [`LineStats::skipped`].
-    pub skipped_lines: u64,
-    /// [`LineStats::records`].
-    pub records: u64,
-    /// [`LineStats::unrecognized_records`].
-    pub unrecognized_records: u64,
-    /// [`LineStats::debug_records`] (absent from older reports).
-    #[serde(default)]
-    pub debug_records: u64,
-    /// [`LineStats::truncated_lines`].
-    pub truncated_lines: u64,
-    /// [`LineStats::invalid_utf8_lines`].
-    pub invalid_utf8_lines: u64,
-    /// Findings (occurrences) in the report.
-    #[serde(default)]
-    pub findings: u64,
-    /// The run was ended by a signal.
-    #[serde(default)]
-    pub interrupted: bool,
-    /// With `--baseline`: what it hid.
-    #[serde(default)]
-    pub baseline_hidden: Option<HiddenWire>,
-    /// [`LineStats::unrecognized_samples`].
-    #[serde(default)]
-    pub unrecognized_samples: Vec<UnrecognizedSample>,
-}
-
-/// `baseline_hidden`: the known sites a baseline hid, and their occurrences.
-#[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize)]
-pub struct HiddenWire {
-    /// Sites hidden.
-    pub sites: u64,
-    /// Their occurrences.
-    pub findings: u64,
-}
-
-impl InputWire {
-    /// The `input` object of a report.
-    pub fn of(r: &Report) -> InputWire {
-        let s = &r.stats;
-        InputWire {
-            files: r.inputs.clone(),
-            bytes: s.bytes,
-            lines: s.lines,
-            parsed_lines: s.parsed,
-            passed_through_lines: s.passed_through,
-            skipped_lines: s.skipped,
-            records: s.records,
-            unrecognized_records: s.unrecognized_records,
-            debug_records: s.debug_records,
-            truncated_lines: s.truncated_lines,
-            invalid_utf8_lines: s.invalid_utf8_lines,
-            findings: r.events,
-            interrupted: r.interrupted,
-            baseline_hidden: r
-                .baseline_hidden
-                .map(|(sites, findings)| HiddenWire { sites, findings }),
-            unrecognized_samples: s.unrecognized_samples.clone(),
-        }
-    }
-
-    /// The line account it holds.
-    pub fn stats(&self) -> LineStats {
-        LineStats {
-            bytes: self.bytes,
-            lines: self.lines,
-            parsed: self.parsed_lines,
-            passed_through: self.passed_through_lines,
-            skipped: self.skipped_lines,
-            records: self.records,
-            unrecognized_records: self.unrecognized_records,
-            debug_records: self.debug_records,
-            truncated_lines: self.truncated_lines,
-            invalid_utf8_lines: self.invalid_utf8_lines,
-            unrecognized_samples: self.unrecognized_samples.clone(),
-        }
-    }
-}
 /// Samples of unrecognized records kept per input.
 pub const MAX_SAMPLES: usize = 5;
 

@@ -28,6 +28,15 @@
 //! at end of input, or (on a live stream) after a pause; the caller decides
 //! which.
 
+mod lines;
+mod lookback;
+
+use lines::{angle_balance, is_indented, is_key_line, strip_indent};
+pub use lines::{is_exception_line, is_slow_complete};
+pub use lookback::{
+    is_pytest_summary_warning, pytest_summary_count, traceback_before, MAX_LOOKBACK,
+};
+
 use crate::grammar::{Framed, Grammars};
 
 /// At most this many lines in one record; a longer one is closed.
@@ -82,7 +91,7 @@ pub enum Shape {
 impl Shape {
     /// The shape of a record whose first line's message is `msg`.
     pub fn of(msg: &str) -> Shape {
-        if crate::event::is_debug_line(msg) {
+        if crate::kinds::debug_lines::is_debug_line(msg) {
             Shape::OneLine
         } else if let Some(shape) = crate::kinds::Kind::shape(msg) {
             shape
@@ -359,77 +368,6 @@ impl Builder {
     }
 }
 
-/// At most this many lines are looked back for a traceback.
-pub const MAX_LOOKBACK: usize = 200;
-
-/// The traceback that ends just before an exception line, from the lines
-/// before it, nearest first: indented lines (frames, source lines, carets)
-/// up to `Traceback (most recent call last):`, and the `Exception in
-/// thread NAME:` line above it when there is one. Returned in reading
-/// order; empty when the lines before are not a traceback.
-pub fn traceback_before<'a>(nearest_first: impl Iterator<Item = &'a str>) -> Vec<String> {
-    let mut v: Vec<&str> = Vec::new();
-    let mut found = false;
-    let mut it = nearest_first.take(MAX_LOOKBACK);
-    for line in it.by_ref() {
-        let t = line.trim_start();
-        if t.starts_with("Traceback (most recent call last):") {
-            v.push(line);
-            found = true;
-            break;
-        }
-        if !is_indented(line) || t.is_empty() {
-            break;
-        }
-        v.push(line);
-    }
-    if !found {
-        return Vec::new();
-    }
-    if let Some(prev) = it.next() {
-        // It may follow a partial line of stdout on the same line.
-        if let Some(i) = prev.find("Exception in thread ") {
-            v.push(&prev[i..]);
-        }
-    }
-    v.into_iter().rev().map(str::to_string).collect()
-}
-
-/// How many occurrences pytest's warnings summary counts for the warning
-/// below the lines given (nearest first): pytest prints each distinct
-/// warning once, indented by two spaces, under the tests that raised it,
-/// one test id per line (`test_orders.py::test_one`), or a count per module
-/// when there are many (`test_many.py: 12 warnings`). `None` when the lines
-/// above are not such a list.
-pub fn pytest_summary_count<'a>(nearest_first: impl Iterator<Item = &'a str>) -> Option<u64> {
-    let mut n = 0u64;
-    for line in nearest_first.take(MAX_LOOKBACK) {
-        let t = line.trim_end();
-        if t.is_empty() || t.starts_with(' ') || t.starts_with('\t') {
-            break;
-        }
-        if let Some(count) = t
-            .strip_suffix(" warnings")
-            .or_else(|| t.strip_suffix(" warning"))
-            .and_then(|r| r.rsplit_once(": "))
-            .and_then(|(_, c)| c.parse::<u64>().ok())
-        {
-            n += count;
-        } else if t.contains("::") && !t.contains(' ') {
-            n += 1;
-        } else {
-            break;
-        }
-    }
-    (n > 0).then_some(n)
-}
-
-/// Whether a record's first line is a warning as pytest's warnings summary
-/// prints it: `  path:N: Category: message`, indented by two spaces.
-pub fn is_pytest_summary_warning(line: &str) -> bool {
-    line.starts_with("  ") && !line.starts_with("   ") && line.contains("Warning: ")
-}
-
 /// Whether a line that holds a scan marker ends any open record and starts
 /// its own: a new logging record, or a message that no record shape accepts
 /// as a continuation (not indented, not a `key: value` line). A file split
@@ -443,174 +381,4 @@ pub fn hit_line_always_starts_record(framed: &Framed<'_>, grammars: &Grammars) -
     }
     framed.starts_record(grammars)
         || !(m.starts_with([' ', '\t']) || m.is_empty() || is_key_line(m))
-}
-
-fn strip_indent(s: &str, n: usize) -> &str {
-    let ws = s.len() - s.trim_start_matches([' ', '\t']).len();
-    &s[ws.min(n)..]
-}
-
-fn is_indented(line: &str) -> bool {
-    line.starts_with("  ") || line.starts_with('\t')
-}
-
-/// ` took 0.123 seconds` at the end.
-pub fn is_slow_complete(s: &str) -> bool {
-    let s = s.trim_end();
-    let Some(rest) = s.strip_suffix(" seconds") else {
-        return false;
-    };
-    // Just after the last character that is not part of the number (which
-    // may be a multi-byte one).
-    let num_start = rest
-        .char_indices()
-        .rev()
-        .find(|(_, c)| !(c.is_ascii_digit() || *c == '.'))
-        .map_or(0, |(i, c)| i + c.len_utf8());
-    num_start < rest.len() && rest[..num_start].ends_with("took ")
-}
-
-/// `task: <…>`, `source_traceback: Object created at …`: a lowercase key at
-/// the start of the line.
-fn is_key_line(t: &str) -> bool {
-    let Some(colon) = t.find(": ") else {
-        return false;
-    };
-    CONTEXT_KEYS.contains(&&t[..colon])
-}
-
-/// The keys of the context dicts that asyncio's default exception handler
-/// prints (FORMATS.md §3.2), and those aiohttp's messages add. Only these
-/// continue a record: an application line such as `service: stopping` must
-/// not be swallowed.
-const CONTEXT_KEYS: &[&str] = &[
-    "task",
-    "future",
-    "handle",
-    "source_traceback",
-    "handle_traceback",
-    "protocol",
-    "transport",
-    "context",
-    "asyncgen",
-    "socket",
-    "sock",
-    "exception",
-    "message",
-    "client_session",
-    "connector",
-    "connections",
-    "client_connection",
-];
-
-/// `ValueError: text`, `asyncio.exceptions.CancelledError`,
-/// `concurrent.futures._base.CancelledError`: a dotted class name whose last
-/// part names an exception, optionally followed by `: text`.
-pub fn is_exception_line(t: &str) -> bool {
-    let name = t.split_once(':').map_or(t, |(n, _)| n);
-    if name.is_empty() || name.contains(' ') {
-        return false;
-    }
-    let last = name.rsplit('.').next().unwrap_or(name);
-    let valid = name.split('.').all(|part| {
-        !part.is_empty()
-            && part.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
-            && !part.as_bytes()[0].is_ascii_digit()
-    });
-    valid
-        && last.as_bytes()[0].is_ascii_uppercase()
-        && [
-            "Error",
-            "Exception",
-            "Warning",
-            "Exit",
-            "Interrupt",
-            "Group",
-            "Cancelled",
-            "Timeout",
-            "Iteration",
-        ]
-        .iter()
-        .any(|s| last.ends_with(s))
-}
-
-/// Opening minus closing angle brackets.
-fn angle_balance(s: &str) -> i32 {
-    s.bytes().fold(0, |n, b| match b {
-        b'<' => n + 1,
-        b'>' => n - 1,
-        _ => n,
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn traceback_before_an_exception_line() {
-        let before = [
-            "    raise RuntimeError(",
-            "  File \"/x/base_events.py\", line 800, in _check_thread",
-            "    loop.call_soon(f)",
-            "  File \"/app/w.py\", line 3, in work",
-            "Traceback (most recent call last):",
-            "done 1Exception in thread worker:",
-            "earlier",
-        ];
-        let tb = traceback_before(before.iter().copied());
-        assert_eq!(tb.len(), 6);
-        assert_eq!(tb[0], "Exception in thread worker:");
-        assert_eq!(tb[1], "Traceback (most recent call last):");
-        assert_eq!(tb[5], "    raise RuntimeError(");
-        // Not a traceback: an application line comes first.
-        assert!(
-            traceback_before(["GET / 200", "Traceback (most recent call last):"].into_iter())
-                .is_empty()
-        );
-        // No header within reach.
-        assert!(traceback_before(["  File \"/app/w.py\", line 3, in f"].into_iter()).is_empty());
-    }
-
-    #[test]
-    fn slow_completion() {
-        assert!(is_slow_complete(
-            "Executing <Handle f()> took 0.150 seconds"
-        ));
-        assert!(is_slow_complete("took 1.001 seconds"));
-        assert!(!is_slow_complete(
-            "Executing Handle(<function f at 0x1>, ()) "
-        ));
-        assert!(!is_slow_complete("it took seconds"));
-        // A multi-byte character right before the number (found by fuzzing).
-        assert!(!is_slow_complete("took i1\u{fffd}001 seconds"));
-        assert!(is_slow_complete(
-            "Executing <Handle é()> took 1.001 seconds"
-        ));
-    }
-
-    #[test]
-    fn exception_lines() {
-        assert!(is_exception_line(
-            "ConnectionError: inventory service unreachable"
-        ));
-        assert!(is_exception_line("concurrent.futures._base.CancelledError"));
-        assert!(is_exception_line(
-            "KeyError: <QSelectorEventLoop running=True>"
-        ));
-        assert!(!is_exception_line("request 0 done"));
-        assert!(!is_exception_line("Done"));
-        assert!(!is_exception_line("GET /orders: Error"));
-    }
-
-    #[test]
-    fn key_lines() {
-        assert!(is_key_line("task: <Task pending name='Task-2'>"));
-        assert!(is_key_line(
-            "source_traceback: Object created at (most recent call last):"
-        ));
-        assert!(!is_key_line("Task: x"));
-        assert!(!is_key_line("service: stopping"));
-        assert!(!is_key_line("no colon"));
-    }
 }

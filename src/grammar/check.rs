@@ -1,0 +1,128 @@
+//! Reading a grammar file and checking it against its own samples, in the
+//! manner of lnav's format checks: every sample matches the whole line and
+//! yields exactly its declared fields, no counter-sample matches.
+
+use regex::Regex;
+use std::collections::BTreeMap;
+
+use super::{
+    normalize_timestamp, Grammar, GrammarError, GrammarFile, Layer, FIELDS, MESSAGE_TO_END,
+    WRAPPER_FIELDS,
+};
+
+pub(super) fn parse(file: &str, text: &str) -> Result<Grammar, GrammarError> {
+    let def: GrammarFile = serde_json::from_str(text).map_err(|e| GrammarError::Json {
+        file: file.to_string(),
+        message: e.to_string(),
+    })?;
+    let regex = Regex::new(&def.pattern).map_err(|e| GrammarError::Pattern {
+        file: file.to_string(),
+        message: e.to_string(),
+    })?;
+    let starts_records = regex.capture_names().flatten().any(|n| n == "level");
+    let prefix = def
+        .pattern
+        .strip_suffix(MESSAGE_TO_END)
+        .filter(|p| !p.is_empty())
+        .and_then(|p| Regex::new(p).ok());
+    Ok(Grammar {
+        def,
+        file: file.to_string(),
+        regex,
+        prefix,
+        starts_records,
+    })
+}
+
+/// Checks a grammar against its own samples. Each rule has a reason and a
+/// hint, as lnav's format checks do.
+pub fn check(g: &Grammar) -> Result<(), GrammarError> {
+    let fail = |problem: String, help: &str| GrammarError::Check {
+        file: g.file.clone(),
+        problem,
+        help: help.to_string(),
+    };
+    for name in g.regex.capture_names().flatten() {
+        if !FIELDS.contains(&name) {
+            return Err(fail(
+                format!("pattern has an unknown group `{name}`"),
+                "groups may be: timestamp, level, logger, pid, message (and in a wrapper: source, partial)",
+            ));
+        }
+        if g.layer == Layer::Record && WRAPPER_FIELDS.contains(&name) {
+            return Err(fail(
+                format!("a record grammar cannot capture `{name}`"),
+                "a record's prefix is on its first line only; `source` and `partial` describe every physical line, so only a grammar with \"layer\": \"wrapper\" may capture them",
+            ));
+        }
+    }
+    if !g.regex.capture_names().flatten().any(|n| n == "message") {
+        return Err(fail(
+            "pattern has no `message` group".into(),
+            "capture the message with (?P<message>.*)",
+        ));
+    }
+    if g.samples.is_empty() {
+        return Err(fail(
+            "no samples".into(),
+            "log message samples must be included in a grammar definition",
+        ));
+    }
+    if g.regex.capture_names().flatten().any(|n| n == "timestamp") && g.timestamp_format.is_none() {
+        return Err(fail(
+            "pattern captures a timestamp but has no `timestamp_format`".into(),
+            "add the chrono format of the timestamp, for example \"%Y-%m-%d %H:%M:%S,%3f\"",
+        ));
+    }
+    for (i, s) in g.samples.iter().enumerate() {
+        let Some(c) = g.regex.captures(&s.line) else {
+            return Err(fail(
+                format!("sample {} does not match the pattern: {:?}", i + 1, s.line),
+                "fix the pattern or the sample; every sample must match",
+            ));
+        };
+        let whole = c.get(0).unwrap();
+        if whole.start() != 0 || whole.end() != s.line.len() {
+            return Err(fail(
+                format!("pattern does not match the entire sample {}", i + 1),
+                "update the regular expression to fully capture the sample line",
+            ));
+        }
+        let mut got = BTreeMap::new();
+        for name in g.regex.capture_names().flatten() {
+            if let Some(m) = c.name(name) {
+                got.insert(name.to_string(), m.as_str().to_string());
+            }
+        }
+        if got != s.fields {
+            return Err(fail(
+                format!(
+                    "sample {} yields {:?}, but declares {:?}",
+                    i + 1,
+                    got,
+                    s.fields
+                ),
+                "declare exactly the fields the pattern captures from the sample",
+            ));
+        }
+        if let Some(ts) = got.get("timestamp") {
+            let fmt = g.timestamp_format.as_deref().unwrap_or_default();
+            let norm = normalize_timestamp(ts, std::iter::once(fmt)).unwrap_or_default();
+            if norm == *ts {
+                return Err(fail(
+                    format!("sample {}: timestamp {ts:?} cannot be read", i + 1),
+                    "make `timestamp_format` match the timestamps the pattern captures",
+                ));
+            }
+        }
+    }
+    for s in &g.counter_samples {
+        if g.regex.is_match(s) {
+            return Err(fail(
+                format!("counter-sample matches the pattern: {s:?}"),
+                "tighten the pattern so that it matches only its own dialect",
+            ));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,147 @@
+//! What a line of a record looks like: indented, a `key: value` line, an
+//! exception line, the end of a slow-callback line.
+
+pub(super) fn strip_indent(s: &str, n: usize) -> &str {
+    let ws = s.len() - s.trim_start_matches([' ', '\t']).len();
+    &s[ws.min(n)..]
+}
+
+pub(super) fn is_indented(line: &str) -> bool {
+    line.starts_with("  ") || line.starts_with('\t')
+}
+
+/// ` took 0.123 seconds` at the end.
+pub fn is_slow_complete(s: &str) -> bool {
+    let s = s.trim_end();
+    let Some(rest) = s.strip_suffix(" seconds") else {
+        return false;
+    };
+    // Just after the last character that is not part of the number (which
+    // may be a multi-byte one).
+    let num_start = rest
+        .char_indices()
+        .rev()
+        .find(|(_, c)| !(c.is_ascii_digit() || *c == '.'))
+        .map_or(0, |(i, c)| i + c.len_utf8());
+    num_start < rest.len() && rest[..num_start].ends_with("took ")
+}
+
+/// `task: <…>`, `source_traceback: Object created at …`: a lowercase key at
+/// the start of the line.
+pub(super) fn is_key_line(t: &str) -> bool {
+    let Some(colon) = t.find(": ") else {
+        return false;
+    };
+    CONTEXT_KEYS.contains(&&t[..colon])
+}
+
+/// The keys of the context dicts that asyncio's default exception handler
+/// prints (FORMATS.md §3.2), and those aiohttp's messages add. Only these
+/// continue a record: an application line such as `service: stopping` must
+/// not be swallowed.
+const CONTEXT_KEYS: &[&str] = &[
+    "task",
+    "future",
+    "handle",
+    "source_traceback",
+    "handle_traceback",
+    "protocol",
+    "transport",
+    "context",
+    "asyncgen",
+    "socket",
+    "sock",
+    "exception",
+    "message",
+    "client_session",
+    "connector",
+    "connections",
+    "client_connection",
+];
+
+/// `ValueError: text`, `asyncio.exceptions.CancelledError`,
+/// `concurrent.futures._base.CancelledError`: a dotted class name whose last
+/// part names an exception, optionally followed by `: text`.
+pub fn is_exception_line(t: &str) -> bool {
+    let name = t.split_once(':').map_or(t, |(n, _)| n);
+    if name.is_empty() || name.contains(' ') {
+        return false;
+    }
+    let last = name.rsplit('.').next().unwrap_or(name);
+    let valid = name.split('.').all(|part| {
+        !part.is_empty()
+            && part.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+            && !part.as_bytes()[0].is_ascii_digit()
+    });
+    valid
+        && last.as_bytes()[0].is_ascii_uppercase()
+        && [
+            "Error",
+            "Exception",
+            "Warning",
+            "Exit",
+            "Interrupt",
+            "Group",
+            "Cancelled",
+            "Timeout",
+            "Iteration",
+        ]
+        .iter()
+        .any(|s| last.ends_with(s))
+}
+
+/// Opening minus closing angle brackets.
+pub(super) fn angle_balance(s: &str) -> i32 {
+    s.bytes().fold(0, |n, b| match b {
+        b'<' => n + 1,
+        b'>' => n - 1,
+        _ => n,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slow_completion() {
+        assert!(is_slow_complete(
+            "Executing <Handle f()> took 0.150 seconds"
+        ));
+        assert!(is_slow_complete("took 1.001 seconds"));
+        assert!(!is_slow_complete(
+            "Executing Handle(<function f at 0x1>, ()) "
+        ));
+        assert!(!is_slow_complete("it took seconds"));
+        // A multi-byte character right before the number (found by fuzzing).
+        assert!(!is_slow_complete("took i1\u{fffd}001 seconds"));
+        assert!(is_slow_complete(
+            "Executing <Handle é()> took 1.001 seconds"
+        ));
+    }
+
+    #[test]
+    fn exception_lines() {
+        assert!(is_exception_line(
+            "ConnectionError: inventory service unreachable"
+        ));
+        assert!(is_exception_line("concurrent.futures._base.CancelledError"));
+        assert!(is_exception_line(
+            "KeyError: <QSelectorEventLoop running=True>"
+        ));
+        assert!(!is_exception_line("request 0 done"));
+        assert!(!is_exception_line("Done"));
+        assert!(!is_exception_line("GET /orders: Error"));
+    }
+
+    #[test]
+    fn key_lines() {
+        assert!(is_key_line("task: <Task pending name='Task-2'>"));
+        assert!(is_key_line(
+            "source_traceback: Object created at (most recent call last):"
+        ));
+        assert!(!is_key_line("Task: x"));
+        assert!(!is_key_line("service: stopping"));
+        assert!(!is_key_line("no colon"));
+    }
+}
