@@ -166,6 +166,15 @@ impl Group {
         }
     }
 
+    /// The site as `path:line` (or `(no line in the log)`) and its
+    /// function (or nothing), for a table row.
+    pub fn site_and_function(&self) -> (String, String) {
+        match &self.key.site {
+            Some(s) => (s.location(), s.function.clone().unwrap_or_default()),
+            None => ("(no line in the log)".to_string(), String::new()),
+        }
+    }
+
     /// Total blocked milliseconds.
     pub fn total_ms(&self) -> u64 {
         self.durations_ms.iter().map(|(ms, n)| ms * n).sum()

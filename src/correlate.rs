@@ -21,7 +21,7 @@
 
 use serde::Serialize;
 
-use crate::event::{Frame, Location, TaskRepr};
+use crate::event::{Frame, Location, TaskFailure, TaskRepr};
 use crate::kinds::{Event, Kind, Placed};
 
 /// Where a path lives.
@@ -236,17 +236,13 @@ pub fn innermost_user(frames: &[Frame]) -> Option<&Frame> {
 /// The site of a reported exception: where it was raised (the innermost
 /// frame of your code in its traceback), else where its task was created,
 /// else the task's coroutine.
-pub fn raised_or_created(
-    traceback: &[Frame],
-    source_traceback: &[Frame],
-    task: Option<&TaskRepr>,
-    detail: Option<String>,
-) -> Placed {
-    if let Some(f) = innermost_user(traceback) {
+pub fn raised_or_created(failure: &TaskFailure) -> Placed {
+    let detail = failure.exception.clone();
+    if let Some(f) = innermost_user(&failure.traceback) {
         (Some(frame_site(f)), Basis::RaisedAt, detail)
-    } else if let Some(f) = innermost_user(source_traceback) {
+    } else if let Some(f) = innermost_user(&failure.source_traceback) {
         (Some(frame_site(f)), Basis::CreationTraceback, detail)
-    } else if let Some(site) = coro_site(task) {
+    } else if let Some(site) = coro_site(failure.task.as_ref()) {
         (Some(site), Basis::CoroutineLine, detail)
     } else {
         (None, Basis::Unknown, detail)

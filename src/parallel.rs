@@ -15,6 +15,7 @@ use std::io::{self, Read, Seek, SeekFrom};
 use std::path::Path;
 
 use crate::aggregate::Aggregator;
+use crate::correlate::Finding;
 use crate::frame::ReadLine;
 use crate::grammar::Grammars;
 use crate::input::{read_chunk, CHUNK_SIZE};
@@ -58,7 +59,7 @@ pub fn analyze_file(
         vec![0, len]
     };
     let parts: Vec<(u64, u64)> = bounds.windows(2).map(|w| (w[0], w[1])).collect();
-    let results: Vec<io::Result<(Aggregator, LineStats)>> = std::thread::scope(|s| {
+    let results: Vec<io::Result<Part>> = std::thread::scope(|s| {
         let handles: Vec<_> = parts
             .iter()
             .map(|&(start, end)| {
@@ -80,9 +81,18 @@ pub fn analyze_file(
         parts: parts.len(),
         ..FileResult::default()
     };
+    let mut parts = results.into_iter().collect::<io::Result<Vec<Part>>>()?;
+    // A part's task-lifecycle findings that no application line followed
+    // happened at shutdown only if no later part has an application line.
+    for k in 0..parts.len() {
+        let later_app_line = parts[k + 1..].iter().any(|p| p.saw_app_line);
+        for mut f in std::mem::take(&mut parts[k].tail) {
+            f.during_shutdown = !later_app_line;
+            parts[k].agg.add(&f);
+        }
+    }
     let mut offset = 0;
-    for r in results {
-        let (agg, mut stats) = r?;
+    for Part { agg, mut stats, .. } in parts {
         out.agg.merge_shifted(&agg, offset);
         for s in &mut stats.unrecognized_samples {
             s.line += offset;
@@ -93,6 +103,16 @@ pub fn analyze_file(
     Ok(out)
 }
 
+/// What one part gives: its aggregate and account, the task-lifecycle
+/// findings that no application line followed in it (not yet marked), and
+/// whether it has an application line at all.
+struct Part {
+    agg: Aggregator,
+    stats: LineStats,
+    tail: Vec<Finding>,
+    saw_app_line: bool,
+}
+
 fn analyze_part(
     path: &Path,
     name: &str,
@@ -101,7 +121,7 @@ fn analyze_part(
     opts: Options,
     start: u64,
     end: u64,
-) -> io::Result<(Aggregator, LineStats)> {
+) -> io::Result<Part> {
     let mut f = File::open(path)?;
     let mut an = InputAnalyzer::new(name, grammars, scanner, opts);
     if start > 0 && opts.before > 0 {
@@ -133,7 +153,12 @@ fn analyze_part(
     if let Some(e) = failed {
         return Err(e);
     }
-    Ok((agg, an.stats().clone()))
+    Ok(Part {
+        agg,
+        stats: an.stats().clone(),
+        tail: an.take_tail(),
+        saw_app_line: an.saw_application_line(),
+    })
 }
 
 /// `0`, the safe boundaries found near `len * k / parts`, and `len`.

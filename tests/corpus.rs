@@ -4,6 +4,7 @@
 //! Each expected finding is compared on (kind, subject, location,
 //! created_at, duration_s) with its count, for every file and every kind.
 
+use crate::common::StreamTester;
 use aiolog::grammar::Grammars;
 use aiolog::pipeline::{analyze_bytes, Options};
 use serde_json::Value;
@@ -49,7 +50,8 @@ fn expected(entry: &Value, only: Option<&[&str]>) -> BTreeMap<Row, u64> {
 fn found(file: &str) -> BTreeMap<Row, u64> {
     let g = Grammars::builtin().unwrap();
     let data = std::fs::read(corpus().join(file)).unwrap();
-    let (findings, stats) = analyze_bytes(file, &data, &g, Options::default());
+    // Read every way the analyzer can be fed (tests/common/stream.rs).
+    let (findings, stats) = StreamTester::new(file, &data, &g).run();
     assert!(stats.balanced(), "{file}: {stats:?}");
     let mut m = BTreeMap::new();
     for f in findings {
@@ -102,7 +104,7 @@ fn no_corpus_file_leaves_an_asyncio_record_unread() {
 fn negative_control_has_no_findings_and_every_line_passes_through() {
     let g = Grammars::builtin().unwrap();
     let data = std::fs::read(corpus().join("052-rosys-example-log-negative-control.log")).unwrap();
-    let (findings, stats) = analyze_bytes("052", &data, &g, Options::default());
+    let (findings, stats) = StreamTester::new("052", &data, &g).run();
     assert!(findings.is_empty());
     assert_eq!(stats.passed_through, stats.lines);
     assert_eq!(stats.lines, 30);

@@ -129,7 +129,6 @@ fn grammars_are_listed_and_user_files_checked_and_used() {
 
 #[test]
 fn json_log_lines_are_read_whatever_the_logger() {
-    use aiolog::pipeline::{analyze_bytes, Options};
     let g = Grammars::builtin().unwrap();
     let log = concat!(
         // python-json-logger
@@ -152,7 +151,7 @@ fn json_log_lines_are_read_whatever_the_logger() {
         r#"{"log":"GET / 200\n","stream":"stdout","time":"2024-05-01T12:00:04.0Z"}"#,
         "\n",
     );
-    let (found, stats) = analyze_bytes("json.log", log.as_bytes(), &g, Options::default());
+    let (found, stats) = StreamTester::new("json.log", log.as_bytes(), &g).run();
     assert!(stats.balanced(), "{stats:?}");
     // (Task-lifecycle findings wait for the next application line, so the
     // order is not the log's.)

@@ -1,15 +1,13 @@
-//! Streaming invariants, checked over every sample, every corpus file and
-//! generated workloads: any split of reads gives the same findings; two logs
-//! concatenated give the union of their findings; every line is accounted
-//! for as parsed, passed through or skipped.
+//! Streaming invariants, checked over every captured log and generated
+//! workloads through the stream tester: any split of reads, pauses and
+//! parallel parts give the same findings; two logs concatenated give the
+//! union of their findings; every line is accounted for as parsed, passed
+//! through or skipped.
 
 use crate::common::*;
 use aiolog::correlate::Finding;
 use aiolog::grammar::Grammars;
-use aiolog::pipeline::{analyze_bytes, drive, pieces, InputAnalyzer, Options};
-use aiolog::report::LineStats;
-use aiolog::scan::Scanner;
-use aiolog::workload::Rng;
+use aiolog::pipeline::{analyze_bytes, Options};
 
 fn inputs() -> Vec<(String, Vec<u8>)> {
     let mut v = Vec::new();
@@ -32,44 +30,45 @@ fn inputs() -> Vec<(String, Vec<u8>)> {
     v
 }
 
-/// Feeds `data` in reads of random sizes (1 byte up to `max`).
-fn split_run(g: &Grammars, data: &[u8], rng: &mut Rng, max: u64) -> (Vec<Finding>, LineStats) {
-    split_run_with(g, data, rng, max, Options::default())
-}
-
-fn split_run_with(
-    g: &Grammars,
-    data: &[u8],
-    rng: &mut Rng,
-    max: u64,
-    opts: Options,
-) -> (Vec<Finding>, LineStats) {
-    let s = Scanner::new();
-    let mut a = InputAnalyzer::new("t", g, &s, opts);
-    let mut found = Vec::new();
-    let sizes = move || (1 + rng.next_u64() % max) as usize;
-    drive(&mut a, max as usize, pieces(data, sizes), |out| {
-        found.append(out);
-        Ok(std::ops::ControlFlow::Continue(()))
-    })
-    .unwrap();
-    (found, a.stats().clone())
+/// Every captured log: the samples, every version's, the corpus, the
+/// frameworks' and generated workloads.
+fn every_log() -> Vec<(String, Vec<u8>)> {
+    fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else if p.extension().is_some_and(|e| e == "log") {
+                out.push(p);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    for dir in ["samples", "tests/corpus", "tests/frameworks"] {
+        walk(&root().join(dir), &mut files);
+    }
+    files.sort();
+    let mut v: Vec<(String, Vec<u8>)> = files
+        .into_iter()
+        .map(|f| (f.display().to_string(), std::fs::read(&f).unwrap()))
+        .collect();
+    v.extend(
+        inputs()
+            .into_iter()
+            .filter(|(n, _)| n.starts_with("workload")),
+    );
+    v
 }
 
 #[test]
-fn any_split_of_reads_gives_the_same_findings() {
+fn every_log_gives_the_same_findings_every_way_it_is_read() {
+    // Whole, in 1-byte and random reads, with pauses, in parallel parts
+    // (tests/common/stream.rs).
     let g = Grammars::builtin().unwrap();
-    let mut rng = Rng(7);
-    for (name, data) in inputs() {
-        let whole = analyze_bytes("t", &data, &g, Options::default());
-        assert!(whole.1.balanced(), "{name}: {:?}", whole.1);
-        for max in [1, 3, 17, 300, 70_000] {
-            if max == 1 && data.len() > 100_000 {
-                continue;
-            }
-            let split = split_run(&g, &data, &mut rng, max);
-            assert_eq!(split, whole, "{name}, reads of at most {max} bytes");
-        }
+    let logs = every_log();
+    assert!(logs.len() > 300, "{}", logs.len());
+    for (name, data) in &logs {
+        StreamTester::new(name, data, &g).run();
     }
 }
 
@@ -79,21 +78,12 @@ fn any_split_of_reads_gives_the_same_findings() {
 #[test]
 fn the_account_of_cut_lines_does_not_depend_on_reads() {
     let g = Grammars::builtin().unwrap();
-    let mut rng = Rng(11);
     let opts = Options {
         max_line: 64,
         ..Options::default()
     };
     for (name, data) in inputs().into_iter().take(40) {
-        let whole = analyze_bytes("t", &data, &g, opts);
-        assert!(whole.1.balanced(), "{name}");
-        for max in [1, 5, 97, 4096] {
-            assert_eq!(
-                split_run_with(&g, &data, &mut rng, max, opts),
-                whole,
-                "{name}, reads of at most {max} bytes"
-            );
-        }
+        StreamTester::new(&name, &data, &g).opts(opts).run();
     }
 }
 

@@ -118,6 +118,54 @@ pub struct HandleRepr {
     pub created_at: Option<Location>,
 }
 
+/// What an exception-handler record says of a failed task (`Task
+/// exception was never retrieved`, `unhandled exception during
+/// asyncio.run() shutdown`, …): its repr, where it was created, and the
+/// exception.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskFailure {
+    /// The task's repr (the `future:` or `task:` key), when it parses.
+    pub task: Option<TaskRepr>,
+    /// `source_traceback` frames.
+    pub source_traceback: Vec<Frame>,
+    /// The exception's traceback frames (the last traceback of a chain).
+    pub traceback: Vec<Frame>,
+    /// The exception line (`ValueError: …`).
+    pub exception: Option<String>,
+}
+
+impl TaskFailure {
+    /// Reads a record whose task repr is under `key`.
+    pub fn read(text: &str, key: &str) -> TaskFailure {
+        let mut blocks = frame_blocks(text);
+        TaskFailure {
+            task: key_value(text, key).and_then(repr::task_repr),
+            source_traceback: blocks.remove("source_traceback").unwrap_or_default(),
+            traceback: blocks.remove("traceback").unwrap_or_default(),
+            exception: last_exception_line(text),
+        }
+    }
+
+    /// The task's coroutine, by qualname.
+    pub fn qualname(&self) -> Option<String> {
+        self.task
+            .as_ref()?
+            .coro
+            .as_ref()
+            .map(|c| c.qualname.clone())
+    }
+
+    /// The task's coroutine's line.
+    pub fn location(&self) -> Option<Location> {
+        self.task.as_ref()?.coro.as_ref()?.location.clone()
+    }
+
+    /// Where the task was created, as its repr says.
+    pub fn created_at(&self) -> Option<Location> {
+        self.task.as_ref()?.created_at.clone()
+    }
+}
+
 /// A record that holds an asyncio marker but that aiolog cannot read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Unrecognized {

@@ -1,12 +1,10 @@
 //! `Task exception was never retrieved` (FORMATS.md §3.2): a task failed and
 //! nobody awaited it (AIO401).
 
-use super::{KindSpec, Placed, Tally};
+use super::{KindSpec, Tally};
 use crate::aggregate::{times, Group};
-use crate::correlate::{raised_or_created, Basis, Finding};
-use crate::event::{
-    frame_blocks, key_value, last_exception_line, repr, Frame, Location, TaskRepr, Unrecognized,
-};
+use crate::correlate::{Basis, Finding};
+use crate::event::{TaskFailure, Unrecognized};
 use crate::rules::Rule;
 
 /// `Task exception was never retrieved` (or `Future …`, `_GatheringFuture …`).
@@ -14,31 +12,8 @@ use crate::rules::Rule;
 pub struct ExceptionNeverRetrieved {
     /// The class named in the message.
     pub class: String,
-    /// The `future:` repr, when it parses.
-    pub task: Option<TaskRepr>,
-    /// `source_traceback` frames.
-    pub source_traceback: Vec<Frame>,
-    /// The exception's traceback frames (the last traceback of a chain).
-    pub traceback: Vec<Frame>,
-    /// The exception line (`ValueError: …`).
-    pub exception: Option<String>,
-}
-
-fn exception_never_retrieved(text: &str) -> ExceptionNeverRetrieved {
-    let first = text.lines().next().unwrap_or("");
-    let class = first
-        .find(" exception was never retrieved")
-        .map(|i| first[..i].rsplit(' ').next().unwrap_or("").to_string())
-        .unwrap_or_default();
-    let mut blocks = frame_blocks(text);
-    let exception = last_exception_line(text);
-    ExceptionNeverRetrieved {
-        class,
-        task: key_value(text, "future").and_then(repr::task_repr),
-        source_traceback: blocks.remove("source_traceback").unwrap_or_default(),
-        traceback: blocks.remove("traceback").unwrap_or_default(),
-        exception,
-    }
+    /// The task (the `future:` key) and its exception.
+    pub failure: TaskFailure,
 }
 
 impl KindSpec for ExceptionNeverRetrieved {
@@ -71,34 +46,25 @@ async with asyncio.TaskGroup() as tg:   # Python 3.11+
     ];
 
     fn parse(first: &str, text: &str) -> Option<Result<Self, Unrecognized>> {
-        first
-            .contains("exception was never retrieved")
-            .then(|| Ok(exception_never_retrieved(text)))
+        if !first.contains("exception was never retrieved") {
+            return None;
+        }
+        let class = first
+            .find(" exception was never retrieved")
+            .map(|i| first[..i].rsplit(' ').next().unwrap_or("").to_string())
+            .unwrap_or_default();
+        Some(Ok(ExceptionNeverRetrieved {
+            class,
+            failure: TaskFailure::read(text, "future"),
+        }))
     }
 
     fn subject(&self) -> Option<String> {
-        self.task.as_ref()?.coro.as_ref().map(|c| c.qualname.clone())
+        self.failure.qualname()
     }
 
-    fn location(&self) -> Option<Location> {
-        self.task.as_ref()?.coro.as_ref()?.location.clone()
-    }
-
-    fn created_at(&self) -> Option<Location> {
-        self.task.as_ref()?.created_at.clone()
-    }
-
-    fn traceback(&self) -> &[Frame] {
-        &self.traceback
-    }
-
-    fn site(&self) -> Placed {
-        raised_or_created(
-            &self.traceback,
-            &self.source_traceback,
-            self.task.as_ref(),
-            self.exception.clone(),
-        )
+    fn failure(&self) -> Option<&TaskFailure> {
+        Some(&self.failure)
     }
 
     fn why(g: &Group, short: &str) -> String {
@@ -131,7 +97,6 @@ async with asyncio.TaskGroup() as tg:   # Python 3.11+
     }
 
     fn hint(basis: Basis, _source_missing: bool) -> Option<&'static str> {
-        matches!(basis, Basis::CoroutineLine | Basis::Unknown)
-            .then_some("run with PYTHONASYNCIODEBUG=1 so that the task's creation traceback is logged")
+        super::debug_mode_hint(basis)
     }
 }

@@ -2,12 +2,10 @@
 //! exception during `asyncio.run()` shutdown, an async generator whose
 //! cleanup raised, a failed `client_connected_cb`, … (AIO404).
 
-use super::{KindSpec, Placed, Tally};
+use super::{KindSpec, Tally};
 use crate::aggregate::{times, Group};
-use crate::correlate::{raised_or_created, Finding};
-use crate::event::{
-    frame_blocks, key_value, last_exception_line, repr, Frame, Location, TaskRepr, Unrecognized,
-};
+use crate::correlate::Finding;
+use crate::event::{key_value, TaskFailure, Unrecognized};
 use crate::rules::Rule;
 
 /// The messages, each by a distinctive part (`an error occurred during
@@ -59,17 +57,11 @@ pub const TEXTS: &[&str] = &[
 pub struct LoopException {
     /// The message (up to the end of its line, addresses included).
     pub message: String,
-    /// The `task:` repr, when there is one and it parses.
-    pub task: Option<TaskRepr>,
     /// The async generator's name, from `asyncgen: <async_generator object
     /// NAME at 0x…>`.
     pub asyncgen: Option<String>,
-    /// `source_traceback` frames.
-    pub source_traceback: Vec<Frame>,
-    /// The exception's traceback frames (the last traceback of a chain).
-    pub traceback: Vec<Frame>,
-    /// The exception line.
-    pub exception: Option<String>,
+    /// The task (the `task:` key), when there is one, and the exception.
+    pub failure: TaskFailure,
 }
 
 fn loop_exception(text: &str, marker: &str) -> LoopException {
@@ -80,18 +72,14 @@ fn loop_exception(text: &str, marker: &str) -> LoopException {
     } else {
         first.find(marker).unwrap_or(0)
     };
-    let mut blocks = frame_blocks(text);
     let asyncgen = key_value(text, "asyncgen").and_then(|v| {
         let rest = v.trim().strip_prefix("<async_generator object ")?;
         Some(rest.split(' ').next()?.to_string())
     });
     LoopException {
         message: first[start..].trim().to_string(),
-        task: key_value(text, "task").and_then(repr::task_repr),
         asyncgen,
-        source_traceback: blocks.remove("source_traceback").unwrap_or_default(),
-        traceback: blocks.remove("traceback").unwrap_or_default(),
-        exception: last_exception_line(text),
+        failure: TaskFailure::read(text, "task"),
     }
 }
 
@@ -146,32 +134,11 @@ except asyncio.CancelledError:
     }
 
     fn subject(&self) -> Option<String> {
-        self.task
-            .as_ref()
-            .and_then(|t| t.coro.as_ref())
-            .map(|c| c.qualname.clone())
-            .or_else(|| self.asyncgen.clone())
+        self.failure.qualname().or_else(|| self.asyncgen.clone())
     }
 
-    fn location(&self) -> Option<Location> {
-        self.task.as_ref()?.coro.as_ref()?.location.clone()
-    }
-
-    fn created_at(&self) -> Option<Location> {
-        self.task.as_ref()?.created_at.clone()
-    }
-
-    fn traceback(&self) -> &[Frame] {
-        &self.traceback
-    }
-
-    fn site(&self) -> Placed {
-        raised_or_created(
-            &self.traceback,
-            &self.source_traceback,
-            self.task.as_ref(),
-            self.exception.clone(),
-        )
+    fn failure(&self) -> Option<&TaskFailure> {
+        Some(&self.failure)
     }
 
     fn why(g: &Group, short: &str) -> String {
@@ -231,9 +198,9 @@ ValueError: ticker cleanup failed"#;
             panic!("{:?}", parse_record(text))
         };
         assert_eq!(l.asyncgen.as_deref(), Some("ticker"));
-        assert_eq!(l.traceback.len(), 1);
+        assert_eq!(l.failure.traceback.len(), 1);
         assert_eq!(
-            l.exception.as_deref(),
+            l.failure.exception.as_deref(),
             Some("ValueError: ticker cleanup failed")
         );
         for m in TEXTS {

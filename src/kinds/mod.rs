@@ -39,7 +39,7 @@
 
 use crate::aggregate::Group;
 use crate::correlate::{Basis, Finding, Site};
-use crate::event::{Frame, Location, Unrecognized};
+use crate::event::{Frame, Location, TaskFailure, Unrecognized};
 use crate::record::Shape;
 use crate::rules::Rule;
 use crate::source::analyze::Reading;
@@ -99,17 +99,22 @@ pub trait KindSpec: Sized {
 
     /// The coroutine or callback qualname (or the kind's subject) as printed.
     fn subject(&self) -> Option<String>;
+    /// The failed task the record reports, for a kind that reports one:
+    /// its location, creation site, traceback and site then come from it.
+    fn failure(&self) -> Option<&TaskFailure> {
+        None
+    }
     /// The `path:line` the warning itself prints.
     fn location(&self) -> Option<Location> {
-        None
+        self.failure()?.location()
     }
     /// The object's own creation site, when printed.
     fn created_at(&self) -> Option<Location> {
-        None
+        self.failure()?.created_at()
     }
     /// The traceback of the exception the record reports.
     fn traceback(&self) -> &[Frame] {
-        &[]
+        self.failure().map_or(&[], |f| &f.traceback)
     }
     /// Seconds the loop was blocked.
     fn seconds(&self) -> Option<f64> {
@@ -119,8 +124,14 @@ pub trait KindSpec: Sized {
     fn code(&self) -> &'static str {
         Self::RULES[0].code
     }
-    /// The site in the user's code.
-    fn site(&self) -> Placed;
+    /// The site in the user's code: for a failed task, where it raised,
+    /// else where it was created, else its coroutine.
+    fn site(&self) -> Placed {
+        match self.failure() {
+            Some(f) => crate::correlate::raised_or_created(f),
+            None => (None, Basis::Unknown, None),
+        }
+    }
 
     /// The one-sentence explanation of a ranked row; `short` is how to read
     /// its site.
@@ -299,6 +310,13 @@ registry! {
     LoopException => loop_exception::LoopException,
     #[cfg(test)]
     TestKind => test_kind::TestKind,
+}
+
+/// The hint of a task finding whose site is only its coroutine: debug mode
+/// logs where the task was created.
+pub(crate) fn debug_mode_hint(basis: Basis) -> Option<&'static str> {
+    matches!(basis, Basis::CoroutineLine | Basis::Unknown)
+        .then_some("run with PYTHONASYNCIODEBUG=1 so that the task's creation traceback is logged")
 }
 
 impl Kind {

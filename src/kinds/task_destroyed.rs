@@ -124,8 +124,7 @@ task.add_done_callback(background.discard)"#,
     }
 
     fn hint(basis: Basis, _source_missing: bool) -> Option<&'static str> {
-        matches!(basis, Basis::CoroutineLine | Basis::Unknown)
-            .then_some("run with PYTHONASYNCIODEBUG=1 so that the task's creation traceback is logged")
+        super::debug_mode_hint(basis)
     }
 
     /// Whether the statement that created the task keeps a reference to it.

@@ -18,11 +18,17 @@ pub struct HoldBack {
     tail: Vec<Finding>,
     after: usize,
     mark_shutdown: bool,
+    /// An application line was seen: what was held back before it was
+    /// not at shutdown.
+    saw_app_line: bool,
 }
 
 impl HoldBack {
-    /// Findings wait for `after` following lines; with `mark_shutdown`,
-    /// the task-lifecycle ones wait for an application line too.
+    /// Findings wait for `after` following lines, and the task-lifecycle
+    /// ones for an application line too. With `mark_shutdown`, those that
+    /// none followed are marked at the end of the input; without, the
+    /// input is a part of a larger one, and they are left for
+    /// [`HoldBack::take_tail`].
     pub fn new(after: usize, mark_shutdown: bool) -> HoldBack {
         HoldBack {
             after,
@@ -34,6 +40,11 @@ impl HoldBack {
     /// Whether findings wait for their following lines.
     pub fn waiting(&self) -> bool {
         !self.pending.is_empty()
+    }
+
+    /// Whether no finding is held back at all.
+    pub fn settled(&self) -> bool {
+        self.pending.is_empty() && self.tail.is_empty()
     }
 
     /// A new finding.
@@ -50,7 +61,7 @@ impl HoldBack {
     /// still ran after them.
     pub fn release(&mut self, out: &mut Vec<Finding>) {
         for f in self.pending.drain(..) {
-            if f.kind.shutdown_sensitive() && self.mark_shutdown {
+            if f.kind.shutdown_sensitive() {
                 self.tail.push(f);
             } else {
                 out.push(f);
@@ -63,6 +74,7 @@ impl HoldBack {
 
     /// An application line: the findings before it were not at shutdown.
     pub fn app_line_seen(&mut self, out: &mut Vec<Finding>) {
+        self.saw_app_line = true;
         if !self.tail.is_empty() {
             out.append(&mut self.tail);
         }
@@ -89,12 +101,27 @@ impl HoldBack {
     }
 
     /// The input ended: what no application line followed happened during
-    /// shutdown.
+    /// shutdown (or, in a part of a larger input, is left for
+    /// [`HoldBack::take_tail`]).
     pub fn finish(&mut self, out: &mut Vec<Finding>) {
         self.release(out);
-        for mut f in self.tail.drain(..) {
-            f.during_shutdown = true;
-            out.push(f);
+        if self.mark_shutdown {
+            for mut f in self.tail.drain(..) {
+                f.during_shutdown = true;
+                out.push(f);
+            }
         }
+    }
+
+    /// The task-lifecycle findings that no application line followed, not
+    /// marked: in a part of a larger input, whether they happened at
+    /// shutdown depends on the parts after it.
+    pub fn take_tail(&mut self) -> Vec<Finding> {
+        std::mem::take(&mut self.tail)
+    }
+
+    /// Whether an application line was seen.
+    pub fn saw_app_line(&self) -> bool {
+        self.saw_app_line
     }
 }

@@ -77,8 +77,9 @@ pub struct Options {
     /// Application lines kept from after each record (`-A`).
     pub after: usize,
     /// At the end of the input, mark the task-lifecycle findings that no
-    /// application line followed as `during_shutdown` (off for all but the
-    /// last part of a file analyzed in parallel).
+    /// application line followed as `during_shutdown`. Off for all but the
+    /// last part of a file analyzed in parallel: they are left for
+    /// [`InputAnalyzer::take_tail`], since the parts after it tell.
     pub mark_shutdown: bool,
 }
 
@@ -174,6 +175,25 @@ impl<'a> InputAnalyzer<'a> {
     #[inline]
     pub fn busy(&self) -> bool {
         self.router.busy() || self.hold.waiting()
+    }
+
+    /// After [`Step::End`] without [`Options::mark_shutdown`]: the
+    /// task-lifecycle findings that no application line followed, not
+    /// marked.
+    pub fn take_tail(&mut self) -> Vec<Finding> {
+        self.hold.take_tail()
+    }
+
+    /// Whether an application line was seen: task-lifecycle findings held
+    /// back before it (in an earlier part of the file) were not at shutdown.
+    pub fn saw_application_line(&self) -> bool {
+        self.hold.saw_app_line()
+    }
+
+    /// Whether nothing is open or held back: a pause here ([`Step::Idle`])
+    /// would change nothing.
+    pub fn settled(&self) -> bool {
+        !self.busy() && self.hold.settled()
     }
 
     fn feed(&mut self, data: &[u8], out: &mut Vec<Finding>) {

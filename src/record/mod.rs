@@ -370,13 +370,16 @@ impl Builder {
 
 /// Whether a line that holds a scan marker ends any open record and starts
 /// its own: a new logging record, or a message that no record shape accepts
-/// as a continuation (not indented, not a `key: value` line). A file split
-/// just before such a line is analyzed in parts exactly as in one piece.
+/// as a continuation (not indented, not a `key: value` line), and whose own
+/// record takes no line from before it. A file split just before such a
+/// line is analyzed in parts exactly as in one piece.
 /// Never a line whose wrapper names a source or splits it: records of other
 /// sources may be open across it.
 pub fn hit_line_always_starts_record(framed: &Framed<'_>, grammars: &Grammars) -> bool {
     let m = framed.message;
-    if framed.stream.is_some() || framed.partial {
+    // An exception line whose record is the traceback before it
+    // (`Shape::EndsTraceback`) takes lines from before the cut.
+    if framed.stream.is_some() || framed.partial || Shape::of(m) == Shape::EndsTraceback {
         return false;
     }
     framed.starts_record(grammars)

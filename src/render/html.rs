@@ -229,17 +229,7 @@ fn kind_table(s: &mut String, kind: Kind, rows: &[&Ranked]) {
         if slow { "<th>total s</th><th>max s</th><th>p95 s</th>" } else { "" });
     for rk in rows {
         let g = &rk.group;
-        let site = g
-            .key
-            .site
-            .as_ref()
-            .map_or("(no line in the log)".into(), |x| x.location());
-        let func = g
-            .key
-            .site
-            .as_ref()
-            .and_then(|x| x.function.clone())
-            .unwrap_or_default();
+        let (site, func) = g.site_and_function();
         let _ = write!(
             s,
             "<tr><td class=n>{}</td><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td><td class=n>{}</td>",

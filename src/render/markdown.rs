@@ -204,17 +204,7 @@ fn kind_table(s: &mut String, kind: Kind, rows: &[&Ranked], b: Budget, cut: &mut
     });
     for rk in rows.iter().take(b.rows_per_kind) {
         let g = &rk.group;
-        let site = g
-            .key
-            .site
-            .as_ref()
-            .map_or("(no line in the log)".to_string(), |x| x.location());
-        let func = g
-            .key
-            .site
-            .as_ref()
-            .and_then(|x| x.function.clone())
-            .unwrap_or_default();
+        let (site, func) = g.site_and_function();
         if slow {
             let _ = writeln!(
                 s,

@@ -1,5 +1,8 @@
 //! Helpers shared by the integration tests.
 
+mod stream;
+pub use stream::*;
+
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
