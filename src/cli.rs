@@ -452,9 +452,24 @@ pub struct RunArgs {
     #[arg(long, value_name = "SECONDS")]
     pub slow: Option<f64>,
 
-    /// Do not add the sitecustomize module that forces debug mode on.
+    /// Do not add the sitecustomize module that forces debug mode on and
+    /// starts the stall probe.
     #[arg(long)]
     pub no_inject: bool,
+
+    /// The stall probe alone: leave debug mode and tracemalloc off, the cost a
+    /// production service can pay. The probe samples the loop's thread while
+    /// a step blocks it and logs the statement that blocked.
+    #[arg(long, conflicts_with_all = ["no_probe", "no_inject"])]
+    pub light: bool,
+
+    /// Do not start the stall probe (debug mode's warnings only).
+    #[arg(long)]
+    pub no_probe: bool,
+
+    /// The probe samples the loop's thread every SECONDS while it is blocked.
+    #[arg(long, value_name = "SECONDS", default_value_t = 0.005)]
+    pub probe_sample: f64,
 
     /// The program and its arguments.
     #[arg(

@@ -137,6 +137,9 @@ pub enum Basis {
     CalledFromThread,
     /// The line a framework's blocking-call detector named.
     DetectedAt,
+    /// The innermost line of the user's code in the stacks the stall probe
+    /// sampled while the loop was blocked.
+    SampledDuringStall,
     /// Nothing in the record names a line.
     #[default]
     Unknown,
@@ -156,6 +159,7 @@ impl Basis {
             Basis::RaisedAt => "raised here",
             Basis::CalledFromThread => "called from another thread here",
             Basis::DetectedAt => "the blocking call is here",
+            Basis::SampledDuringStall => "sampled while the loop was blocked",
             Basis::Unknown => "the log names no line",
         }
     }
@@ -177,6 +181,7 @@ impl Basis {
             Basis::RaisedAt => "raised here (innermost frame of your code in the traceback)",
             Basis::CalledFromThread => "a loop method was called here from a thread other than the loop's (innermost frame of your code in the traceback)",
             Basis::DetectedAt => "the framework's blocking-call detector names this line of the integration, as it was running in the event loop",
+            Basis::SampledDuringStall => "the stall probe sampled the loop's thread while it was blocked: this statement of your code was running in most samples",
             Basis::Unknown => "the log names no line",
         }
     }

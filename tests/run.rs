@@ -29,10 +29,17 @@ fn aiolog_run(args: &[&str]) -> (Output, serde_json::Value) {
     (out, doc)
 }
 
-/// The `# expect:` lines of a script, with the script's real path.
-fn expected(name: &str) -> Vec<Expect> {
+/// The `# expect:` lines of a script (with the probe: its `#
+/// expect-probe:` lines instead of the slow steps'), with the script's real
+/// path.
+fn expected(name: &str, probe: bool) -> Vec<Expect> {
     let path = root().join("tests/scripts").join(name);
-    expected_from_scenario(&path)
+    let found = if probe {
+        expected_with_probe(&path)
+    } else {
+        expected_from_scenario(&path)
+    };
+    found
         .into_iter()
         .map(|mut e| {
             e.location = e
@@ -61,7 +68,37 @@ fn reports_the_blocking_site_and_returns_the_childs_exit_status() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert_eq!(summarize(&doc), expected("blocking_then_exit_3.py"));
+    // The probe names the statement that blocked; the warning's line is
+    // kept as the finding's location.
+    assert_eq!(summarize(&doc), expected("blocking_then_exit_3.py", true));
+    let warned = expected("blocking_then_exit_3.py", false);
+    assert_eq!(
+        doc["findings"][0]["location"].as_str(),
+        Some(warned[0].location.as_str())
+    );
+    // Without it, debug mode's warning alone: the line after the step.
+    let (out, doc) = aiolog_run(&[
+        "--slow",
+        "0.3",
+        "--no-probe",
+        "--",
+        &py,
+        &script("blocking_then_exit_3.py"),
+    ]);
+    assert_eq!(out.status.code(), Some(3));
+    assert_eq!(summarize(&doc), warned);
+    // The probe alone, without debug mode: the same finding.
+    let (out, doc) = aiolog_run(&[
+        "--slow",
+        "0.3",
+        "--light",
+        "--",
+        &py,
+        &script("blocking_then_exit_3.py"),
+    ]);
+    assert_eq!(out.status.code(), Some(3));
+    assert_eq!(summarize(&doc), expected("blocking_then_exit_3.py", true));
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("Executing <"));
 
     let (out, doc) = aiolog_run(&[
         "--",
@@ -71,7 +108,9 @@ fn reports_the_blocking_site_and_returns_the_childs_exit_status() {
             .to_string_lossy(),
     ]);
     assert_eq!(out.status.code(), Some(0));
-    assert_eq!(doc["findings"][0]["site"]["line"], 18);
+    // The blocking call itself (`# expect-blocking:`), not the await after it.
+    assert_eq!(doc["findings"][0]["kind"], "loop_stall");
+    assert_eq!(doc["findings"][0]["site"]["line"], 17);
     assert_eq!(doc["findings"][0]["count"], 2);
     // The child's own output passes through unchanged.
     let so = String::from_utf8_lossy(&out.stdout);
@@ -97,7 +136,17 @@ fn debug_mode_stays_on_when_the_program_turns_it_off() {
     assert!(!String::from_utf8_lossy(&plain.stderr).contains("Executing"));
     let (out, doc) = aiolog_run(&["--slow", "0.3", "--", &py, &script("debug_off_server.py")]);
     assert_eq!(out.status.code(), Some(0));
-    assert_eq!(summarize(&doc), expected("debug_off_server.py"));
+    assert_eq!(summarize(&doc), expected("debug_off_server.py", true));
+    let (out, doc) = aiolog_run(&[
+        "--slow",
+        "0.3",
+        "--no-probe",
+        "--",
+        &py,
+        &script("debug_off_server.py"),
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(summarize(&doc), expected("debug_off_server.py", false));
     // --no-inject leaves the program as it is: nothing found, and a warning.
     let (out, doc) = aiolog_run(&["--no-inject", "--", &py, &script("debug_off_server.py")]);
     assert_eq!(doc["findings"].as_array().unwrap().len(), 0);
@@ -187,7 +236,7 @@ fn sigterm_is_passed_on_and_the_summary_printed() {
     // Python's default SIGTERM action ends it: 128 + 15.
     assert_eq!(status.code(), Some(143));
     let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
-    assert_eq!(summarize(&doc), expected("warn_then_wait.py"));
+    assert_eq!(summarize(&doc), expected("warn_then_wait.py", true));
 }
 
 #[test]

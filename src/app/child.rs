@@ -18,7 +18,6 @@ pub(super) fn run_child(r: &RunArgs, ctx: &mut Ctx) -> io::Result<Option<u8>> {
     let program = &r.command[0];
     let mut cmd = std::process::Command::new(program);
     cmd.args(&r.command[1..])
-        .env("PYTHONASYNCIODEBUG", "1")
         .env("PYTHONWARNINGS", "default")
         .env("PYTHONUNBUFFERED", "1")
         .stdin(Stdio::inherit())
@@ -28,8 +27,13 @@ pub(super) fn run_child(r: &RunArgs, ctx: &mut Ctx) -> io::Result<Option<u8>> {
         } else {
             Stdio::inherit()
         });
-    if r.tracemalloc > 0 {
-        cmd.env("PYTHONTRACEMALLOC", r.tracemalloc.to_string());
+    if r.light {
+        cmd.env("AIOLOG_RUN_DEBUG", "0");
+    } else {
+        cmd.env("PYTHONASYNCIODEBUG", "1");
+        if r.tracemalloc > 0 {
+            cmd.env("PYTHONTRACEMALLOC", r.tracemalloc.to_string());
+        }
     }
     if r.dev {
         cmd.env("PYTHONDEVMODE", "1");
@@ -49,6 +53,11 @@ pub(super) fn run_child(r: &RunArgs, ctx: &mut Ctx) -> io::Result<Option<u8>> {
             .env("AIOLOG_RUN_MARKER", &inj.marker);
         if let Some(slow) = r.slow {
             cmd.env("AIOLOG_RUN_SLOW", slow.to_string());
+            cmd.env("AIOLOG_PROBE_THRESHOLD", slow.to_string());
+        }
+        if !r.no_probe {
+            cmd.env("AIOLOG_PROBE", "1")
+                .env("AIOLOG_PROBE_SAMPLE", r.probe_sample.to_string());
         }
     } else if r.slow.is_some() {
         eprintln!("aiolog: warning: --slow needs the injected sitecustomize; it is ignored with --no-inject");
@@ -98,7 +107,7 @@ pub(super) fn run_child(r: &RunArgs, ctx: &mut Ctx) -> io::Result<Option<u8>> {
         (None, Some(sig)) => (128 + sig) as u8,
         _ => 1,
     };
-    if let Some(inj) = &inject {
+    if let Some(inj) = inject.as_ref().filter(|_| !r.light) {
         if !inj.marker.exists() {
             eprintln!(
                 "aiolog: warning: {program} ran no asyncio event loop in debug mode, so its output holds no \
@@ -118,12 +127,15 @@ pub(super) struct Injection {
 }
 
 pub(super) const SITECUSTOMIZE: &str = include_str!("../run/sitecustomize.py");
+/// The stall probe, beside it.
+pub(super) const PROBE: &str = include_str!("../run/aiolog_probe.py");
 
 impl Injection {
     pub(super) fn create() -> io::Result<Injection> {
         let dir = std::env::temp_dir().join(format!("aiolog-run-{}", std::process::id()));
         std::fs::create_dir_all(&dir)?;
         std::fs::write(dir.join("sitecustomize.py"), SITECUSTOMIZE)?;
+        std::fs::write(dir.join("aiolog_probe.py"), PROBE)?;
         let marker = dir.join("debug-loop-seen");
         let _ = std::fs::remove_file(&marker);
         Ok(Injection { dir, marker })

@@ -48,6 +48,15 @@ use crate::source::analyze::Reading;
 /// and a short detail for live lines.
 pub type Placed = (Option<Site>, Basis, Option<String>);
 
+/// How a record reports one step of the event loop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StepRecord {
+    /// The stall probe sampled it: names the statement that blocked.
+    Sampled,
+    /// Debug mode warned of it: names the step.
+    Warned,
+}
+
 /// A kind's numbers for the brief's symptoms.
 #[derive(Debug, Clone, Copy)]
 pub struct Tally {
@@ -83,6 +92,10 @@ pub trait KindSpec: Sized {
     const SHUTDOWN_SENSITIVE: bool = false;
     /// Whether the kind measures blocked time, and is ranked by it.
     const TIMED: bool = false;
+    /// Whether a record of the kind reports one step of the loop, and how:
+    /// the probe's record and debug mode's warning of the same step are
+    /// joined into the probe's finding.
+    const STEP: Option<StepRecord> = None;
     /// The rules it reports under.
     const RULES: &'static [Rule];
     /// How a table of the kind is ranked and how to read its sites.
@@ -194,6 +207,10 @@ macro_rules! registry {
             pub fn shutdown_sensitive(self) -> bool {
                 match self { $($(#[$meta])* Kind::$variant => <$module::$ty as KindSpec>::SHUTDOWN_SENSITIVE,)* }
             }
+            /// See [`KindSpec::STEP`].
+            pub fn step(self) -> Option<StepRecord> {
+                match self { $($(#[$meta])* Kind::$variant => <$module::$ty as KindSpec>::STEP,)* }
+            }
             /// See [`KindSpec::TIMED`].
             pub fn timed(self) -> bool {
                 match self { $($(#[$meta])* Kind::$variant => <$module::$ty as KindSpec>::TIMED,)* }
@@ -297,6 +314,7 @@ pub mod debug_lines;
 
 // The registry: one line per kind, in report order.
 registry! {
+    LoopStall => loop_stall::LoopStall,
     SlowCallback => slow_callback::SlowCallback,
     NeverAwaited => never_awaited::NeverAwaited,
     TaskDestroyedPending => task_destroyed::TaskDestroyed,

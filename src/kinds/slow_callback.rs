@@ -65,6 +65,7 @@ impl KindSpec for SlowCallback {
         "Executing \\u003c",
     ];
     const TIMED: bool = true;
+    const STEP: Option<super::StepRecord> = Some(super::StepRecord::Warned);
     const TABLE_NOTE: &'static str =
         "Ranked by total blocked time, then count. For a task step, asyncio names the line where the task \
          suspended after the slow step: the blocking call is between the previous await and that line \

@@ -41,6 +41,7 @@
 //! ```
 
 pub mod holdback;
+pub mod join;
 pub mod lines;
 pub mod lookback;
 pub mod router;
@@ -58,6 +59,7 @@ use crate::record::{Builder, Offer, Record};
 use crate::report::{LineStats, UnrecognizedSample, MAX_SAMPLES};
 use crate::scan::{count_lines_long, Scanner};
 use holdback::HoldBack;
+use join::Joiner;
 use lines::LineBuffer;
 use lookback::{same_process, Lookback};
 use router::{Open, Router};
@@ -119,6 +121,9 @@ pub struct InputAnalyzer<'a> {
     router: Router,
     lookback: Lookback,
     hold: HoldBack,
+    join: Joiner,
+    /// Findings of the current step, before the joiner.
+    fresh: Vec<Finding>,
     stats: LineStats,
     /// The input ended: a record closed now may be cut short.
     at_eof: bool,
@@ -140,6 +145,8 @@ impl<'a> InputAnalyzer<'a> {
             router: Router::default(),
             lookback: Lookback::new(opts.before, opts.max_line),
             hold: HoldBack::new(opts.after, opts.mark_shutdown),
+            join: Joiner::default(),
+            fresh: Vec::new(),
             stats: LineStats::default(),
             at_eof: false,
             record_pid: None,
@@ -161,10 +168,21 @@ impl<'a> InputAnalyzer<'a> {
 
     /// Takes one step; complete findings are pushed to `out`.
     pub fn step(&mut self, step: Step<'_>, out: &mut Vec<Finding>) {
+        let mut fresh = std::mem::take(&mut self.fresh);
         match step {
-            Step::Data(data) => self.feed(data, out),
-            Step::Idle => self.flush_idle(out),
-            Step::End => self.finish(out),
+            Step::Data(data) => self.feed(data, &mut fresh),
+            Step::Idle => self.flush_idle(&mut fresh),
+            Step::End => self.finish(&mut fresh),
+        }
+        for f in fresh.drain(..) {
+            self.join.push(f, out);
+        }
+        self.fresh = fresh;
+        match step {
+            // No record still to come starts before the current line.
+            Step::Data(_) if !self.busy() => self.join.expire(self.line_no, out),
+            Step::Data(_) => {}
+            Step::Idle | Step::End => self.join.flush(out),
         }
     }
 
@@ -193,7 +211,7 @@ impl<'a> InputAnalyzer<'a> {
     /// Whether nothing is open or held back: a pause here ([`Step::Idle`])
     /// would change nothing.
     pub fn settled(&self) -> bool {
-        !self.busy() && self.hold.settled()
+        !self.busy() && self.hold.settled() && self.join.settled()
     }
 
     fn feed(&mut self, data: &[u8], out: &mut Vec<Finding>) {

@@ -73,7 +73,7 @@ fn head(r: &Report) -> (Value, Value) {
             "count": r.events_of(kind),
         });
         if kind.timed() {
-            entry["total_seconds"] = json!(r.blocked_ms() as f64 / 1000.0);
+            entry["total_seconds"] = json!(r.blocked_ms_of(kind) as f64 / 1000.0);
         }
         summary.insert(kind.as_str().to_string(), entry);
     }

@@ -67,7 +67,7 @@ impl<W: Write> Sink for TableSink<W> {
             if kind.timed() {
                 heading.push_str(&format!(
                     ", {} s of blocked event loop",
-                    fmt_ms(r.blocked_ms())
+                    fmt_ms(r.blocked_ms_of(kind))
                 ));
             }
             writeln!(self.out, "{heading}")?;

@@ -117,6 +117,11 @@ impl Report {
         self.ranked.iter().filter(|r| r.group.key.kind.timed())
     }
 
+    /// Blocked time of one kind, in milliseconds.
+    pub fn blocked_ms_of(&self, kind: Kind) -> u64 {
+        self.of_kind(kind).map(|r| r.group.total_ms()).sum()
+    }
+
     /// Total blocked time, in milliseconds.
     pub fn blocked_ms(&self) -> u64 {
         self.timed().map(|r| r.group.total_ms()).sum()

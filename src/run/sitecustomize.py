@@ -6,7 +6,9 @@ directory first on PYTHONPATH, so that Python imports it at start-up (the
 event loop the program creates run in debug mode, even where the program or
 its server turns debug mode off (uvicorn runs its loop with
 `asyncio.Runner(debug=False)`, so PYTHONASYNCIODEBUG=1 alone is ignored), and
-applies `aiolog run --slow SECONDS`. Then it runs the `sitecustomize` that it
+applies `aiolog run --slow SECONDS`; `aiolog run --light` leaves debug mode
+alone (AIOLOG_RUN_DEBUG=0). With AIOLOG_PROBE=1 it starts the stall probe
+(aiolog_probe.py, beside it). Then it runs the `sitecustomize` that it
 shadows, if there is one. `aiolog run --no-inject` leaves it out.
 
 To do the same without aiolog, run this at start-up:
@@ -67,5 +69,27 @@ def _aiolog_chain():
         spec.loader.exec_module(module)
 
 
-_aiolog_force_debug()
+def _aiolog_probe():
+    """The stall probe (aiolog_probe.py, beside this file), when
+    AIOLOG_PROBE=1."""
+    if os.environ.get("AIOLOG_PROBE", "").lower() not in ("1", "true", "yes", "on"):
+        return
+    here = os.path.dirname(os.path.abspath(__file__))
+    try:
+        import importlib.util
+
+        spec = importlib.util.spec_from_file_location(
+            "aiolog_probe", os.path.join(here, "aiolog_probe.py")
+        )
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["aiolog_probe"] = module
+        spec.loader.exec_module(module)
+        module.install()
+    except Exception as e:  # never break the program
+        sys.stderr.write("aiolog: the stall probe could not start: %r\n" % (e,))
+
+
+if os.environ.get("AIOLOG_RUN_DEBUG", "1") != "0":
+    _aiolog_force_debug()
+_aiolog_probe()
 _aiolog_chain()

@@ -27,6 +27,8 @@ pub enum LocationKind {
     WarnedAt,
     /// Where an exception was raised.
     RaisedAt,
+    /// The statement the stall probe sampled while the loop was blocked.
+    SampledAt,
     /// No line.
     Unknown,
 }
@@ -41,6 +43,9 @@ pub enum Confidence {
     FromTraceback,
     /// Only from the warning's own line or repr.
     FromWarning,
+    /// From the stacks the stall probe sampled during the stall (the share
+    /// that shows the site is `sample_share`).
+    Sampled,
 }
 
 /// Where the source file stands.
@@ -115,6 +120,18 @@ pub struct Evidence {
     pub hint: Option<String>,
     /// When the site is in library code: so, and the requests around it.
     pub attribution: Option<String>,
+    /// For a sampled site: how many of the stall's samples show it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sampled: Option<Sampled>,
+}
+
+/// The samples of a stall that show its site.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Sampled {
+    /// Samples that show the site.
+    pub votes: u64,
+    /// Samples taken.
+    pub samples: u64,
 }
 
 fn location_kind(b: Basis) -> LocationKind {
@@ -127,6 +144,7 @@ fn location_kind(b: Basis) -> LocationKind {
         Basis::WarningLine => LocationKind::WarnedAt,
         Basis::RaisedAt | Basis::CalledFromThread => LocationKind::RaisedAt,
         Basis::DetectedAt => LocationKind::DefinedAt,
+        Basis::SampledDuringStall => LocationKind::SampledAt,
         Basis::Unknown => LocationKind::Unknown,
     }
 }
@@ -177,6 +195,7 @@ impl Analyzer {
             summary: String::new(),
             hint: kind.hint(g.basis, false).map(str::to_string),
             attribution: None,
+            sampled: None,
         };
         let Some(site) = &g.key.site else {
             ev.summary = "the log names no line".into();

@@ -139,6 +139,23 @@ fn expectations_in(text: &str, path: &str) -> Vec<Expect> {
     v
 }
 
+/// The findings of a scenario run under the stall probe (`aiolog run`,
+/// `AIOLOG_PROBE=1`): its `# expect-probe: loop_stall FUNCTION` lines, on
+/// the statement that really blocks, stand for the `# expect:
+/// slow_callback` findings of the steps the probe catches; the other
+/// `# expect:` findings stay.
+pub fn expected_with_probe(script: &Path) -> Vec<Expect> {
+    let text = std::fs::read_to_string(script).unwrap();
+    let probed = text.replace("# expect-probe: ", "# expect: ");
+    let name = script.file_name().unwrap().to_string_lossy();
+    let mut v: Vec<Expect> = expectations_in(&probed, &format!("/app/{name}"))
+        .into_iter()
+        .filter(|e| e.kind != "slow_callback" || !text.contains("# expect-probe: "))
+        .collect();
+    v.sort();
+    v
+}
+
 /// The scenario scripts (not the helper modules starting with `_`).
 pub fn scenarios() -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(root().join("samples/scenarios"))

@@ -9,7 +9,7 @@ import time
 
 
 async def handle():
-    time.sleep(0.5)
+    time.sleep(0.5)  # expect-probe: loop_stall handle
     await asyncio.sleep(0)  # expect: slow_callback handle
 
 

@@ -1,0 +1,342 @@
+//! `aiolog-probe: the event loop was blocked for N seconds (…)`: the stall
+//! probe's record (`src/run/aiolog_probe.py`), with the stacks it sampled
+//! from the loop's thread while the loop was blocked (AIO105). Its site is
+//! the statement that blocked, not the `await` after it.
+
+use super::{KindSpec, Placed, Tally};
+use crate::aggregate::{secs, times, Group};
+use crate::correlate::{classify, frame_site, Basis, Finding, PathClass};
+use crate::event::{repr, Frame, Unrecognized};
+use crate::render::fmt_ms;
+use crate::rules::Rule;
+use crate::source::analyze::{Confidence, LocationKind, Reading, Sampled};
+
+/// The probe's marker, at the start of its record's first line.
+pub const MARKER: &str = "aiolog-probe: ";
+
+/// One distinct stack the probe sampled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stack {
+    /// How many samples showed it.
+    pub samples: u64,
+    /// Sampled by faulthandler's C watchdog (a call that held the GIL).
+    pub faulthandler: bool,
+    /// Outermost first.
+    pub frames: Vec<Frame>,
+}
+
+/// The probe's record of one stall.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoopStall {
+    /// How long the step blocked the loop.
+    pub seconds: f64,
+    /// The process.
+    pub pid: Option<u64>,
+    /// The loop's thread name.
+    pub thread: Option<String>,
+    /// The task that was running: its name.
+    pub task: Option<String>,
+    /// Its coroutine's qualname.
+    pub coroutine: Option<String>,
+    /// Samples taken.
+    pub samples: u64,
+    /// The distinct stacks, most sampled first.
+    pub stacks: Vec<Stack>,
+}
+
+/// The statement that blocked: the innermost frame of the user's code,
+/// voted by the samples of the stacks it is in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Culprit {
+    /// The frame.
+    pub frame: Frame,
+    /// Samples that show it.
+    pub votes: u64,
+    /// The call it was making, below it: the first frame outside the user's
+    /// code (`json/encoder.py:258 iterencode`), if any was sampled.
+    pub call: Option<Frame>,
+}
+
+impl LoopStall {
+    /// The statement the samples agree on.
+    pub fn culprit(&self) -> Option<Culprit> {
+        let mut best: Option<Culprit> = None;
+        let mut votes: Vec<(Frame, u64, Option<Frame>)> = Vec::new();
+        for st in &self.stacks {
+            let Some(i) = st
+                .frames
+                .iter()
+                .rposition(|f| classify(&f.path) == PathClass::User)
+            else {
+                continue;
+            };
+            let f = &st.frames[i];
+            let call = st.frames.get(i + 1).cloned();
+            match votes
+                .iter_mut()
+                .find(|(v, _, _)| v.path == f.path && v.line == f.line)
+            {
+                Some(v) => v.1 += st.samples,
+                None => votes.push((f.clone(), st.samples, call)),
+            }
+        }
+        for (frame, n, call) in votes {
+            if best.as_ref().is_none_or(|b| n > b.votes) {
+                best = Some(Culprit {
+                    frame,
+                    votes: n,
+                    call,
+                });
+            }
+        }
+        best
+    }
+}
+
+/// `0.302 seconds (pid 1, thread MainThread 1399, task 'Task-1' main, 38 samples)`.
+fn head(rest: &str) -> Option<LoopStall> {
+    let rest = rest.strip_prefix("the event loop was blocked for ")?;
+    let (secs, rest) = rest.split_once(" seconds")?;
+    let seconds: f64 = secs.trim().parse().ok()?;
+    let inner = rest.trim().strip_prefix('(')?.strip_suffix(')')?;
+    let mut st = LoopStall {
+        seconds,
+        pid: None,
+        thread: None,
+        task: None,
+        coroutine: None,
+        samples: 0,
+        stacks: Vec::new(),
+    };
+    for part in inner.split(", ") {
+        if let Some(p) = part.strip_prefix("pid ") {
+            st.pid = p.parse().ok();
+        } else if let Some(t) = part.strip_prefix("thread ") {
+            st.thread = t.split(' ').next().map(str::to_string);
+        } else if let Some(t) = part.strip_prefix("task ") {
+            let (name, coro) = match t.rsplit_once(' ') {
+                Some((n, c)) => (n, Some(c)),
+                None => (t, None),
+            };
+            st.task = Some(
+                repr::py_str(name)
+                    .map_or(name, |(_, s)| s)
+                    .to_string(),
+            );
+            st.coroutine = coro.map(str::to_string);
+        } else if let Some(n) = part.strip_suffix(" samples") {
+            st.samples = n.parse().ok()?;
+        }
+    }
+    Some(st)
+}
+
+/// `stack 2: 1 of 39 samples (faulthandler)`.
+fn stack_head(t: &str) -> Option<Stack> {
+    let rest = t.strip_prefix("stack ")?;
+    let (_, rest) = rest.split_once(": ")?;
+    let (n, rest) = rest.split_once(" of ")?;
+    Some(Stack {
+        samples: n.parse().ok()?,
+        faulthandler: rest.ends_with("(faulthandler)"),
+        frames: Vec::new(),
+    })
+}
+
+fn loop_stall(first: &str, text: &str) -> Option<LoopStall> {
+    let mut st = head(&first[first.find(MARKER)? + MARKER.len()..])?;
+    for line in text.lines().skip(1) {
+        let t = line.trim_start();
+        if let Some(s) = stack_head(t) {
+            st.stacks.push(s);
+        } else if let Ok((_, f)) = repr::frame_line(t) {
+            st.stacks.last_mut()?.frames.push(f);
+        }
+    }
+    (!st.stacks.is_empty()).then_some(st)
+}
+
+impl KindSpec for LoopStall {
+    const NAME: &'static str = "loop_stall";
+    const TITLE: &'static str = "Blocking statements (sampled while the loop was blocked)";
+    const HELP: &'static str = "Blocking statements the stall probe caught";
+    const MARKERS: &'static [&'static str] = &[MARKER];
+    const TIMED: bool = true;
+    const STEP: Option<super::StepRecord> = Some(super::StepRecord::Sampled);
+    const TABLE_NOTE: &'static str =
+        "Ranked by total blocked time, then count. The stall probe sampled the loop's thread while it was \
+         blocked: the site is the statement of your code that was running, the call is what it was doing.";
+    const RULES: &'static [Rule] = &[Rule {
+        code: "AIO105",
+        name: "blocking-statement",
+        kind: super::Kind::LoopStall,
+        summary: "the stall probe caught the statement that blocked the event loop",
+        why: "While this statement ran, the event loop could run nothing else: every task, callback and \
+              I/O of the service waited for it. The probe sampled the loop's thread during the stall, so \
+              this is the statement itself, not the await asyncio reports after it.",
+        fix: "Replace the blocking call with its asyncio counterpart (await asyncio.sleep, an async \
+              client), or move it off the loop with `await asyncio.to_thread(...)` or \
+              `loop.run_in_executor(...)`; split CPU-heavy work or run it in a process pool.",
+        example_log: r#"aiolog-probe: the event loop was blocked for 0.302 seconds (pid 4242, thread MainThread 139974324222848, task 'Task-1' main, 38 samples)
+  stack 1: 38 of 38 samples
+    File "/app/api.py", line 11, in main
+    File "/app/api.py", line 7, in handle
+    File "/app/api.py", line 4, in load_config"#,
+        example_fix: r#"# before
+def load_config():
+    time.sleep(0.3)             # line 4: the probe's site
+# after
+async def load_config():
+    await asyncio.sleep(0.3)"#,
+    }];
+
+    fn parse(first: &str, text: &str) -> Option<Result<Self, Unrecognized>> {
+        first.contains(MARKER).then(|| {
+            loop_stall(first, text)
+                .ok_or_else(|| Unrecognized::new("stall probe record that does not parse"))
+        })
+    }
+
+    fn subject(&self) -> Option<String> {
+        self.culprit()
+            .and_then(|c| c.frame.function)
+            .or_else(|| self.coroutine.clone())
+    }
+
+    fn seconds(&self) -> Option<f64> {
+        Some(self.seconds)
+    }
+
+    fn site(&self) -> Placed {
+        match self.culprit() {
+            Some(c) => {
+                let mut detail = format!("{} of {} samples", c.votes, self.samples);
+                if let Some(call) = &c.call {
+                    let path = call.path.rsplit('/').take(2).collect::<Vec<_>>();
+                    let short = path.into_iter().rev().collect::<Vec<_>>().join("/");
+                    detail.push_str(&format!(
+                        ", in {} ({short}:{})",
+                        call.function.as_deref().unwrap_or("?"),
+                        call.line
+                    ));
+                }
+                (
+                    Some(frame_site(&c.frame)),
+                    Basis::SampledDuringStall,
+                    Some(detail),
+                )
+            }
+            None => (None, Basis::Unknown, None),
+        }
+    }
+
+    fn why(g: &Group, short: &str) -> String {
+        format!(
+            "blocked the loop {} for {} in total (max {}); {short}",
+            times(g.count),
+            secs(g.total_ms()),
+            secs(g.max_ms().unwrap_or(0)),
+        )
+    }
+
+    fn live(f: &Finding, subject: &str) -> String {
+        let mut s = format!(
+            "{subject} blocked the event loop for {:.3} s",
+            f.seconds.unwrap_or(0.0)
+        );
+        if let Some(d) = &f.detail {
+            s.push_str(&format!(" (sampled: {d})"));
+        }
+        s
+    }
+
+    fn symptom(t: &Tally) -> String {
+        format!(
+            "- The stall probe caught {} blocking step(s) at {} statement(s), {} s in total; the longest lasted {} s.",
+            t.events,
+            t.sites,
+            fmt_ms(t.total_ms),
+            fmt_ms(t.max_ms)
+        )
+    }
+
+    fn questions(g: &Group, site: &str) -> Vec<String> {
+        vec![
+            format!("Why does the statement at {site} block the event loop (up to {} s)?", fmt_ms(g.max_ms().unwrap_or(0))),
+            "Which asyncio API or executor (`asyncio.to_thread`, `run_in_executor`) should replace it?".into(),
+            "Give the corrected code.".into(),
+        ]
+    }
+
+    /// The statement the samples point at, and what the blocking catalog
+    /// knows of it.
+    fn evidence(r: &mut Reading<'_>) {
+        r.statement_only();
+        r.ev.location_kind = LocationKind::SampledAt;
+        r.ev.confidence = Confidence::Sampled;
+        let share = r.group.sample_record.lines().next().and_then(|first| {
+            let st = loop_stall(first, &r.group.sample_record)?;
+            let c = st.culprit()?;
+            Some((c.votes, st.samples))
+        });
+        r.ev.sampled = share.map(|(votes, samples)| Sampled { votes, samples });
+        let path = &r.site.path;
+        let line = r.line;
+        let sampled = share.map_or(String::new(), |(v, n)| format!(" ({v} of {n} samples)"));
+        let hit = r
+            .ev
+            .statement
+            .as_deref()
+            .and_then(|s| r.catalog.find(s).into_iter().next());
+        r.ev.summary = match hit {
+            Some(h) => format!(
+                "{path}:{line} {} blocks on {}; use {}{sampled}",
+                h.call, h.blocks_on, h.replacement
+            ),
+            None => format!("{path}:{line} was running while the loop was blocked{sampled}"),
+        };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::event::{parse_record, Parsed};
+    use crate::kinds::{Event, Kind};
+
+    /// CPython 3.11.7 running /tmp/pt/sleepy.py under the probe (trimmed).
+    const RECORD: &str = r#"aiolog-probe: the event loop was blocked for 0.822 seconds (pid 29241, thread MainThread 140204188613504, task 'Task-1' main, 3 samples)
+  stack 1: 1 of 3 samples
+    File "/tmp/pt/sleepy.py", line 18, in <module>
+    File "/root/.pyenv/versions/3.11.7/lib/python3.11/asyncio/events.py", line 80, in _run
+    File "/tmp/pt/sleepy.py", line 15, in main
+    File "/root/.pyenv/versions/3.11.7/lib/python3.11/json/__init__.py", line 231, in dumps
+    File "/root/.pyenv/versions/3.11.7/lib/python3.11/json/encoder.py", line 200, in encode
+  stack 2: 1 of 3 samples
+    File "/tmp/pt/sleepy.py", line 12, in main
+  stack 3: 1 of 3 samples (faulthandler)
+    File "/tmp/pt/sleepy.py", line 18, in <module>
+    File "/tmp/pt/sleepy.py", line 15, in main
+    File "/root/.pyenv/versions/3.11.7/lib/python3.11/json/__init__.py", line 231, in dumps"#;
+
+    #[test]
+    fn the_site_is_the_statement_most_samples_show() {
+        let Ok(Parsed::Event(ev)) = parse_record(RECORD) else {
+            panic!("{:?}", parse_record(RECORD))
+        };
+        assert_eq!(ev.kind(), Kind::LoopStall);
+        let Event::LoopStall(st) = &ev else { panic!() };
+        assert_eq!(st.pid, Some(29241));
+        assert_eq!(st.task.as_deref(), Some("Task-1"));
+        assert_eq!(st.coroutine.as_deref(), Some("main"));
+        assert_eq!(st.stacks.len(), 3);
+        assert!(st.stacks[2].faulthandler);
+        let (site, _, detail) = ev.site();
+        assert_eq!(site.unwrap().line, 15);
+        assert_eq!(
+            detail.as_deref(),
+            Some("2 of 3 samples, in dumps (json/__init__.py:231)")
+        );
+        assert_eq!(ev.duration_seconds(), Some(0.822));
+        assert_eq!(ev.code(), "AIO105");
+    }
+}

@@ -1,0 +1,113 @@
+//! Joining the stall probe's record with debug mode's warning for the same
+//! step: one finding, never two. The probe logs its record (`aiolog-probe:
+//! the event loop was blocked for …`) as the step ends, just before
+//! asyncio's `Executing <…> took …` for the same step (just after it, on a
+//! loop the probe watches by its heartbeat, such as uvloop). When the two
+//! come within [`JOIN_LINES`] lines of each other and their durations
+//! agree, they become the probe's finding, which names the statement that
+//! blocked, with the warning's own line kept as its `location`.
+//!
+//! Findings pass through in order: a timed finding waits for its partner,
+//! and what comes after it waits behind it.
+
+use std::collections::VecDeque;
+
+use crate::correlate::Finding;
+use crate::kinds::StepRecord;
+
+/// How many lines apart a stall record and its warning may be.
+pub const JOIN_LINES: u64 = 100;
+
+/// Findings waiting for the first one's partner.
+#[derive(Debug, Default)]
+pub struct Joiner {
+    queue: VecDeque<Finding>,
+}
+
+fn joinable(f: &Finding) -> bool {
+    f.kind.step().is_some()
+}
+
+/// Whether `a` and `b` are the probe's record and the warning of one step.
+fn pair(a: &Finding, b: &Finding) -> bool {
+    let (Some(x), Some(y)) = (a.kind.step(), b.kind.step()) else {
+        return false;
+    };
+    if x == y {
+        return false;
+    }
+    match (a.seconds, b.seconds) {
+        (Some(x), Some(y)) => (x - y).abs() <= (0.15 * x.max(y)).max(0.06),
+        _ => false,
+    }
+}
+
+/// The probe's finding, with the warning's own line and creation site.
+fn merged(a: Finding, b: Finding) -> Finding {
+    let (mut stall, warning) = if a.kind.step() == Some(StepRecord::Sampled) {
+        (a, b)
+    } else {
+        (b, a)
+    };
+    stall.location = warning.location.or(stall.location);
+    stall.created_at = warning.created_at.or(stall.created_at);
+    if stall.context_after.is_empty() {
+        stall.context_after = warning.context_after;
+    }
+    if stall.context_before.is_empty() {
+        stall.context_before = warning.context_before;
+    }
+    stall
+}
+
+impl Joiner {
+    /// Whether nothing waits.
+    pub fn settled(&self) -> bool {
+        self.queue.is_empty()
+    }
+
+    /// A finding, in the order the analyzer completes them.
+    pub fn push(&mut self, f: Finding, out: &mut Vec<Finding>) {
+        if let Some(front) = self.queue.front() {
+            if f.line_no.saturating_sub(front.line_no) > JOIN_LINES {
+                self.flush(out);
+            }
+        }
+        let Some(front) = self.queue.front() else {
+            if joinable(&f) {
+                self.queue.push_back(f);
+            } else {
+                out.push(f);
+            }
+            return;
+        };
+        if pair(front, &f) {
+            let front = self.queue.pop_front().expect("a front");
+            self.queue.push_front(merged(front, f));
+            self.flush(out);
+        } else if joinable(&f) {
+            self.flush(out);
+            self.queue.push_back(f);
+        } else {
+            self.queue.push_back(f);
+        }
+    }
+
+    /// Releases the queue when its first finding is more than
+    /// [`JOIN_LINES`] lines before `line_no`, which no record still to come
+    /// starts before.
+    pub fn expire(&mut self, line_no: u64, out: &mut Vec<Finding>) {
+        if self
+            .queue
+            .front()
+            .is_some_and(|f| line_no.saturating_sub(f.line_no) > JOIN_LINES)
+        {
+            self.flush(out);
+        }
+    }
+
+    /// Releases everything.
+    pub fn flush(&mut self, out: &mut Vec<Finding>) {
+        out.extend(self.queue.drain(..));
+    }
+}

@@ -1,0 +1,404 @@
+"""aiolog's stall probe: catches the statement that blocks an asyncio event
+loop while it blocks.
+
+asyncio's debug mode says which step was slow (`Executing <Task ...> took
+0.5 seconds`), never where the time went. The probe looks at the loop's
+thread while it is blocked:
+
+* a heartbeat on every running event loop (asyncio's loops and uvloop): a
+  callback that comes back every INTERVAL seconds while the loop is free;
+* a watchdog thread that, when a loop has not come back for THRESHOLD
+  seconds, samples that loop's thread stack (``sys._current_frames()``)
+  every SAMPLE seconds while the stall lasts;
+* ``faulthandler``'s C watchdog, re-armed by each heartbeat, which dumps the
+  stacks without the GIL when a step overruns: a C call that holds the GIL
+  (``json.dumps`` of a large object, a regex, many C extensions) stops the
+  Python watchdog too, but not it.
+
+When the loop comes back, the probe logs one record through the
+``asyncio.aiolog`` logger (so it takes the application's logging format,
+beside asyncio's own warnings), WARNING level::
+
+    aiolog-probe: the event loop was blocked for 0.512 seconds (pid 4242, thread MainThread 140213, task 'Task-3' handler, 98 samples)
+      stack 1: 95 of 98 samples
+        File "/app/api.py", line 30, in <module>
+        File "/app/api.py", line 12, in handler
+      stack 2: 3 of 98 samples (faulthandler)
+        File "/app/api.py", line 14, in handler
+
+Stacks are outermost frame first, as in a traceback. Settings, from the
+environment: AIOLOG_PROBE=1 turns it on (``aiolog run`` does),
+AIOLOG_PROBE_THRESHOLD (seconds; default: the loop's slow_callback_duration,
+0.1), AIOLOG_PROBE_SAMPLE (seconds between samples, default 0.005),
+AIOLOG_PROBE_FAULTHANDLER=0 leaves faulthandler alone (for a program that
+arms it itself). No third-party dependency; CPython 3.8 and later.
+"""
+
+import faulthandler
+import logging
+import os
+import sys
+import tempfile
+import threading
+import time
+
+MARKER = "aiolog-probe: "
+MAX_SAMPLES = 2000
+MAX_STACKS = 5
+MAX_DEPTH = 60
+
+_log = logging.getLogger("asyncio.aiolog")
+_lock = threading.Lock()
+_wake = threading.Condition(_lock)
+_watches = {}  # thread id -> _Watch
+_state = {
+    "installed": False,
+    "watchdog": None,
+    "fh_file": None,
+    "fh_owner": None,
+    "steps": False,
+}
+
+
+def _env_float(name, default):
+    try:
+        return float(os.environ.get(name, ""))
+    except ValueError:
+        return default
+
+
+class _Watch(object):
+    """One running loop: its thread, its heartbeat, the stall in progress."""
+
+    def __init__(self, loop, threshold):
+        self.loop = loop
+        self.thread_id = threading.get_ident()
+        self.thread_name = threading.current_thread().name
+        self.threshold = threshold
+        self.interval = min(0.05, threshold / 2.0)
+        self.last_beat = time.monotonic()
+        self.stalled = False
+        self.samples = {}
+        self.total = 0
+        self.task = None
+        self.closed = False
+        # asyncio's own loops run each callback through Handle._run, which
+        # the probe times (steps); other loops (uvloop) are watched by the
+        # heartbeat's gaps alone.
+        self.steps = False
+        self.step_start = None
+
+
+_HERE = os.path.abspath(__file__)
+
+
+def _stack(frame):
+    """Outermost first, at most MAX_DEPTH innermost frames, the probe's own
+    left out."""
+    out = []
+    while frame is not None and len(out) < MAX_DEPTH:
+        code = frame.f_code
+        if code.co_filename != _HERE and code.co_filename != __file__:
+            out.append((code.co_filename, frame.f_lineno, code.co_name))
+        frame = frame.f_back
+    out.reverse()
+    return tuple(out)
+
+
+def _task_of(loop):
+    try:
+        import asyncio
+
+        task = asyncio.current_task(loop)
+    except Exception:
+        return None
+    if task is None:
+        return None
+    try:
+        name = task.get_name()
+    except Exception:
+        name = "?"
+    try:
+        coro = task.get_coro()
+        qualname = getattr(coro, "__qualname__", None) or type(coro).__name__
+    except Exception:
+        qualname = "?"
+    return (name, qualname)
+
+
+def _watchdog():
+    sample = _env_float("AIOLOG_PROBE_SAMPLE", 0.005)
+    while True:
+        with _lock:
+            now = time.monotonic()
+            wait = 1.0
+            stalled = []
+            for w in list(_watches.values()):
+                if w.steps:
+                    start = w.step_start
+                    due = w.threshold if start is None else start + w.threshold - now
+                else:
+                    due = w.last_beat + w.threshold - now
+                if due <= 0:
+                    stalled.append(w)
+                else:
+                    wait = min(wait, due)
+            if stalled:
+                frames = sys._current_frames()
+                for w in stalled:
+                    if not w.stalled:
+                        w.stalled = True
+                        w.task = _task_of(w.loop)
+                    frame = frames.get(w.thread_id)
+                    if frame is not None and w.total < MAX_SAMPLES:
+                        st = _stack(frame)
+                        w.samples[st] = w.samples.get(st, 0) + 1
+                        w.total += 1
+                del frames
+                wait = sample
+            _wake.wait(wait)
+
+
+def _faulthandler_sample(thread_id):
+    """The loop thread's stack from faulthandler's dump, if it fired."""
+    f = _state["fh_file"]
+    if f is None:
+        return None
+    try:
+        f.seek(0)
+        text = f.read().decode("utf-8", "replace")
+        f.seek(0)
+        f.truncate()
+    except Exception:
+        return None
+    if not text:
+        return None
+    want = "0x%016x" % thread_id
+    frames = []
+    inside = False
+    for line in text.splitlines():
+        if line.startswith(("Thread 0x", "Current thread 0x")):
+            inside = want in line
+            continue
+        if inside and line.startswith('  File "'):
+            # `  File "/app/x.py", line 12 in handler`
+            try:
+                path, rest = line[len('  File "'):].split('", line ', 1)
+                lineno, name = rest.split(" in ", 1)
+                if path not in (_HERE, __file__):
+                    frames.append((path, int(lineno), name.strip()))
+            except ValueError:
+                continue
+        elif inside and not line.strip():
+            inside = False
+    if not frames:
+        return None
+    frames.reverse()  # faulthandler prints the most recent call first
+    return tuple(frames)
+
+
+def _report(w, blocked):
+    samples = w.samples
+    total = w.total
+    w.samples, w.total, w.stalled = {}, 0, False
+    task = w.task
+    w.task = None
+    extra = None
+    if _state["fh_owner"] == w.thread_id:
+        extra = _faulthandler_sample(w.thread_id)
+    if extra is not None and extra not in samples:
+        total += 1
+    if not samples and extra is None:
+        return
+    stacks = sorted(samples.items(), key=lambda kv: -kv[1])[:MAX_STACKS]
+    if extra is not None and extra not in samples:
+        stacks.append((extra, None))
+    head = "%sthe event loop was blocked for %.3f seconds (pid %d, thread %s %d" % (
+        MARKER,
+        blocked,
+        os.getpid(),
+        w.thread_name.replace(" ", "_").replace(",", "_"),
+        w.thread_id,
+    )
+    if task is not None:
+        head += ", task %r %s" % (task[0], task[1])
+    head += ", %d samples)" % total
+    lines = [head]
+    for i, (st, n) in enumerate(stacks, 1):
+        if n is None:
+            lines.append("  stack %d: 1 of %d samples (faulthandler)" % (i, total))
+        else:
+            lines.append("  stack %d: %d of %d samples" % (i, n, total))
+        for path, lineno, name in st:
+            lines.append('    File "%s", line %d, in %s' % (path, lineno, name))
+    _log.warning("\n".join(lines))
+
+
+def _arm_faulthandler(w):
+    if _state["fh_owner"] != w.thread_id:
+        return
+    try:
+        faulthandler.dump_traceback_later(
+            w.threshold, repeat=False, file=_state["fh_file"], exit=False
+        )
+    except Exception:
+        _state["fh_owner"] = None
+
+
+def _beat(w):
+    if w.closed:
+        return
+    if w.steps:
+        # The steps report themselves; a dump that a run of short steps
+        # caused is dropped.
+        if _state["fh_owner"] == w.thread_id and _state["fh_file"] is not None:
+            _faulthandler_sample(w.thread_id)
+        _arm_faulthandler(w)
+        try:
+            w.loop.call_later(w.interval, _beat, w)
+        except Exception:
+            w.closed = True
+        return
+    now = time.monotonic()
+    with _lock:
+        blocked = now - w.last_beat
+        w.last_beat = now
+        stalled = w.stalled or (
+            _state["fh_owner"] == w.thread_id and blocked >= w.threshold
+        )
+    if stalled and blocked >= w.threshold:
+        try:
+            _report(w, blocked)
+        except Exception:
+            pass
+    elif stalled:
+        with _lock:
+            w.samples, w.total, w.stalled, w.task = {}, 0, False, None
+    _arm_faulthandler(w)
+    try:
+        w.loop.call_later(w.interval, _beat, w)
+    except Exception:
+        w.closed = True
+
+
+def _watch(loop):
+    threshold = _env_float(
+        "AIOLOG_PROBE_THRESHOLD", getattr(loop, "slow_callback_duration", 0.1) or 0.1
+    )
+    w = _Watch(loop, max(threshold, 0.001))
+    try:
+        import asyncio.base_events as be
+
+        w.steps = _state["steps"] and isinstance(loop, be.BaseEventLoop)
+    except Exception:
+        w.steps = False
+    with _lock:
+        old = _watches.get(w.thread_id)
+        if old is not None:
+            old.closed = True
+        _watches[w.thread_id] = w
+        if _state["watchdog"] is None:
+            t = threading.Thread(target=_watchdog, name="aiolog-probe", daemon=True)
+            _state["watchdog"] = t
+            t.start()
+        if _state["fh_file"] is not None and _state["fh_owner"] is None:
+            _state["fh_owner"] = w.thread_id
+        _wake.notify()
+    loop.call_soon(_beat, w)
+
+
+def _unwatch():
+    tid = threading.get_ident()
+    with _lock:
+        w = _watches.pop(tid, None)
+        if w is not None:
+            w.closed = True
+        if _state["fh_owner"] == tid:
+            _state["fh_owner"] = None
+            try:
+                faulthandler.cancel_dump_traceback_later()
+            except Exception:
+                pass
+
+
+def _time_steps(events):
+    """Times each callback of asyncio's own loops (Handle._run): a step that
+    overran the threshold is reported the moment it ends, as debug mode's
+    `Executing ... took` is, with the duration measured the same way."""
+    run = events.Handle._run
+    get_ident = threading.get_ident
+    monotonic = time.monotonic
+
+    def _run(self):
+        w = _watches.get(get_ident())
+        if w is None or not w.steps:
+            return run(self)
+        w.step_start = start = monotonic()
+        try:
+            return run(self)
+        finally:
+            took = monotonic() - start
+            w.step_start = None
+            if took >= w.threshold:
+                try:
+                    _report(w, took)
+                except Exception:
+                    pass
+            elif w.stalled:
+                with _lock:
+                    w.samples, w.total, w.stalled, w.task = {}, 0, False, None
+
+    events.Handle._run = _run
+    _state["steps"] = True
+
+
+def _before_fork():
+    # faulthandler's watchdog thread must not hold its lock across fork.
+    try:
+        faulthandler.cancel_dump_traceback_later()
+    except Exception:
+        pass
+
+
+def _after_fork_in_child():
+    global _lock, _wake
+    _lock = threading.Lock()
+    _wake = threading.Condition(_lock)
+    _watches.clear()
+    _state["watchdog"] = None
+    _state["fh_owner"] = None
+
+
+def install():
+    """Turns the probe on: every event loop that starts running from now on
+    is watched. Does nothing the second time."""
+    if _state["installed"]:
+        return
+    _state["installed"] = True
+    import asyncio.events as events
+
+    original = events._set_running_loop
+
+    def _set_running_loop(loop):
+        original(loop)
+        try:
+            if loop is not None:
+                _watch(loop)
+            else:
+                _unwatch()
+        except Exception:
+            pass
+
+    events._set_running_loop = _set_running_loop
+    _time_steps(events)
+    if os.environ.get("AIOLOG_PROBE_FAULTHANDLER", "1") != "0":
+        try:
+            _state["fh_file"] = tempfile.TemporaryFile()
+        except Exception:
+            _state["fh_file"] = None
+    if hasattr(os, "register_at_fork"):
+        os.register_at_fork(before=_before_fork, after_in_child=_after_fork_in_child)
+
+
+def enabled():
+    return os.environ.get("AIOLOG_PROBE", "").lower() in ("1", "true", "yes", "on")
