@@ -25,6 +25,11 @@ run with node by pyodide_run.mjs; installed with npm into ~/.cache/aiolog the
 first time), writing OUT/versions/X.Y.Z/ (3.14: X.Y.Z-pyodide). Scenarios
 that say `# requires: sockets` cannot run under pyodide.
 
+A scenario that says `# probe: on` runs with aiolog's stall probe too, as
+`aiolog run` starts it: the sitecustomize and aiolog_probe.py of src/run/
+first on PYTHONPATH, AIOLOG_PROBE=1. `--only NAME` (repeatable) runs those
+scenarios alone.
+
 --out defaults to samples/ itself; the test suite uses a temporary directory to
 check that a fresh run yields the same findings as the committed logs.
 """
@@ -38,6 +43,7 @@ import tempfile
 
 HERE = pathlib.Path(__file__).resolve().parent
 SCENARIOS = HERE / "scenarios"
+PROBE_DIR = HERE.parent / "src" / "run"
 VARIANTS = {"default": ".log", "timestamped": ".timestamped.log"}
 APP_DIR = "/app"
 
@@ -108,6 +114,9 @@ def run_scenario(python, workdir, script, variant):
     )
     for var in ("PYTHONDEVMODE", "PYTHONTRACEMALLOC", "PYTHONWARNINGS"):
         env.pop(var, None)
+    if "# probe: on" in script.read_text():
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROBE_DIR), env.get("PYTHONPATH")]))
+        env["AIOLOG_PROBE"] = "1"
     proc = subprocess.run(
         [python, str(workdir / script.name)],
         cwd=workdir,
@@ -266,9 +275,12 @@ def main():
     parser.add_argument("--pyodide", help="the pyodide npm package directory (default: installed on demand)")
     parser.add_argument("--no-pyodide", action="store_true", help="with --all-versions, leave 3.14 out")
     parser.add_argument("--only-pyodide", action="store_true", help="with --all-versions, run 3.14 (pyodide) alone")
+    parser.add_argument("--only", action="append", metavar="NAME", help="run this scenario alone (repeatable; NAME without .py)")
     args = parser.parse_args()
 
     scripts = sorted(p for p in SCENARIOS.glob("*.py") if not p.name.startswith("_"))
+    if args.only:
+        scripts = [p for p in scripts if p.stem in args.only]
     if not args.all_versions:
         run_cpython(args.python, args.out, scripts)
         return

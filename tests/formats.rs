@@ -166,8 +166,11 @@ fn github_annotations_point_at_the_sites_and_escape_their_text() {
     let lines: Vec<&str> = gh.lines().collect();
     assert_eq!(lines.len(), sites(&samples), "{gh}");
     assert!(lines[0].starts_with(
-        "::warning file=/app/blocking_sleep.py,line=18,title=aiolog AIO101 blocking-task-step::"
+        "::warning file=/app/stall_probe.py,line=40,title=aiolog AIO105 blocking-statement::"
     ));
+    assert!(lines.iter().any(|l| l.starts_with(
+        "::warning file=/app/blocking_sleep.py,line=18,title=aiolog AIO101 blocking-task-step::"
+    )));
     assert!(lines.iter().all(|l| l.starts_with("::warning ")));
     assert!(gh.contains("%0AFix: "), "newlines escaped");
     let (_, gh, _) = output(&["--format", "github", &hostile_log(&dir)]);
@@ -230,9 +233,15 @@ fn brief_asks_questions_per_finding_most_important_first() {
     );
     assert!(slow["count"].as_u64().unwrap() >= 12, "{slow}");
     assert!(brief.contains(&symptom), "{symptom}\n{brief}");
+    // Blocked time first: the stall probe's statements, then debug mode's
+    // steps.
     let first = brief
-        .find("### 1. AIO101 blocking-task-step at /app/blocking\\_sleep.py:18")
+        .find("### 1. AIO105 blocking-statement at /app/stall\\_probe.py:40")
         .expect("first finding");
+    assert!(
+        brief.contains("AIO101 blocking-task-step at /app/blocking\\_sleep.py:18"),
+        "{brief}"
+    );
     assert!(first < brief.find("### 2.").unwrap());
     // Every site gets its questions, but for those left out to stay short.
     let left_out: usize = brief
@@ -374,12 +383,20 @@ fn sarif_passes_the_official_schema() {
     let doc: serde_json::Value = serde_json::from_str(&sarif).unwrap();
     let results = doc["runs"][0]["results"].as_array().unwrap();
     assert_eq!(results.len(), sites(&samples));
-    assert_eq!(results[0]["ruleId"], "AIO101");
+    // The stall probe's statement first (at the blocking call itself), then
+    // debug mode's steps.
+    assert_eq!(results[0]["ruleId"], "AIO105");
     assert_eq!(
         results[0]["locations"][0]["physicalLocation"]["region"]["startLine"],
-        18
+        40
     );
     assert_eq!(results[0]["properties"]["count"], 4);
+    let step = results.iter().find(|r| r["ruleId"] == "AIO101").unwrap();
+    assert_eq!(
+        step["locations"][0]["physicalLocation"]["region"]["startLine"],
+        18
+    );
+    assert_eq!(step["properties"]["count"], 4);
     assert_eq!(
         doc["runs"][0]["tool"]["driver"]["rules"]
             .as_array()

@@ -326,3 +326,44 @@ fn explain_works_for_every_rule_and_its_example_is_found() {
     let all: Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(all.as_array().unwrap().len(), aiolog::rules::RULES.len());
 }
+
+#[test]
+fn every_probe_scenario_names_each_blocking_statement() {
+    // The stall probe's sites are the statements marked `# expect-probe:`,
+    // read from the source as they are, sampled while the loop was blocked.
+    for script in scenarios() {
+        let name = script.file_name().unwrap().to_string_lossy().into_owned();
+        let marked = markers(&name, "expect-probe");
+        if marked.is_empty() {
+            continue;
+        }
+        let text = std::fs::read_to_string(&script).unwrap();
+        for variant in VARIANTS {
+            let log = format!("{}{variant}", script.file_stem().unwrap().to_string_lossy());
+            let doc = analyze(&log);
+            let stalls: Vec<&serde_json::Value> = doc["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|f| f["kind"] == "loop_stall")
+                .collect();
+            assert_eq!(stalls.len(), marked.len(), "{log}: {stalls:#?}");
+            for (line, _) in &marked {
+                let f = stalls
+                    .iter()
+                    .find(|f| f["site"]["line"].as_u64() == Some(*line))
+                    .unwrap_or_else(|| panic!("{log}: no stall at line {line}"));
+                let code = text.lines().nth(*line as usize - 1).unwrap();
+                let code = code[..code.find('#').unwrap_or(code.len())].trim();
+                assert_eq!(f["statement"].as_str(), Some(code), "{log}");
+                assert_eq!(f["location_kind"], "sampled_at", "{log}");
+                assert_eq!(f["confidence"], "sampled", "{log}");
+                let s = &f["sampled"];
+                assert!(
+                    s["votes"].as_u64().unwrap() * 2 > s["samples"].as_u64().unwrap(),
+                    "{log}: most samples show the statement: {s}"
+                );
+            }
+        }
+    }
+}

@@ -81,7 +81,8 @@ pub struct Options {
     /// At the end of the input, mark the task-lifecycle findings that no
     /// application line followed as `during_shutdown`. Off for all but the
     /// last part of a file analyzed in parallel: they are left for
-    /// [`InputAnalyzer::take_tail`], since the parts after it tell.
+    /// [`InputAnalyzer::take_tail`], since the parts after it tell; and a
+    /// record the part's end closes is not said to be cut short.
     pub mark_shutdown: bool,
 }
 
@@ -236,7 +237,9 @@ impl<'a> InputAnalyzer<'a> {
         if let Some(line) = self.lines.take_last() {
             self.whole_line(&line, out);
         }
-        self.at_eof = true;
+        // A part of a file analyzed in parallel ends before a line that
+        // starts a record: what it closes was not cut short.
+        self.at_eof = self.opts.mark_shutdown;
         self.flush_partials(out);
         self.close_all(out);
         self.at_eof = false;

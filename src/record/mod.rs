@@ -378,10 +378,24 @@ impl Builder {
 pub fn hit_line_always_starts_record(framed: &Framed<'_>, grammars: &Grammars) -> bool {
     let m = framed.message;
     // An exception line whose record is the traceback before it
-    // (`Shape::EndsTraceback`) takes lines from before the cut.
-    if framed.stream.is_some() || framed.partial || Shape::of(m) == Shape::EndsTraceback {
+    // (`Shape::EndsTraceback`) takes lines from before the cut; a record of
+    // a loop step may be joined with the one before it
+    // (`crate::kinds::KindSpec::STEP`).
+    if framed.stream.is_some()
+        || framed.partial
+        || Shape::of(m) == Shape::EndsTraceback
+        || reports_a_step(m)
+    {
         return false;
     }
     framed.starts_record(grammars)
         || !(m.starts_with([' ', '\t']) || m.is_empty() || is_key_line(m))
+}
+
+/// Whether a line holds the marker of a kind that reports a loop step.
+fn reports_a_step(msg: &str) -> bool {
+    crate::kinds::Kind::ALL
+        .iter()
+        .filter(|k| k.step().is_some())
+        .any(|k| k.markers().iter().any(|m| msg.contains(m)))
 }

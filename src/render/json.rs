@@ -21,9 +21,9 @@
 //!   "timeline": [{"ts": "2024-05-01T12:00:00.123", "ms": 251, "site": "/app/api.py:88"}]
 //! }
 //! ```
-//! `findings` are ordered by kind (slow_callback, never_awaited,
-//! task_destroyed_pending, exception_never_retrieved), then by `rank`. The
-//! seconds fields are null for kinds other than slow_callback; `site`,
+//! `findings` are ordered by kind (the registry's order, `crate::kinds`),
+//! then by `rank`. The seconds fields are null for kinds that measure no
+//! blocked time; `site`,
 //! `location`, `created_at`, `subject` and the timestamps are null when the
 //! log does not give them. The README documents every field.
 

@@ -87,6 +87,10 @@ pub fn summarize(doc: &Value) -> Vec<Expect> {
 /// file's `# expect:` comments count too, at `/app/RELATIVE/PATH.py`.
 pub fn expected_from_scenario(script: &Path) -> Vec<Expect> {
     let text = std::fs::read_to_string(script).unwrap();
+    // Its logs were captured with the stall probe on.
+    if text.contains("# probe: on") {
+        return expected_with_probe(script);
+    }
     let name = script.file_name().unwrap().to_string_lossy();
     let mut v = expectations_in(&text, &format!("/app/{name}"));
     for line in text.lines() {
@@ -154,6 +158,13 @@ pub fn expected_with_probe(script: &Path) -> Vec<Expect> {
         .collect();
     v.sort();
     v
+}
+
+/// Whether a scenario is a negative control: `# expect-none`, no finding.
+pub fn expects_none(script: &Path) -> bool {
+    std::fs::read_to_string(script)
+        .unwrap()
+        .contains("# expect-none")
 }
 
 /// The scenario scripts (not the helper modules starting with `_`).
