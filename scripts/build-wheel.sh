@@ -15,5 +15,10 @@ if [ ! -x "$env/bin/maturin" ]; then
   "$env/bin/python" -m pip install --quiet --disable-pip-version-check 'maturin>=1.5,<2'
 fi
 rm -f target/wheels/aiolog-*.whl
+# The stall probe goes into site-packages with a .pth file that starts it in
+# every interpreter of the environment that has AIOLOG_PROBE=1.
+rm -rf target/wheel-data
+mkdir -p target/wheel-data/purelib
+cp src/run/aiolog_probe.py src/run/aiolog_probe.pth target/wheel-data/purelib/
 "$env/bin/maturin" build --profile "${AIOLOG_WHEEL_PROFILE:-release}" --quiet --out target/wheels "$@"
 ls target/wheels/aiolog-*.whl

@@ -427,6 +427,16 @@ pub enum Command {
 
     /// Print the manual page (roff), e.g. `aiolog man > aiolog.1; man ./aiolog.1`.
     Man,
+
+    /// Print a directory that starts the stall probe in any Python that has
+    /// it on PYTHONPATH and AIOLOG_PROBE=1 in its environment.
+    ///
+    /// For a service whose environment cannot get aiolog's wheel (which
+    /// starts the probe from a `.pth` file): `PYTHONPATH=$(aiolog
+    /// probe-path) AIOLOG_PROBE=1 python app.py`. The directory holds the
+    /// probe and a sitecustomize module that runs the one it shadows; it is
+    /// written under the user's cache directory, once per aiolog version.
+    ProbePath,
 }
 
 /// `aiolog run` options.

@@ -131,4 +131,47 @@ fn the_wheel_installs_into_a_fresh_venv_and_works() {
         summarize(&doc),
         expected_from_scenario(&root().join("samples/scenarios/forgot_await_method.py"))
     );
+
+    // The wheel's .pth file starts the stall probe in the environment's
+    // Python when AIOLOG_PROBE=1, with no code change and no wrapper: the
+    // same finding as `aiolog run` (tests/run.rs), and nothing without it.
+    let script = root().join("tests/scripts/blocking_then_exit_3.py");
+    let python = venv.join("bin/python");
+    let quiet = Command::new(&python).arg(&script).output().unwrap();
+    assert_eq!(quiet.status.code(), Some(3));
+    assert!(
+        quiet.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&quiet.stderr)
+    );
+    let probed = Command::new(&python)
+        .arg(&script)
+        .env("AIOLOG_PROBE", "1")
+        .env("AIOLOG_PROBE_THRESHOLD", "0.3")
+        .output()
+        .unwrap();
+    assert_eq!(probed.status.code(), Some(3));
+    let log = dir.join("probed.log");
+    std::fs::write(&log, &probed.stderr).unwrap();
+    let o = Command::new(&installed)
+        .args(["--format", "json"])
+        .arg(&log)
+        .output()
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let want: Vec<Expect> = expected_with_probe(&script)
+        .into_iter()
+        .map(|mut e| {
+            e.location = e
+                .location
+                .replace("/app/blocking_then_exit_3.py", &script.to_string_lossy());
+            e
+        })
+        .collect();
+    assert_eq!(
+        summarize(&doc),
+        want,
+        "{}",
+        String::from_utf8_lossy(&probed.stderr)
+    );
 }

@@ -254,3 +254,35 @@ fn stdout_is_analyzed_only_when_asked() {
     // Passed through unchanged all the same.
     assert!(String::from_utf8_lossy(&out.stdout).contains("took 0.200 seconds"));
 }
+
+#[test]
+fn probe_path_starts_the_probe_with_no_wrapper() {
+    let Some(py) = python(module_path!()) else {
+        return;
+    };
+    let dir = TempDir::new("probe-path");
+    let path = output_of(
+        aiolog()
+            .arg("probe-path")
+            .env("XDG_CACHE_HOME", dir.join("cache")),
+    );
+    assert!(path.status.success());
+    let probe_dir = String::from_utf8_lossy(&path.stdout).trim().to_string();
+    assert!(
+        probe_dir.starts_with(&*dir.join("cache").to_string_lossy()),
+        "{probe_dir}"
+    );
+    let child = output_of(
+        Command::new(&py)
+            .arg(script("blocking_then_exit_3.py"))
+            .env("PYTHONPATH", &probe_dir)
+            .env("AIOLOG_PROBE", "1")
+            .env("AIOLOG_PROBE_THRESHOLD", "0.3")
+            .env_remove("PYTHONASYNCIODEBUG"),
+    );
+    assert_eq!(child.status.code(), Some(3));
+    let log = dir.join("child.log");
+    std::fs::write(&log, &child.stderr).unwrap();
+    let doc = run_json(&[log.to_str().unwrap()]);
+    assert_eq!(summarize(&doc), expected("blocking_then_exit_3.py", true));
+}

@@ -27,10 +27,9 @@ pub(super) fn run_child(r: &RunArgs, ctx: &mut Ctx) -> io::Result<Option<u8>> {
         } else {
             Stdio::inherit()
         });
-    if r.light {
-        cmd.env("AIOLOG_RUN_DEBUG", "0");
-    } else {
-        cmd.env("PYTHONASYNCIODEBUG", "1");
+    if !r.light {
+        cmd.env("PYTHONASYNCIODEBUG", "1")
+            .env("AIOLOG_RUN_DEBUG", "1");
         if r.tracemalloc > 0 {
             cmd.env("PYTHONTRACEMALLOC", r.tracemalloc.to_string());
         }
@@ -140,6 +139,32 @@ impl Injection {
         let _ = std::fs::remove_file(&marker);
         Ok(Injection { dir, marker })
     }
+}
+
+/// The directory `aiolog probe-path` prints: the probe and the
+/// sitecustomize module under the user's cache directory
+/// (`$XDG_CACHE_HOME/aiolog/probe-VERSION`, else `~/.cache/…`, else the
+/// temporary directory), written when missing or different.
+pub(super) fn probe_dir() -> io::Result<std::path::PathBuf> {
+    let cache = std::env::var_os("XDG_CACHE_HOME")
+        .filter(|v| !v.is_empty())
+        .map(std::path::PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| std::path::Path::new(&h).join(".cache")))
+        .unwrap_or_else(std::env::temp_dir);
+    let dir = cache
+        .join("aiolog")
+        .join(format!("probe-{}", env!("CARGO_PKG_VERSION")));
+    std::fs::create_dir_all(&dir)?;
+    for (name, text) in [
+        ("sitecustomize.py", SITECUSTOMIZE),
+        ("aiolog_probe.py", PROBE),
+    ] {
+        let path = dir.join(name);
+        if std::fs::read_to_string(&path).ok().as_deref() != Some(text) {
+            std::fs::write(&path, text)?;
+        }
+    }
+    Ok(dir)
 }
 
 impl Drop for Injection {

@@ -59,6 +59,16 @@ pub(super) fn command(command: &Command, format: Format) -> io::Result<Status> {
             let cmd = <Args as clap::CommandFactory>::command();
             clap_mangen::Man::new(cmd).render(&mut io::stdout())?;
         }
+        Command::ProbePath => match super::child::probe_dir() {
+            Ok(dir) => writeln!(io::stdout(), "{}", dir.display())?,
+            Err(e) => {
+                eprintln!(
+                    "aiolog: error: cannot write the probe's directory: {}",
+                    super::describe_io_error(&e)
+                );
+                return Ok(Status::Error);
+            }
+        },
         Command::Run(_)
         | Command::Baseline { .. }
         | Command::Merge { .. }

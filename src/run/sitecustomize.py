@@ -6,9 +6,10 @@ directory first on PYTHONPATH, so that Python imports it at start-up (the
 event loop the program creates run in debug mode, even where the program or
 its server turns debug mode off (uvicorn runs its loop with
 `asyncio.Runner(debug=False)`, so PYTHONASYNCIODEBUG=1 alone is ignored), and
-applies `aiolog run --slow SECONDS`; `aiolog run --light` leaves debug mode
-alone (AIOLOG_RUN_DEBUG=0). With AIOLOG_PROBE=1 it starts the stall probe
-(aiolog_probe.py, beside it). Then it runs the `sitecustomize` that it
+applies `aiolog run --slow SECONDS`, when AIOLOG_RUN_DEBUG=1 (`aiolog run`
+sets it, not `aiolog run --light`). With AIOLOG_PROBE=1 it starts the stall
+probe (aiolog_probe.py, beside it): that alone is what `aiolog probe-path`'s
+copy of this file does in a deployed service. Then it runs the `sitecustomize` that it
 shadows, if there is one. `aiolog run --no-inject` leaves it out.
 
 To do the same without aiolog, run this at start-up:
@@ -89,7 +90,7 @@ def _aiolog_probe():
         sys.stderr.write("aiolog: the stall probe could not start: %r\n" % (e,))
 
 
-if os.environ.get("AIOLOG_RUN_DEBUG", "1") != "0":
+if os.environ.get("AIOLOG_RUN_DEBUG") == "1":
     _aiolog_force_debug()
 _aiolog_probe()
 _aiolog_chain()
