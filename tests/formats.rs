@@ -86,7 +86,10 @@ fn markdown_lists_the_findings_in_rank_order_with_their_records() {
         .map(|h| md.find(h).unwrap_or_else(|| panic!("{h}")))
         .collect();
     assert!(pos.windows(2).all(|w| w[0] < w[1]), "{pos:?}");
-    let blocking = &md[pos[0]..pos[1]];
+    let section_end = md[pos[0] + 1..]
+        .find("\n### ")
+        .map_or(md.len(), |i| pos[0] + 1 + i);
+    let blocking = &md[pos[0]..section_end];
     let ranks: Vec<&str> = blocking
         .lines()
         .filter(|l| l.starts_with("| ") && !l.starts_with("| #"))

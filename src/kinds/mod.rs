@@ -316,6 +316,7 @@ pub mod debug_lines;
 registry! {
     LoopStall => loop_stall::LoopStall,
     SlowCallback => slow_callback::SlowCallback,
+    StackDump => stack_dump::StackDump,
     NeverAwaited => never_awaited::NeverAwaited,
     TaskDestroyedPending => task_destroyed::TaskDestroyed,
     ExceptionNeverRetrieved => exception_never_retrieved::ExceptionNeverRetrieved,
