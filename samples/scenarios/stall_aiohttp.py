@@ -1,0 +1,43 @@
+"""A blocking request handler under a real aiohttp server (from PyPI).
+
+asyncio's warning for the slow step names aiohttp's own coroutine (the
+task that serves the connection suspends in
+`RequestHandler._handle_request()` or `start()` after the step); the user's
+handler is not in it at all. The stall probe samples the loop's thread while
+the handler blocks and names the handler's statement.
+
+The scenario serves one request to itself on 127.0.0.1 and stops.
+# probe: on
+# requires: threads sockets
+"""
+import asyncio
+import time
+
+import _logsetup  # noqa: F401
+from aiohttp import ClientSession, web  # requires: aiohttp
+
+
+def render_report(rows):
+    time.sleep(0.3)  # expect-probe: loop_stall render_report
+    return {"rows": rows}
+
+
+async def report(request):
+    return web.json_response(render_report(3))
+
+
+async def main():
+    app = web.Application()
+    app.router.add_get("/report", report)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]
+    async with ClientSession() as s:
+        async with s.get(f"http://127.0.0.1:{port}/report") as r:
+            print("GET /report", r.status, await r.json(), flush=True)
+    await runner.cleanup()
+
+
+asyncio.run(main())
