@@ -133,9 +133,13 @@ fn idle_follow_uses_no_measurable_cpu() {
     // A measurement window, not a wait for something to happen.
     std::thread::sleep(Duration::from_secs(2));
     let used = cpu_ticks(child.id()) - before;
-    // 2 s of idling may cost a few wake-ups, not a spinning core (200 ticks).
+    // 2 s of idling may cost a few wake-ups, not a spinning core (200
+    // ticks). Idle, it measures 0 (5 s by hand, 2026-12-02); the kernel
+    // charges CPU by the tick it samples, so a loaded machine (the rest of
+    // the suite on both cores) has charged 3: the bound is well above that
+    // and far below a core.
     assert!(
-        used <= 2,
+        used <= 10,
         "{used} ticks of CPU in {:?} of idle following",
         t.elapsed()
     );

@@ -4,7 +4,7 @@
 //! the statement that blocked, not the `await` after it.
 
 use super::{KindSpec, Placed, Tally};
-use crate::aggregate::{secs, times, Group};
+use crate::aggregate::Group;
 use crate::correlate::{classify, frame_site, Basis, Finding, PathClass};
 use crate::event::{repr, Frame, Unrecognized};
 use crate::render::fmt_ms;
@@ -231,12 +231,7 @@ async def load_config():
     }
 
     fn why(g: &Group, short: &str) -> String {
-        format!(
-            "blocked the loop {} for {} in total (max {}); {short}",
-            times(g.count),
-            secs(g.total_ms()),
-            secs(g.max_ms().unwrap_or(0)),
-        )
+        super::blocked_why(g, short)
     }
 
     fn live(f: &Finding, subject: &str) -> String {

@@ -331,6 +331,16 @@ registry! {
     TestKind => test_kind::TestKind,
 }
 
+/// The why of a row of a kind that measures blocked time.
+pub(crate) fn blocked_why(g: &Group, short: &str) -> String {
+    format!(
+        "blocked the loop {} for {} in total (max {}); {short}",
+        crate::aggregate::times(g.count),
+        crate::aggregate::secs(g.total_ms()),
+        crate::aggregate::secs(g.max_ms().unwrap_or(0)),
+    )
+}
+
 /// The hint of a task finding whose site is only its coroutine: debug mode
 /// logs where the task was created.
 pub(crate) fn debug_mode_hint(basis: Basis) -> Option<&'static str> {

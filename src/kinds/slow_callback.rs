@@ -2,7 +2,7 @@
 //! step or a callback blocked the event loop (AIO101, AIO102).
 
 use super::{KindSpec, Placed, Tally};
-use crate::aggregate::{secs, times, Group};
+use crate::aggregate::Group;
 use crate::correlate::{classify, coro_site, loc_site, Basis, Finding, PathClass};
 use crate::event::{repr, CoroState, HandleRepr, Location, TaskRepr, Unrecognized};
 use crate::record::Shape;
@@ -188,12 +188,7 @@ asyncio.create_task(flush_metrics())"#,
     }
 
     fn why(g: &Group, short: &str) -> String {
-        format!(
-            "blocked the loop {} for {} in total (max {}); {short}",
-            times(g.count),
-            secs(g.total_ms()),
-            secs(g.max_ms().unwrap_or(0)),
-        )
+        super::blocked_why(g, short)
     }
 
     fn live(f: &Finding, subject: &str) -> String {
