@@ -70,8 +70,12 @@ def _env_float(name, default):
 class _Watch(object):
     """One running loop: its thread, its heartbeat, the stall in progress."""
 
-    def __init__(self, loop, threshold):
+    def __init__(self, loop, threshold, fixed):
         self.loop = loop
+        # Without AIOLOG_PROBE_THRESHOLD, the threshold follows the loop's
+        # slow_callback_duration, as debug mode's does, also when the
+        # program changes it while the loop runs.
+        self.fixed = fixed
         self.thread_id = threading.get_ident()
         self.thread_name = threading.current_thread().name
         self.threshold = threshold
@@ -245,9 +249,18 @@ def _arm_faulthandler(w):
         _state["fh_owner"] = None
 
 
+def _current_threshold(w):
+    if not w.fixed:
+        t = getattr(w.loop, "slow_callback_duration", None)
+        if isinstance(t, (int, float)) and t > 0:
+            w.threshold = float(t)
+    return w.threshold
+
+
 def _beat(w):
     if w.closed:
         return
+    _current_threshold(w)
     if w.steps:
         # The steps report themselves; a dump that a run of short steps
         # caused is dropped.
@@ -282,10 +295,11 @@ def _beat(w):
 
 
 def _watch(loop):
+    fixed = _env_float("AIOLOG_PROBE_THRESHOLD", 0.0) > 0
     threshold = _env_float(
         "AIOLOG_PROBE_THRESHOLD", getattr(loop, "slow_callback_duration", 0.1) or 0.1
     )
-    w = _Watch(loop, max(threshold, 0.001))
+    w = _Watch(loop, max(threshold, 0.001), fixed)
     try:
         import asyncio.base_events as be
 
@@ -339,7 +353,7 @@ def _time_steps(events):
         finally:
             took = monotonic() - start
             w.step_start = None
-            if took >= w.threshold:
+            if took >= w.threshold and took >= _current_threshold(w):
                 try:
                     _report(w, took)
                 except Exception:
