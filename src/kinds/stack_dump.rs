@@ -25,6 +25,16 @@ pub struct StackDump {
     pub frames: Vec<Frame>,
 }
 
+impl StackDump {
+    /// The innermost frame of the user's code.
+    fn culprit(&self) -> Option<&Frame> {
+        self.frames
+            .iter()
+            .rev()
+            .find(|f| classify(&f.path) == PathClass::User)
+    }
+}
+
 /// `  File "/app/x.py", line 8 in handler` (no comma before `in`).
 fn dump_frame(t: &str) -> Option<Frame> {
     let rest = t.strip_prefix("File \"")?;
@@ -118,20 +128,11 @@ await asyncio.sleep(0.5)"#,
     }
 
     fn subject(&self) -> Option<String> {
-        self.frames
-            .iter()
-            .rev()
-            .find(|f| classify(&f.path) == PathClass::User)
-            .and_then(|f| f.function.clone())
+        self.culprit().and_then(|f| f.function.clone())
     }
 
     fn site(&self) -> Placed {
-        match self
-            .frames
-            .iter()
-            .rev()
-            .find(|f| classify(&f.path) == PathClass::User)
-        {
+        match self.culprit() {
             Some(f) => (
                 Some(frame_site(f)),
                 Basis::SampledDuringStall,

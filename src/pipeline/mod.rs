@@ -212,7 +212,7 @@ impl<'a> InputAnalyzer<'a> {
     /// Whether nothing is open or held back: a pause here ([`Step::Idle`])
     /// would change nothing.
     pub fn settled(&self) -> bool {
-        !self.busy() && self.hold.settled() && self.join.settled()
+        !self.router.busy() && self.hold.settled() && self.join.settled()
     }
 
     fn feed(&mut self, data: &[u8], out: &mut Vec<Finding>) {

@@ -201,21 +201,27 @@ def _faulthandler_sample(thread_id):
     return tuple(frames)
 
 
+def _take(w):
+    """The stall's samples so far, and a clean slate for the next one (the
+    watchdog adds samples under the lock)."""
+    with _lock:
+        taken = (w.samples, w.total, w.task)
+        w.samples, w.total, w.stalled, w.task = {}, 0, False, None
+    return taken
+
+
 def _report(w, blocked):
-    samples = w.samples
-    total = w.total
-    w.samples, w.total, w.stalled = {}, 0, False
-    task = w.task
-    w.task = None
+    samples, total, task = _take(w)
     extra = None
     if _state["fh_owner"] == w.thread_id:
         extra = _faulthandler_sample(w.thread_id)
-    if extra is not None and extra not in samples:
-        total += 1
+        if extra in samples:
+            extra = None
     if not samples and extra is None:
         return
     stacks = sorted(samples.items(), key=lambda kv: -kv[1])[:MAX_STACKS]
-    if extra is not None and extra not in samples:
+    if extra is not None:
+        total += 1
         stacks.append((extra, None))
     head = "%sthe event loop was blocked for %.3f seconds (pid %d, thread %s %d" % (
         MARKER,
@@ -264,29 +270,23 @@ def _beat(w):
     if w.steps:
         # The steps report themselves; a dump that a run of short steps
         # caused is dropped.
-        if _state["fh_owner"] == w.thread_id and _state["fh_file"] is not None:
+        if _state["fh_owner"] == w.thread_id:
             _faulthandler_sample(w.thread_id)
-        _arm_faulthandler(w)
-        try:
-            w.loop.call_later(w.interval, _beat, w)
-        except Exception:
-            w.closed = True
-        return
-    now = time.monotonic()
-    with _lock:
-        blocked = now - w.last_beat
-        w.last_beat = now
-        stalled = w.stalled or (
-            _state["fh_owner"] == w.thread_id and blocked >= w.threshold
-        )
-    if stalled and blocked >= w.threshold:
-        try:
-            _report(w, blocked)
-        except Exception:
-            pass
-    elif stalled:
+    else:
+        now = time.monotonic()
         with _lock:
-            w.samples, w.total, w.stalled, w.task = {}, 0, False, None
+            blocked = now - w.last_beat
+            w.last_beat = now
+            stalled = w.stalled or (
+                _state["fh_owner"] == w.thread_id and blocked >= w.threshold
+            )
+        if stalled and blocked >= w.threshold:
+            try:
+                _report(w, blocked)
+            except Exception:
+                pass
+        elif stalled:
+            _take(w)
     _arm_faulthandler(w)
     try:
         w.loop.call_later(w.interval, _beat, w)
@@ -295,10 +295,9 @@ def _beat(w):
 
 
 def _watch(loop):
-    fixed = _env_float("AIOLOG_PROBE_THRESHOLD", 0.0) > 0
-    threshold = _env_float(
-        "AIOLOG_PROBE_THRESHOLD", getattr(loop, "slow_callback_duration", 0.1) or 0.1
-    )
+    given = _env_float("AIOLOG_PROBE_THRESHOLD", 0.0)
+    fixed = given > 0
+    threshold = given if fixed else getattr(loop, "slow_callback_duration", 0.1) or 0.1
     w = _Watch(loop, max(threshold, 0.001), fixed)
     try:
         import asyncio.base_events as be
@@ -359,8 +358,7 @@ def _time_steps(events):
                 except Exception:
                     pass
             elif w.stalled:
-                with _lock:
-                    w.samples, w.total, w.stalled, w.task = {}, 0, False, None
+                _take(w)
 
     events.Handle._run = _run
     _state["steps"] = True
@@ -413,6 +411,3 @@ def install():
     if hasattr(os, "register_at_fork"):
         os.register_at_fork(before=_before_fork, after_in_child=_after_fork_in_child)
 
-
-def enabled():
-    return os.environ.get("AIOLOG_PROBE", "").lower() in ("1", "true", "yes", "on")
