@@ -27,7 +27,9 @@ that say `# requires: sockets` cannot run under pyodide.
 
 A scenario that says `# probe: on` runs with aiolog's stall probe too, as
 `aiolog run` starts it: the sitecustomize and aiolog_probe.py of src/run/
-first on PYTHONPATH, AIOLOG_PROBE=1. `--only NAME` (repeatable) runs those
+first on PYTHONPATH, AIOLOG_PROBE=1; and a third time as `aiolog run
+--light` starts it, the probe alone without debug mode ("<name>.light.log",
+timestamped logging). `--only NAME` (repeatable) runs those
 scenarios alone.
 
 --out defaults to samples/ itself; the test suite uses a temporary directory to
@@ -45,6 +47,17 @@ HERE = pathlib.Path(__file__).resolve().parent
 SCENARIOS = HERE / "scenarios"
 PROBE_DIR = HERE.parent / "src" / "run"
 VARIANTS = {"default": ".log", "timestamped": ".timestamped.log"}
+# A `# probe: on` scenario also runs as `aiolog run --light` starts it: the
+# probe alone, without debug mode, with the timestamped logging.
+LIGHT = {"light": ".light.log"}
+
+
+def probed(script):
+    return "# probe: on" in script.read_text()
+
+
+def variants_of(script):
+    return {**VARIANTS, **LIGHT} if probed(script) else VARIANTS
 APP_DIR = "/app"
 
 
@@ -107,14 +120,17 @@ def venv_for(python, modules):
 
 def run_scenario(python, workdir, script, variant):
     env = dict(os.environ)
+    light = variant in LIGHT
     env.update(
         PYTHONASYNCIODEBUG="1",
         PYTHONDONTWRITEBYTECODE="1",
-        AIOLOG_SAMPLE_LOGGING=variant,
+        AIOLOG_SAMPLE_LOGGING="timestamped" if light else variant,
     )
     for var in ("PYTHONDEVMODE", "PYTHONTRACEMALLOC", "PYTHONWARNINGS"):
         env.pop(var, None)
-    if "# probe: on" in script.read_text():
+    if light:
+        env.pop("PYTHONASYNCIODEBUG")
+    if probed(script):
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROBE_DIR), env.get("PYTHONPATH")]))
         env["AIOLOG_PROBE"] = "1"
     proc = subprocess.run(
@@ -205,9 +221,9 @@ def write_logs(out, scripts, runner, mappings, workdir):
     out.mkdir(parents=True, exist_ok=True)
     for script in scripts:
         # A log of an earlier run must not stand for a scenario skipped now.
-        for suffix in VARIANTS.values():
+        for suffix in {**VARIANTS, **LIGHT}.values():
             (out / (script.stem + suffix)).unlink(missing_ok=True)
-        for variant, suffix in VARIANTS.items():
+        for variant, suffix in variants_of(script).items():
             log = runner(workdir, script, variant)
             for old, new in mappings:
                 log = log.replace(old, new)

@@ -487,6 +487,8 @@ mod tests {
             context_before: Vec::new(),
             context_after: Vec::new(),
             during_shutdown: false,
+            pid: None,
+            step_of: None,
             occurrences: 1,
         }
     }

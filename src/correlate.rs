@@ -37,6 +37,19 @@ pub enum PathClass {
     Pseudo,
 }
 
+/// The third-party package a path is in (`fastapi` for
+/// `…/site-packages/fastapi/routing.py`), if it is in one.
+pub fn package(path: &str) -> Option<String> {
+    let p = path.replace('\\', "/");
+    if classify(&p) != PathClass::Library {
+        return None;
+    }
+    let i = p.find("-packages/")? + "-packages/".len();
+    let rest = &p[i..];
+    let name = rest.split('/').next().unwrap_or(rest);
+    Some(name.trim_end_matches(".py").to_string())
+}
+
 /// Classifies a path as printed in a log (POSIX or Windows).
 pub fn classify(path: &str) -> PathClass {
     let p = path.replace('\\', "/");
@@ -224,6 +237,11 @@ pub struct Finding {
     /// A task-lifecycle finding that no application line followed before
     /// the end of the input: it happened while the program shut down.
     pub during_shutdown: bool,
+    /// What ran the step, for a record of one step.
+    pub step_of: Option<crate::kinds::StepOf>,
+    /// The process that wrote it: the pid its log prefix gives, else the
+    /// one the record states (the stall probe's).
+    pub pid: Option<u64>,
     /// How many times the log says it happened: 1, or the count of a
     /// summary that printed the warning once for several occurrences
     /// (pytest's warnings summary).
@@ -289,6 +307,8 @@ pub struct Origin<'a> {
     pub timestamp: Option<&'a str>,
     /// The record's text.
     pub record: &'a str,
+    /// The process id its prefix gives (`[%(process)d]`), if any.
+    pub pid: Option<&'a str>,
 }
 
 /// Chooses the site of an event read at `origin`.
@@ -319,6 +339,11 @@ pub fn correlate(ev: &Event, origin: Origin<'_>) -> Finding {
         context_before: Vec::new(),
         context_after: Vec::new(),
         during_shutdown: false,
+        step_of: ev.step_of(),
+        pid: origin
+            .pid
+            .and_then(|p| p.trim().parse().ok())
+            .or_else(|| ev.process()),
         occurrences: 1,
     }
 }

@@ -286,3 +286,84 @@ fn probe_path_starts_the_probe_with_no_wrapper() {
     let doc = run_json(&[log.to_str().unwrap()]);
     assert_eq!(summarize(&doc), expected("blocking_then_exit_3.py", true));
 }
+
+/// The modules a scenario needs from PyPI (`# requires: aiohttp`) that
+/// `py` cannot import.
+fn missing_modules(py: &str, scenario: &std::path::Path) -> Vec<String> {
+    const CAPABILITIES: &[&str] = &["sockets", "threads", "subprocess", "shutdown"];
+    let text = std::fs::read_to_string(scenario).unwrap();
+    let mut missing = Vec::new();
+    for line in text.lines() {
+        let Some((_, words)) = line.split_once("# requires: ") else {
+            continue;
+        };
+        for m in words.split_whitespace() {
+            if CAPABILITIES.contains(&m) || m.starts_with("python>=") {
+                continue;
+            }
+            let ok = Command::new(py)
+                .args(["-c", &format!("import {m}")])
+                .output()
+                .is_ok_and(|o| o.status.success());
+            if !ok {
+                missing.push(m.to_string());
+            }
+        }
+    }
+    missing
+}
+
+#[test]
+fn every_probe_scenario_under_aiolog_run_and_run_light() {
+    // `aiolog run` (the probe with debug mode) and `aiolog run --light` (the
+    // probe alone) name the statements the scenario marks `# expect-probe:`;
+    // the negative control gives nothing either way.
+    let Some(py) = python(module_path!()) else {
+        return;
+    };
+    let mut checked = 0;
+    for s in scenarios() {
+        let text = std::fs::read_to_string(&s).unwrap();
+        if !text.contains("# probe: on") {
+            continue;
+        }
+        let name = s.file_name().unwrap().to_string_lossy().into_owned();
+        let missing = missing_modules(&py, &s);
+        if !missing.is_empty() {
+            skipped(
+                &format!("{}: {name}", module_path!()),
+                &format!(
+                    "{py} lacks {} (set AIOLOG_TEST_PYTHON to a Python that has them; .ci/run makes one)",
+                    missing.join(", ")
+                ),
+            );
+            continue;
+        }
+        let want: Vec<Expect> = expected_with_probe(&s)
+            .into_iter()
+            .map(|mut e| {
+                e.location = e
+                    .location
+                    .replace(&format!("/app/{name}"), &s.to_string_lossy());
+                e
+            })
+            .collect();
+        for light in [false, true] {
+            let mut args = vec![];
+            if light {
+                args.push("--light");
+            }
+            let script = s.to_string_lossy().into_owned();
+            args.extend(["--", py.as_str(), script.as_str()]);
+            let (out, doc) = aiolog_run(&args);
+            let said = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(0), "{name} light={light}: {said}");
+            assert_eq!(summarize(&doc), want, "{name} light={light}: {said}");
+            if light {
+                assert!(!said.contains("Executing <"), "{name}: debug mode was on");
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 4, "only {checked} runs");
+}

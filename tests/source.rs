@@ -338,7 +338,7 @@ fn every_probe_scenario_names_each_blocking_statement() {
             continue;
         }
         let text = std::fs::read_to_string(&script).unwrap();
-        for variant in VARIANTS {
+        for variant in variants_of(&script) {
             let log = format!("{}{variant}", script.file_stem().unwrap().to_string_lossy());
             let doc = analyze(&log);
             let stalls: Vec<&serde_json::Value> = doc["findings"]
@@ -366,4 +366,65 @@ fn every_probe_scenario_names_each_blocking_statement() {
             }
         }
     }
+}
+
+#[test]
+fn a_framework_handler_and_only_its_own_route_are_named() {
+    // The scenarios mark the statement of the handler a framework calls with `#
+    // expect-handler: FRAMEWORK route=METHOD PATTERN`. Every capture of
+    // them, on every version, names that handler under the framework's
+    // frames; a log with the access log on names its route, and never that
+    // of the requests around it (health checks before and after).
+    let dir = scenario_dir();
+    let mut checked = 0;
+    for script in scenarios() {
+        let name = script.file_name().unwrap().to_string_lossy().into_owned();
+        let Some((line, want)) = markers(&name, "expect-handler").into_iter().next() else {
+            continue;
+        };
+        let (framework, route) = want.split_once(" route=").unwrap();
+        let (method, pattern) = route.split_once(' ').unwrap();
+        let stem = script.file_stem().unwrap().to_string_lossy().into_owned();
+        let mut logs: Vec<std::path::PathBuf> = Vec::new();
+        for d in std::iter::once(root().join("samples")).chain(
+            std::fs::read_dir(root().join("samples/versions"))
+                .unwrap()
+                .map(|e| e.unwrap().path()),
+        ) {
+            for v in variants_of(&script) {
+                let p = d.join(format!("{stem}{v}"));
+                if p.exists() {
+                    logs.push(p);
+                }
+            }
+        }
+        for log in logs {
+            let doc = run_json(&[
+                "--src",
+                &dir,
+                "--path-map",
+                &format!("/app={dir}"),
+                log.to_str().unwrap(),
+            ]);
+            let f = &doc["findings"][0];
+            let s = &f["sampled"];
+            let at = log.display();
+            assert_eq!(s["handler"]["line"], line, "{at}: {s}");
+            assert_eq!(s["handler"]["framework"], framework, "{at}");
+            assert!(s["task"].is_string(), "{at}: the running task");
+            let text = std::fs::read_to_string(&log).unwrap();
+            if text.contains("\" 200") {
+                assert_eq!(s["route"]["method"], method, "{at}: {s}");
+                assert_eq!(s["route"]["pattern"], pattern, "{at}");
+                assert!(
+                    !s["route"]["line"].as_str().unwrap().contains("/health"),
+                    "{at}"
+                );
+            } else {
+                assert!(s["route"].is_null(), "{at}: no access log, no route");
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 2 * 7 * 3, "only {checked} logs");
 }

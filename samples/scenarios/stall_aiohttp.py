@@ -6,7 +6,10 @@ task that serves the connection suspends in
 handler is not in it at all. The stall probe samples the loop's thread while
 the handler blocks and names the handler's statement.
 
-The scenario serves one request to itself on 127.0.0.1 and stops.
+aiohttp's access log (with logging configured: the timestamped variant)
+names each request; only the slow one's is the finding's route.
+
+The scenario serves three requests to itself on 127.0.0.1 and stops.
 # probe: on
 # requires: threads sockets
 """
@@ -23,20 +26,26 @@ def render_report(rows):
 
 
 async def report(request):
-    return web.json_response(render_report(3))
+    return web.json_response(render_report(3))  # expect-handler: aiohttp route=GET /report
+
+
+async def health(request):
+    return web.json_response({"ok": True})
 
 
 async def main():
     app = web.Application()
     app.router.add_get("/report", report)
-    runner = web.AppRunner(app, access_log=None)
+    app.router.add_get("/health", health)
+    runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     port = site._server.sockets[0].getsockname()[1]
     async with ClientSession() as s:
-        async with s.get(f"http://127.0.0.1:{port}/report") as r:
-            print("GET /report", r.status, await r.json(), flush=True)
+        for path in ("/health", "/report", "/health"):
+            async with s.get(f"http://127.0.0.1:{port}{path}") as r:
+                print("GET", path, r.status, await r.json(), flush=True)
     await runner.cleanup()
 
 

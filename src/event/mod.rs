@@ -46,7 +46,7 @@ impl fmt::Display for Location {
 }
 
 /// One frame of a traceback-like block.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Frame {
     /// The file.
     pub path: String,

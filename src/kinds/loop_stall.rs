@@ -5,17 +5,17 @@
 
 use super::{KindSpec, Placed, Tally};
 use crate::aggregate::Group;
-use crate::correlate::{classify, frame_site, Basis, Finding, PathClass};
+use crate::correlate::{classify, frame_site, package, Basis, Finding, PathClass};
 use crate::event::{repr, Frame, Unrecognized};
 use crate::render::fmt_ms;
 use crate::rules::Rule;
-use crate::source::analyze::{Confidence, LocationKind, Reading, Sampled};
+use crate::source::analyze::{Confidence, Evidence, LocationKind, Reading, Sampled};
 
 /// The probe's marker, at the start of its record's first line.
 pub const MARKER: &str = "aiolog-probe: ";
 
 /// One distinct stack the probe sampled.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Stack {
     /// How many samples showed it.
     pub samples: u64,
@@ -52,17 +52,30 @@ pub struct Culprit {
     pub frame: Frame,
     /// Samples that show it.
     pub votes: u64,
+    /// The most sampled stack that shows it (an index into `stacks`).
+    pub stack: usize,
     /// The call it was making, below it: the first frame outside the user's
     /// code (`json/encoder.py:258 iterencode`), if any was sampled.
     pub call: Option<Frame>,
 }
 
+/// The user's function a framework called, in a sampled stack: the
+/// outermost frame of the run of the user's frames that holds the
+/// statement, when a third-party package's frame called it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Handler {
+    /// The handler's frame.
+    #[serde(flatten)]
+    pub frame: Frame,
+    /// The package whose frame called it (`fastapi`, `aiohttp`).
+    pub framework: String,
+}
+
 impl LoopStall {
     /// The statement the samples agree on.
     pub fn culprit(&self) -> Option<Culprit> {
-        let mut best: Option<Culprit> = None;
-        let mut votes: Vec<(Frame, u64, Option<Frame>)> = Vec::new();
-        for st in &self.stacks {
+        let mut votes: Vec<Culprit> = Vec::new();
+        for (si, st) in self.stacks.iter().enumerate() {
             let Some(i) = st
                 .frames
                 .iter()
@@ -71,25 +84,55 @@ impl LoopStall {
                 continue;
             };
             let f = &st.frames[i];
-            let call = st.frames.get(i + 1).cloned();
             match votes
                 .iter_mut()
-                .find(|(v, _, _)| v.path == f.path && v.line == f.line)
+                .find(|v| v.frame.path == f.path && v.frame.line == f.line)
             {
-                Some(v) => v.1 += st.samples,
-                None => votes.push((f.clone(), st.samples, call)),
+                Some(v) => {
+                    if st.samples > self.stacks[v.stack].samples {
+                        v.stack = si;
+                    }
+                    v.votes += st.samples;
+                }
+                None => votes.push(Culprit {
+                    frame: f.clone(),
+                    votes: st.samples,
+                    stack: si,
+                    call: st.frames.get(i + 1).cloned(),
+                }),
             }
         }
-        for (frame, n, call) in votes {
-            if best.as_ref().is_none_or(|b| n > b.votes) {
-                best = Some(Culprit {
-                    frame,
-                    votes: n,
-                    call,
-                });
+        let mut best: Option<Culprit> = None;
+        for c in votes {
+            if best.as_ref().is_none_or(|b| c.votes > b.votes) {
+                best = Some(c);
             }
         }
         best
+    }
+
+    /// The culprit's stack: its frames, and the index of the culprit in it.
+    pub fn culprit_stack(&self, c: &Culprit) -> Option<(&Stack, usize)> {
+        let st = self.stacks.get(c.stack)?;
+        let i = st
+            .frames
+            .iter()
+            .rposition(|f| f.path == c.frame.path && f.line == c.frame.line)?;
+        Some((st, i))
+    }
+
+    /// The handler a framework called on the way to the culprit.
+    pub fn handler(&self, c: &Culprit) -> Option<Handler> {
+        let (st, i) = self.culprit_stack(c)?;
+        let mut k = i;
+        while k > 0 && classify(&st.frames[k - 1].path) == PathClass::User {
+            k -= 1;
+        }
+        let caller = st.frames.get(k.checked_sub(1)?)?;
+        Some(Handler {
+            frame: st.frames[k].clone(),
+            framework: package(&caller.path)?,
+        })
     }
 }
 
@@ -207,6 +250,18 @@ async def load_config():
         Some(self.seconds)
     }
 
+    fn process(&self) -> Option<u64> {
+        self.pid
+    }
+
+    /// A task's step when the record names its task; else unknown (a
+    /// callback's, or a stall the Python watchdog did not sample).
+    fn step_of(&self) -> Option<super::StepOf> {
+        self.task
+            .as_ref()
+            .map(|_| super::StepOf::Task(self.coroutine.clone()))
+    }
+
     fn site(&self) -> Placed {
         match self.culprit() {
             Some(c) => {
@@ -218,6 +273,13 @@ async def load_config():
                         ", in {} ({short}:{})",
                         call.function.as_deref().unwrap_or("?"),
                         call.line
+                    ));
+                }
+                if let Some(h) = self.handler(&c) {
+                    detail.push_str(&format!(
+                        ", handler {} called by {}",
+                        h.frame.function.as_deref().unwrap_or("?"),
+                        h.framework
                     ));
                 }
                 (
@@ -263,18 +325,46 @@ async def load_config():
         ]
     }
 
+    /// The stacks, the statement they agree on, the call below it and the
+    /// handler a framework called: from the group's first record.
+    fn record_evidence(g: &Group, ev: &mut Evidence) {
+        let Some(st) = g
+            .sample_record
+            .lines()
+            .next()
+            .and_then(|first| loop_stall(first, &g.sample_record))
+        else {
+            return;
+        };
+        let Some(c) = st.culprit() else {
+            return;
+        };
+        ev.location_kind = LocationKind::SampledAt;
+        ev.confidence = Confidence::Sampled;
+        let calls = st
+            .culprit_stack(&c)
+            .map_or(Vec::new(), |(s, i)| s.frames[i + 1..].to_vec());
+        let handler = st.handler(&c);
+        ev.sampled = Some(Sampled {
+            votes: c.votes,
+            samples: st.samples,
+            frame: c.frame,
+            calls,
+            handler,
+            task: st.task,
+            coroutine: st.coroutine,
+            pid: st.pid,
+            thread: st.thread,
+            route: None,
+            stacks: st.stacks,
+        });
+    }
+
     /// The statement the samples point at, and what the blocking catalog
     /// knows of it.
     fn evidence(r: &mut Reading<'_>) {
         r.statement_only();
-        r.ev.location_kind = LocationKind::SampledAt;
-        r.ev.confidence = Confidence::Sampled;
-        let share = r.group.sample_record.lines().next().and_then(|first| {
-            let st = loop_stall(first, &r.group.sample_record)?;
-            let c = st.culprit()?;
-            Some((c.votes, st.samples))
-        });
-        r.ev.sampled = share.map(|(votes, samples)| Sampled { votes, samples });
+        let share = r.ev.sampled.as_ref().map(|s| (s.votes, s.samples));
         let path = &r.site.path;
         let line = r.line;
         let sampled = share.map_or(String::new(), |(v, n)| format!(" ({v} of {n} samples)"));

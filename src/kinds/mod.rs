@@ -42,7 +42,7 @@ use crate::correlate::{Basis, Finding, Site};
 use crate::event::{Frame, Location, TaskFailure, Unrecognized};
 use crate::record::Shape;
 use crate::rules::Rule;
-use crate::source::analyze::Reading;
+use crate::source::analyze::{Evidence, Reading};
 
 /// A site choice: the line of the user's code (if any), how it was chosen,
 /// and a short detail for live lines.
@@ -55,6 +55,31 @@ pub enum StepRecord {
     Sampled,
     /// Debug mode warned of it: names the step.
     Warned,
+}
+
+/// What ran the step a record reports: a task (its coroutine's qualname,
+/// when printed) or a plain callback. The probe's record and a warning
+/// that disagree on it are not of one step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StepOf {
+    /// A task's step.
+    Task(Option<String>),
+    /// A plain callback.
+    Callback,
+}
+
+impl StepOf {
+    /// Whether two records may report the same step: both a task's, or
+    /// both a callback's. Two tasks' names may differ for one step: an
+    /// eager task (3.12+, aiohttp's request handler) runs its first step
+    /// inside its creator's, which debug mode times, while the probe sees
+    /// the eager task as the current one.
+    pub fn agrees(&self, other: &StepOf) -> bool {
+        matches!(
+            (self, other),
+            (StepOf::Task(_), StepOf::Task(_)) | (StepOf::Callback, StepOf::Callback)
+        )
+    }
 }
 
 /// A kind's numbers for the brief's symptoms.
@@ -133,6 +158,14 @@ pub trait KindSpec: Sized {
     fn seconds(&self) -> Option<f64> {
         None
     }
+    /// The process id the record itself states (the stall probe's does).
+    fn process(&self) -> Option<u64> {
+        None
+    }
+    /// What ran the step, for a kind that reports one ([`Self::STEP`]).
+    fn step_of(&self) -> Option<StepOf> {
+        None
+    }
     /// The rule code of this event.
     fn code(&self) -> &'static str {
         Self::RULES[0].code
@@ -159,6 +192,8 @@ pub trait KindSpec: Sized {
     fn hint(_basis: Basis, _source_missing: bool) -> Option<&'static str> {
         None
     }
+    /// What the record itself shows, whether or not the source is read.
+    fn record_evidence(_g: &Group, _ev: &mut Evidence) {}
     /// What the source shows at the site.
     fn evidence(r: &mut Reading<'_>) {
         r.statement_only();
@@ -243,6 +278,10 @@ macro_rules! registry {
             pub fn hint(self, basis: Basis, source_missing: bool) -> Option<&'static str> {
                 match self { $($(#[$meta])* Kind::$variant => <$module::$ty as KindSpec>::hint(basis, source_missing),)* }
             }
+            /// See [`KindSpec::record_evidence`].
+            pub fn record_evidence(self, g: &Group, ev: &mut Evidence) {
+                match self { $($(#[$meta])* Kind::$variant => <$module::$ty as KindSpec>::record_evidence(g, ev),)* }
+            }
             /// See [`KindSpec::evidence`].
             pub fn evidence(self, r: &mut Reading<'_>) {
                 match self { $($(#[$meta])* Kind::$variant => <$module::$ty as KindSpec>::evidence(r),)* }
@@ -296,6 +335,14 @@ macro_rules! registry {
             /// Seconds the loop was blocked (timed kinds only).
             pub fn duration_seconds(&self) -> Option<f64> {
                 match self { $($(#[$meta])* Event::$variant(e) => e.seconds(),)* }
+            }
+            /// See [`KindSpec::step_of`].
+            pub fn step_of(&self) -> Option<StepOf> {
+                match self { $($(#[$meta])* Event::$variant(e) => e.step_of(),)* }
+            }
+            /// See [`KindSpec::process`].
+            pub fn process(&self) -> Option<u64> {
+                match self { $($(#[$meta])* Event::$variant(e) => e.process(),)* }
             }
             /// The rule code.
             pub fn code(&self) -> &'static str {

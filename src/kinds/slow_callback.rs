@@ -124,6 +124,13 @@ asyncio.create_task(flush_metrics())"#,
         })
     }
 
+    fn step_of(&self) -> Option<super::StepOf> {
+        Some(match &self.target {
+            Target::Task(t) => super::StepOf::Task(t.coro.as_ref().map(|c| c.qualname.clone())),
+            Target::Handle(_) => super::StepOf::Callback,
+        })
+    }
+
     fn subject(&self) -> Option<String> {
         match &self.target {
             Target::Task(t) => t.coro.as_ref().map(|c| c.qualname.clone()),

@@ -3,8 +3,10 @@
 //! the event loop was blocked for …`) as the step ends, just before
 //! asyncio's `Executing <…> took …` for the same step (just after it, on a
 //! loop the probe watches by its heartbeat, such as uvloop). When the two
-//! come within [`JOIN_LINES`] lines of each other and their durations
-//! agree, they become the probe's finding, which names the statement that
+//! come within [`JOIN_LINES`] lines of each other, from the same process
+//! (when the log says which: the probe's record states its pid, a
+//! `[%(process)d]` prefix gives the warning's), of the same task or both of
+//! a plain callback, and their durations agree, they become the probe's finding, which names the statement that
 //! blocked, with the warning's own line kept as its `location`.
 //!
 //! Findings pass through in order: a timed finding waits for its partner,
@@ -36,6 +38,18 @@ fn pair(a: &Finding, b: &Finding) -> bool {
     if x == y {
         return false;
     }
+    // A task's step and a callback, or two tasks' steps.
+    if let (Some(p), Some(q)) = (&a.step_of, &b.step_of) {
+        if !p.agrees(q) {
+            return false;
+        }
+    }
+    // Another process's step (several workers writing one log).
+    if let (Some(p), Some(q)) = (a.pid, b.pid) {
+        if p != q {
+            return false;
+        }
+    }
     match (a.seconds, b.seconds) {
         (Some(x), Some(y)) => (x - y).abs() <= (0.15 * x.max(y)).max(0.06),
         _ => false,
@@ -51,11 +65,20 @@ fn merged(a: Finding, b: Finding) -> Finding {
     };
     stall.location = warning.location.or(stall.location);
     stall.created_at = warning.created_at.or(stall.created_at);
+    // The warning's context, less the probe's own record (which came just
+    // before it or just after it).
+    let own: Vec<&str> = stall
+        .record
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    let not_own = |l: &String| !own.iter().any(|r| l.trim_end().ends_with(r));
     if stall.context_after.is_empty() {
-        stall.context_after = warning.context_after;
+        stall.context_after = warning.context_after.into_iter().filter(not_own).collect();
     }
     if stall.context_before.is_empty() {
-        stall.context_before = warning.context_before;
+        stall.context_before = warning.context_before.into_iter().filter(not_own).collect();
     }
     stall
 }

@@ -516,6 +516,7 @@ impl<'a> InputAnalyzer<'a> {
                         line_no: rec.line_no,
                         timestamp: rec.timestamp.as_deref(),
                         record: "",
+                        pid: rec.pid.as_deref(),
                     },
                 );
                 f.occurrences = rec.repeat;

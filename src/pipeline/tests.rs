@@ -104,3 +104,33 @@ fn empty_and_binary_inputs() {
     assert!(out.is_empty());
     assert!(stats.balanced());
 }
+
+/// The probe's record and debug mode's warning of one step are one
+/// finding; a warning of another process's step (two workers writing one
+/// log, a `[%(process)d]` prefix) is not joined to it.
+#[test]
+fn the_probe_and_the_warning_of_one_process_are_joined() {
+    let log = |warning_pid: u32| {
+        format!(
+            "2026-12-02 08:05:55,528 [2583] WARNING asyncio.aiolog: aiolog-probe: the event loop was blocked for 0.302 seconds (pid 2583, thread MainThread 1405, task 'Task-2' handle, 40 samples)\n\
+\x20 stack 1: 40 of 40 samples\n\
+\x20   File \"/app/a.py\", line 20, in handle\n\
+\x20   File \"/app/a.py\", line 9, in load\n\
+2026-12-02 08:05:55,529 [{warning_pid}] WARNING asyncio: Executing <Task pending name='Task-2' coro=<handle() running at /app/a.py:21> created at /usr/lib/python3.11/asyncio/tasks.py:384> took 0.300 seconds\n\
+done\n"
+        )
+        .into_bytes()
+    };
+    let (same, _) = run_in_pieces(&log(2583), 4096);
+    assert_eq!(same.len(), 1, "{same:?}");
+    assert_eq!(same[0].site.as_ref().unwrap().line, 9);
+    assert_eq!(same[0].location.as_ref().unwrap().line, 21);
+    // Its context is the application's, not the probe's own lines.
+    assert!(
+        same[0].context_before.is_empty(),
+        "{:?}",
+        same[0].context_before
+    );
+    let (other, _) = run_in_pieces(&log(2590), 4096);
+    assert_eq!(other.len(), 2, "{other:?}");
+}

@@ -188,6 +188,18 @@ fn finding(n: usize, rk: &Ranked, r: &Report) -> String {
         }
         None => part.push_str("- Source: not read (pass --src DIR and --path-map FROM=TO); paste the function around the site.\n"),
     }
+    if let Some(sampled) = r
+        .evidence
+        .get(r.index_of(rk))
+        .and_then(Option::as_ref)
+        .and_then(|e| e.sampled.as_ref())
+    {
+        let _ = write!(
+            part,
+            "\nWhat the stall probe sampled while the loop was blocked:\n\n{}",
+            fenced(&super::stack_excerpt(sampled).join("\n"))
+        );
+    }
     if !g.sample_record.is_empty() {
         let (text, _) = match g.sample_record.char_indices().nth(1500) {
             Some((n, _)) => (&g.sample_record[..n], true),

@@ -285,7 +285,12 @@ fn evidence(
     cut: &mut Vec<String>,
 ) {
     for rk in shown {
-        let Some(ev) = r.read_evidence(r.index_of(rk)) else {
+        let Some(ev) = r.read_evidence(r.index_of(rk)).or_else(|| {
+            r.evidence
+                .get(r.index_of(rk))
+                .and_then(Option::as_ref)
+                .filter(|e| e.sampled.is_some())
+        }) else {
             continue;
         };
         if evidence_left == 0 {
@@ -322,6 +327,10 @@ fn evidence(
                 .collect();
             s.push('\n');
             s.push_str(&fenced(&code.join("\n")));
+        }
+        if let Some(sampled) = &ev.sampled {
+            s.push('\n');
+            s.push_str(&fenced(&super::stack_excerpt(sampled).join("\n")));
         }
     }
 }

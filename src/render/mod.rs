@@ -29,7 +29,7 @@ use std::io;
 
 use crate::correlate::Finding;
 use crate::report::Report;
-use crate::source::analyze::Evidence;
+use crate::source::analyze::{Evidence, Sampled};
 
 /// An output format.
 pub trait Sink {
@@ -115,7 +115,94 @@ pub fn evidence_lines(e: &Evidence) -> Vec<String> {
     if let Some(a) = &e.attribution {
         v.push(terminal_safe(a));
     }
+    if let Some(s) = &e.sampled {
+        v.extend(stack_excerpt(s));
+    }
     v
+}
+
+/// How many frames of a sampled stack [`stack_excerpt`] shows above and
+/// below the statement.
+const EXCERPT_ABOVE: usize = 3;
+const EXCERPT_BELOW: usize = 4;
+
+/// What the stall probe saw, for people: the task, the handler a framework called and the request's route, then the
+/// stack from the framework's frame (or a few frames above the statement)
+/// to the call below it, the statement marked `>`.
+pub fn stack_excerpt(s: &Sampled) -> Vec<String> {
+    let mut v = Vec::new();
+    if let Some(t) = &s.task {
+        let coro = s
+            .coroutine
+            .as_deref()
+            .map_or(String::new(), |c| format!(" {c}"));
+        v.push(format!("task: '{t}'{coro}"));
+    }
+    if let Some(h) = &s.handler {
+        let mut line = format!(
+            "handler: {} ({}:{}), called by {}",
+            h.frame.function.as_deref().unwrap_or("?"),
+            h.frame.path,
+            h.frame.line,
+            h.framework
+        );
+        if let Some(r) = &s.route {
+            line.push_str(&format!(
+                "; request {} {} (route {})",
+                r.method, r.path, r.pattern
+            ));
+        }
+        v.push(line);
+    }
+    let Some((st, at)) = s.stacks.iter().find_map(|st| {
+        st.frames
+            .iter()
+            .rposition(|f| f.path == s.frame.path && f.line == s.frame.line)
+            .map(|i| (st, i))
+    }) else {
+        return v;
+    };
+    let handler_at = s.handler.as_ref().and_then(|h| {
+        st.frames[..=at]
+            .iter()
+            .rposition(|f| f.path == h.frame.path && f.line == h.frame.line)
+    });
+    let first = match handler_at {
+        Some(h) => h
+            .saturating_sub(1)
+            .max(at.saturating_sub(EXCERPT_ABOVE + 1))
+            .min(h),
+        None => at.saturating_sub(EXCERPT_ABOVE),
+    };
+    let last = (at + EXCERPT_BELOW).min(st.frames.len() - 1);
+    let from = if first > 0 {
+        format!(", from frame {}", first + 1)
+    } else {
+        String::new()
+    };
+    v.push(format!(
+        "stack ({} of {} samples{}, outermost first{from}):",
+        st.samples,
+        s.samples,
+        if st.faulthandler {
+            ", faulthandler"
+        } else {
+            ""
+        },
+    ));
+    for (i, f) in st.frames.iter().enumerate().take(last + 1).skip(first) {
+        v.push(format!(
+            "{} {}:{} in {}",
+            if i == at { ">" } else { " " },
+            f.path,
+            f.line,
+            f.function.as_deref().unwrap_or("?")
+        ));
+    }
+    if last + 1 < st.frames.len() {
+        v.push(format!("  … {} frames below", st.frames.len() - last - 1));
+    }
+    v.iter().map(|l| terminal_safe(l)).collect()
 }
 
 /// The log lines around a finding's first occurrence, for `-B`/`-A`.

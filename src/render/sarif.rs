@@ -147,6 +147,36 @@ pub fn sarif(r: &Report) -> Value {
                 if let Some(e) = ev {
                     loc["message"] = json!({"text": e.summary});
                 }
+                if let Some(sampled) = r.evidence.get(i).and_then(Option::as_ref).and_then(|e| e.sampled.as_ref()) {
+                    // Sampled during the stall: the statement is the
+                    // result's location; the await asyncio's warning named
+                    // and the handler a framework called are related ones.
+                    res["properties"]["sampled"] = json!({
+                        "votes": sampled.votes,
+                        "samples": sampled.samples,
+                        "calls": sampled.calls,
+                        "handler": sampled.handler,
+                        "task": sampled.task,
+                        "route": sampled.route,
+                    });
+                    let mut related = Vec::new();
+                    let warned = g.location.as_deref().and_then(|l| l.rsplit_once(':'));
+                    if let Some((p, l)) = warned.and_then(|(p, l)| Some((p, l.parse::<u32>().ok()?))) {
+                        related.push(("the line asyncio's warning names", p.to_string(), l));
+                    }
+                    if let Some(h) = &sampled.handler {
+                        related.push(("the handler the framework called", h.frame.path.clone(), h.frame.line));
+                    }
+                    res["relatedLocations"] = related
+                        .into_iter()
+                        .enumerate()
+                        .map(|(n, (text, p, l))| json!({
+                            "id": n + 1,
+                            "message": {"text": text},
+                            "physicalLocation": {"artifactLocation": self::artifact(&p), "region": {"startLine": l.max(1)}},
+                        }))
+                        .collect();
+                }
                 res["locations"] = json!([loc]);
             }
             res

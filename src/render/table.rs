@@ -88,7 +88,10 @@ impl<W: Write> TableSink<W> {
         for rk in r.of_kind(kind).take(10) {
             let i = r.index_of(rk);
             let ev = r.evidence.get(i).and_then(Option::as_ref).filter(|e| {
-                e.source == SourceStatus::Read || e.hint.is_some() || e.attribution.is_some()
+                e.source == SourceStatus::Read
+                    || e.hint.is_some()
+                    || e.attribution.is_some()
+                    || e.sampled.is_some()
             });
             let mut ctx = context_lines(&rk.group);
             if let Some(o) = r.owners.get(i).filter(|o| !o.is_empty()) {

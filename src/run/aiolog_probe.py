@@ -79,6 +79,9 @@ class _Watch(object):
         self.thread_id = threading.get_ident()
         self.thread_name = threading.current_thread().name
         self.threshold = threshold
+        # A heartbeat every 50 ms; on a loop watched by its heartbeat alone
+        # (uvloop), every 10 ms, so that a stall's measured length (the gap
+        # between two beats) is within 10 ms of the step's.
         self.interval = min(0.05, threshold / 2.0)
         self.last_beat = time.monotonic()
         self.stalled = False
@@ -118,6 +121,10 @@ def _task_of(loop):
         return None
     if task is None:
         return None
+    return _describe(task)
+
+
+def _describe(task):
     try:
         name = task.get_name()
     except Exception:
@@ -135,14 +142,20 @@ def _watchdog():
     while True:
         with _lock:
             now = time.monotonic()
-            wait = 1.0
+            # Awake at least every 50 ms: a step that starts now is
+            # sampled from its threshold on, within 50 ms, whatever the
+            # threshold was when the watchdog last looked.
+            wait = 0.05
             stalled = []
             for w in list(_watches.values()):
+                # The loop's threshold as it is now (a program may change
+                # it while the loop runs).
+                threshold = _current_threshold(w)
                 if w.steps:
                     start = w.step_start
-                    due = w.threshold if start is None else start + w.threshold - now
+                    due = threshold if start is None else start + threshold - now
                 else:
-                    due = w.last_beat + w.threshold - now
+                    due = w.last_beat + threshold - now
                 if due <= 0:
                     stalled.append(w)
                 else:
@@ -210,8 +223,26 @@ def _take(w):
     return taken
 
 
-def _report(w, blocked):
+def _task_of_handle(handle):
+    """The task whose step a handle runs (`Task.__step`, `task_wakeup`), if
+    it runs one."""
+    try:
+        import asyncio
+
+        owner = getattr(handle._callback, "__self__", None)
+        if isinstance(owner, asyncio.Task):
+            return _describe(owner)
+    except Exception:
+        pass
+    return None
+
+
+def _report(w, blocked, handle=None):
     samples, total, task = _take(w)
+    if task is None and handle is not None:
+        # No sample of the Python watchdog's saw the task (faulthandler's
+        # alone, or none): the handle says.
+        task = _task_of_handle(handle)
     extra = None
     if _state["fh_owner"] == w.thread_id:
         extra = _faulthandler_sample(w.thread_id)
@@ -305,6 +336,8 @@ def _watch(loop):
         w.steps = _state["steps"] and isinstance(loop, be.BaseEventLoop)
     except Exception:
         w.steps = False
+    if not w.steps:
+        w.interval = min(0.01, w.interval)
     with _lock:
         old = _watches.get(w.thread_id)
         if old is not None:
@@ -352,9 +385,9 @@ def _time_steps(events):
         finally:
             took = monotonic() - start
             w.step_start = None
-            if took >= w.threshold and took >= _current_threshold(w):
+            if took >= _current_threshold(w):
                 try:
-                    _report(w, took)
+                    _report(w, took, self)
                 except Exception:
                     pass
             elif w.stalled:
@@ -402,6 +435,12 @@ def install():
             pass
 
     events._set_running_loop = _set_running_loop
+    # uvloop calls the one the asyncio package re-exports, bound when it is
+    # imported (after this hook, which runs at startup).
+    import asyncio
+
+    if getattr(asyncio, "_set_running_loop", None) is original:
+        asyncio._set_running_loop = _set_running_loop
     _time_steps(events)
     if os.environ.get("AIOLOG_PROBE_FAULTHANDLER", "1") != "0":
         try:

@@ -11,6 +11,8 @@ use super::python::{statements, stmt_at, Stmt};
 use super::{Cache, Resolved, Roots};
 use crate::aggregate::Group;
 use crate::correlate::{Basis, Site};
+use crate::event::Frame;
+use crate::kinds::loop_stall::{Handler, Stack};
 
 /// Which kind of location a finding's site rests on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -125,13 +127,51 @@ pub struct Evidence {
     pub sampled: Option<Sampled>,
 }
 
-/// The samples of a stall that show its site.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+/// What the stall probe's record shows: the statement its samples agree
+/// on, the call below it, the handler a framework called, the running task
+/// and the stacks themselves (of the group's first record).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Sampled {
     /// Samples that show the site.
     pub votes: u64,
     /// Samples taken.
     pub samples: u64,
+    /// The frame chosen: the innermost frame of the user's code in the
+    /// stacks most samples show.
+    pub frame: Frame,
+    /// The frames below it in its most sampled stack: the call it was
+    /// making, outermost first (`requests/api.py get` … `socket.py
+    /// readinto`).
+    pub calls: Vec<Frame>,
+    /// The user's function a framework called on the way to it.
+    pub handler: Option<Handler>,
+    /// The task that was running: its name.
+    pub task: Option<String>,
+    /// Its coroutine's qualname.
+    pub coroutine: Option<String>,
+    /// The process.
+    pub pid: Option<u64>,
+    /// The loop's thread.
+    pub thread: Option<String>,
+    /// The request's route, when the access log around the record names
+    /// a request that the handler's own route matches.
+    pub route: Option<Route>,
+    /// The distinct stacks, most sampled first, outermost frame first.
+    pub stacks: Vec<Stack>,
+}
+
+/// A request's route, from the access log, confirmed by the handler's
+/// source.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Route {
+    /// `GET`, or `*` when the source declares no method.
+    pub method: String,
+    /// The route as the source declares it (`/report/{name}`).
+    pub pattern: String,
+    /// The request's path as the access log gives it (`/report/daily`).
+    pub path: String,
+    /// The access log line.
+    pub line: String,
 }
 
 fn location_kind(b: Basis) -> LocationKind {
@@ -197,6 +237,7 @@ impl Analyzer {
             attribution: None,
             sampled: None,
         };
+        kind.record_evidence(g, &mut ev);
         let Some(site) = &g.key.site else {
             ev.summary = "the log names no line".into();
             return ev;
@@ -256,7 +297,31 @@ impl Analyzer {
         kind.evidence(&mut reading);
         let marked = reading.marked;
         ev.code = excerpt(&lines, marked, self.context_lines);
+        self.route(g, &mut ev);
         ev
+    }
+
+    /// The route of the request a sampled handler served, from the access
+    /// log lines around the record that the handler's declared routes
+    /// match ([`super::routes`]).
+    fn route(&mut self, g: &Group, ev: &mut Evidence) {
+        let Some(s) = ev.sampled.as_mut() else {
+            return;
+        };
+        let Some(h) = &s.handler else {
+            return;
+        };
+        let (Resolved::File(file), Some(name)) =
+            (self.roots.resolve(&h.frame.path), &h.frame.function)
+        else {
+            return;
+        };
+        let Some(lines) = self.cache.lines(&file) else {
+            return;
+        };
+        let declared = super::routes::declared(&lines, name);
+        let near = g.context_before.iter().rev().chain(&g.context_after);
+        s.route = super::routes::route(&declared, near);
     }
 }
 
@@ -304,12 +369,7 @@ fn library_package(path: &str) -> Option<String> {
     use crate::correlate::{classify, PathClass};
     let p = path.replace('\\', "/");
     match classify(&p) {
-        PathClass::Library => {
-            let i = p.find("-packages/")? + "-packages/".len();
-            let rest = &p[i..];
-            let name = rest.split('/').next().unwrap_or(rest);
-            Some(name.trim_end_matches(".py").to_string())
-        }
+        PathClass::Library => crate::correlate::package(&p),
         PathClass::Stdlib => {
             let i = p.rfind("/python")?;
             let rest = &p[i + 1..];

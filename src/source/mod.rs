@@ -21,6 +21,7 @@
 pub mod analyze;
 pub mod blocking;
 pub mod python;
+pub mod routes;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

@@ -182,6 +182,23 @@ pub fn scenarios() -> Vec<PathBuf> {
 /// The log variants the regenerate script writes for each scenario.
 pub const VARIANTS: &[&str] = &[".log", ".timestamped.log"];
 
+/// The variant of a `# probe: on` scenario run as `aiolog run --light`
+/// starts it: the probe alone, without debug mode.
+pub const LIGHT: &str = ".light.log";
+
+/// The log variants the regenerate script writes for `script`: a probe
+/// scenario's include [`LIGHT`].
+pub fn variants_of(script: &Path) -> Vec<&'static str> {
+    let mut v = VARIANTS.to_vec();
+    if std::fs::read_to_string(script)
+        .unwrap()
+        .contains("# probe: on")
+    {
+        v.push(LIGHT);
+    }
+    v
+}
+
 /// Says on the real stderr, past the test harness's capture (which would
 /// hide it in a passing test), that part of a test did not run, and why.
 pub fn skipped(what: &str, why: &str) {
