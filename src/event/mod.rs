@@ -57,6 +57,11 @@ pub struct Frame {
 }
 
 impl Frame {
+    /// Whether `other` is at the same `path:line`.
+    pub fn same_line(&self, other: &Frame) -> bool {
+        self.path == other.path && self.line == other.line
+    }
+
     /// The frame's `path:line`.
     pub fn location(&self) -> Location {
         Location {

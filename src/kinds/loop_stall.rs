@@ -86,7 +86,7 @@ impl LoopStall {
             let f = &st.frames[i];
             match votes
                 .iter_mut()
-                .find(|v| v.frame.path == f.path && v.frame.line == f.line)
+                .find(|v| v.frame.same_line(f))
             {
                 Some(v) => {
                     if st.samples > self.stacks[v.stack].samples {
@@ -117,7 +117,7 @@ impl LoopStall {
         let i = st
             .frames
             .iter()
-            .rposition(|f| f.path == c.frame.path && f.line == c.frame.line)?;
+            .rposition(|f| f.same_line(&c.frame))?;
         Some((st, i))
     }
 

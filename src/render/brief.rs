@@ -188,12 +188,7 @@ fn finding(n: usize, rk: &Ranked, r: &Report) -> String {
         }
         None => part.push_str("- Source: not read (pass --src DIR and --path-map FROM=TO); paste the function around the site.\n"),
     }
-    if let Some(sampled) = r
-        .evidence
-        .get(r.index_of(rk))
-        .and_then(Option::as_ref)
-        .and_then(|e| e.sampled.as_ref())
-    {
+    if let Some(sampled) = r.sampled(r.index_of(rk)) {
         let _ = write!(
             part,
             "\nWhat the stall probe sampled while the loop was blocked:\n\n{}",

@@ -62,12 +62,7 @@ impl<W: Write> Sink for Github<W> {
             let title = format!("aiolog {} {}", g.code, rule.map_or("", |r| r.name));
             let subject = g.subject.as_deref().unwrap_or("?");
             let mut msg = format!("{subject}: {}", rk.why);
-            let sampled = r
-                .evidence
-                .get(r.index_of(rk))
-                .and_then(Option::as_ref)
-                .and_then(|e| e.sampled.as_ref());
-            if let Some(s) = sampled {
+            if let Some(s) = r.sampled(r.index_of(rk)) {
                 msg.push_str(&format!("\n{}", super::stack_excerpt(s).join("\n")));
             }
             if let Some(rule) = rule {

@@ -157,16 +157,15 @@ pub fn stack_excerpt(s: &Sampled) -> Vec<String> {
     let Some((st, at)) = s.stacks.iter().find_map(|st| {
         st.frames
             .iter()
-            .rposition(|f| f.path == s.frame.path && f.line == s.frame.line)
+            .rposition(|f| f.same_line(&s.frame))
             .map(|i| (st, i))
     }) else {
         return v;
     };
-    let handler_at = s.handler.as_ref().and_then(|h| {
-        st.frames[..=at]
-            .iter()
-            .rposition(|f| f.path == h.frame.path && f.line == h.frame.line)
-    });
+    let handler_at = s
+        .handler
+        .as_ref()
+        .and_then(|h| st.frames[..=at].iter().rposition(|f| f.same_line(&h.frame)));
     let first = match handler_at {
         Some(h) => h
             .saturating_sub(1)

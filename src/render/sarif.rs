@@ -147,7 +147,7 @@ pub fn sarif(r: &Report) -> Value {
                 if let Some(e) = ev {
                     loc["message"] = json!({"text": e.summary});
                 }
-                if let Some(sampled) = r.evidence.get(i).and_then(Option::as_ref).and_then(|e| e.sampled.as_ref()) {
+                if let Some(sampled) = r.sampled(i) {
                     // Sampled during the stall: the statement is the
                     // result's location; the await asyncio's warning named
                     // and the handler a framework called are related ones.

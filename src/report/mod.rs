@@ -12,7 +12,7 @@ pub use wire::{FindingWire, HiddenWire, InputWire};
 
 use crate::aggregate::{Ranked, TimePoint};
 use crate::kinds::Kind;
-use crate::source::analyze::{Evidence, SourceStatus};
+use crate::source::analyze::{Evidence, Sampled, SourceStatus};
 
 /// Everything a renderer needs at the end.
 #[derive(Debug, Clone)]
@@ -92,6 +92,11 @@ impl Report {
             .get(i)
             .and_then(Option::as_ref)
             .filter(|e| e.source == SourceStatus::Read)
+    }
+
+    /// What the stall probe sampled for `ranked[i]`, source read or not.
+    pub fn sampled(&self, i: usize) -> Option<&Sampled> {
+        self.evidence.get(i)?.as_ref()?.sampled.as_ref()
     }
 
     /// The index in `ranked` of a ranked group.
