@@ -2,7 +2,7 @@
 """What the stall probe costs a real service: an aiohttp server from PyPI
 under a bounded local load, three ways.
 
-    python3 benches/probe_cost.py [--seconds 10] [--connections 20] [--python PYTHON]
+    python3 benches/probe_cost.py [--seconds 10] [--connections 20] [--rounds 3] [--python PYTHON]
 
 PYTHON must have aiohttp (`python -m venv v && v/bin/pip install aiohttp`).
 The server answers GET / with a small JSON document on 127.0.0.1; the load
@@ -11,8 +11,13 @@ flight for SECONDS and counts requests per second and latency percentiles.
 The server runs plain, with the stall probe alone (`aiolog probe-path` on
 PYTHONPATH, AIOLOG_PROBE=1: what `aiolog run --light` and a deployed
 service with AIOLOG_PROBE=1 pay), and in asyncio debug mode (what `aiolog
-run` without the probe would pay). A benchmark reports numbers; no test
-depends on them.
+run` without the probe would pay). The server is pinned to one CPU and the
+client to the other (--server-cpu, --client-cpu), and besides throughput
+and latency the server's CPU time per request is reported: on a shared
+machine it is much steadier than throughput, and it is what the probe
+adds. A first measure times a chain of empty callbacks plainly and with
+the probe: the probe's cost per step, the floor of what it adds. A
+benchmark reports numbers; no test depends on them.
 """
 import argparse
 import json
@@ -56,9 +61,32 @@ async def main(port, seconds, connections):
         took = time.perf_counter() - start
     lat.sort()
     pct = lambda p: lat[min(len(lat) - 1, int(p * len(lat)))] * 1000
-    print(json.dumps({"rps": len(lat) / took, "p50": pct(0.50), "p99": pct(0.99)}))
+    print(json.dumps({"rps": len(lat) / took, "n": len(lat), "p50": pct(0.50), "p99": pct(0.99)}))
 
 asyncio.run(main(int(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3])))
+'''
+
+# The probe's cost per callback, on a loop that does nothing else: a chain
+# of empty call_soon callbacks.
+CALLBACKS = r'''
+import asyncio, sys, time
+
+async def main(n):
+    loop = asyncio.get_running_loop()
+    done = loop.create_future()
+    left = [n]
+    def step():
+        left[0] -= 1
+        if left[0]:
+            loop.call_soon(step)
+        else:
+            done.set_result(None)
+    start = time.perf_counter()
+    loop.call_soon(step)
+    await done
+    print((time.perf_counter() - start) / n * 1e6)
+
+asyncio.run(main(int(sys.argv[1])))
 '''
 
 
@@ -78,23 +106,60 @@ def wait_for(port):
     sys.exit("the server did not start")
 
 
-def run(python, mode, args, probe_dir):
+def pin(cpu):
+    """Pins a child to one CPU (None: leaves it free)."""
+    if cpu is None or not hasattr(os, "sched_setaffinity"):
+        return None
+    return lambda: os.sched_setaffinity(0, {cpu})
+
+
+def cpu_seconds(pid):
+    """User and system CPU time of a process so far (Linux /proc)."""
+    fields = pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def environment(mode, probe_dir):
     env = dict(os.environ)
     for v in ("PYTHONASYNCIODEBUG", "AIOLOG_PROBE", "PYTHONPATH"):
         env.pop(v, None)
     if mode == "probe":
         env.update(AIOLOG_PROBE="1", PYTHONPATH=probe_dir)
+    elif mode == "beat":
+        env.update(AIOLOG_PROBE="1", AIOLOG_PROBE_STEPS="0", PYTHONPATH=probe_dir)
     elif mode == "debug":
         env.update(PYTHONASYNCIODEBUG="1")
+    return env
+
+
+def per_callback(python, mode, args, probe_dir):
+    out = subprocess.run(
+        [python, "-c", CALLBACKS, str(args.callbacks)],
+        env=environment(mode, probe_dir), capture_output=True, text=True, check=True,
+        preexec_fn=pin(args.server_cpu),
+    )
+    return float(out.stdout)
+
+
+def run(python, mode, args, probe_dir):
+    env = environment(mode, probe_dir)
     port = free_port()
-    server = subprocess.Popen([python, "-c", SERVER, str(port)], env=env, stderr=subprocess.PIPE)
+    server = subprocess.Popen(
+        [python, "-c", SERVER, str(port)], env=env, stderr=subprocess.PIPE,
+        preexec_fn=pin(args.server_cpu),
+    )
     try:
         wait_for(port)
+        before = cpu_seconds(server.pid)
         out = subprocess.run(
             [python, "-c", CLIENT, str(port), str(args.seconds), str(args.connections)],
-            capture_output=True, text=True, check=True,
+            capture_output=True, text=True, check=True, preexec_fn=pin(args.client_cpu),
         )
-        return json.loads(out.stdout)
+        r = json.loads(out.stdout)
+        # The server's CPU time per request: what the probe adds to each
+        # request, free of the load's run-to-run noise in throughput.
+        r["cpu_us"] = (cpu_seconds(server.pid) - before) / r["n"] * 1e6
+        return r
     finally:
         server.terminate()
         server.wait()
@@ -106,24 +171,56 @@ def main():
     p.add_argument("--seconds", type=float, default=10)
     p.add_argument("--connections", type=int, default=20)
     p.add_argument("--rounds", type=int, default=3, help="rounds of the three modes, interleaved")
+    p.add_argument("--callbacks", type=int, default=500_000, help="empty callbacks per round of the per-callback measure")
+    p.add_argument("--server-cpu", type=int, default=0, help="CPU the server is pinned to (-1: none)")
+    p.add_argument("--client-cpu", type=int, default=1, help="CPU the load client is pinned to (-1: none)")
     args = p.parse_args()
+    if args.server_cpu < 0:
+        args.server_cpu = None
+    if args.client_cpu < 0:
+        args.client_cpu = None
     subprocess.run(["cargo", "build", "--quiet", "--release", "--bin", "aiolog"], cwd=ROOT, check=True)
     probe_dir = subprocess.run(
         [str(ROOT / "target/release/aiolog"), "probe-path"], capture_output=True, text=True, check=True
     ).stdout.strip()
-    best = {}
+    calls = {"plain": [], "probe": [], "beat": []}
     for _ in range(args.rounds):
-        for mode in ("plain", "probe", "debug"):
+        for mode in calls:
+            calls[mode].append(per_callback(args.python, mode, args, probe_dir))
+    for mode, us in calls.items():
+        print(
+            f"{mode:6} {min(us):.3f}-{max(us):.3f} us per empty callback ({args.callbacks} callbacks, {args.rounds} rounds)"
+        )
+    best = {}
+    runs = {}
+    for _ in range(args.rounds):
+        for mode in ("plain", "probe", "beat", "debug"):
             r = run(args.python, mode, args, probe_dir)
-            print(f"{mode:6} {r['rps']:8.0f} req/s  p50 {r['p50']:6.2f} ms  p99 {r['p99']:6.2f} ms", file=sys.stderr)
+            print(
+                f"{mode:6} {r['rps']:8.0f} req/s  p50 {r['p50']:6.2f} ms  p99 {r['p99']:6.2f} ms"
+                f"  server {r['cpu_us']:6.1f} CPU us/request",
+                file=sys.stderr,
+            )
+            runs.setdefault(mode, []).append(r)
             if mode not in best or r["rps"] > best[mode]["rps"]:
                 best[mode] = r
+    # CPU per request: the least of the rounds (the one least disturbed).
+    cpu = {mode: min(r["cpu_us"] for r in rs) for mode, rs in runs.items()}
     plain = best["plain"]["rps"]
-    print("| server | requests/s | vs plain | p50 ms | p99 ms |")
-    print("|---|---:|---:|---:|---:|")
-    for mode, label in (("plain", "plain"), ("probe", "stall probe alone (AIOLOG_PROBE=1)"), ("debug", "asyncio debug mode")):
+    print("| server | requests/s (best) | vs plain | server CPU µs/request (least) | vs plain | p50 ms | p99 ms |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for mode, label in (
+        ("plain", "plain"),
+        ("probe", "stall probe alone (AIOLOG_PROBE=1)"),
+        ("beat", "stall probe, heartbeat only (AIOLOG_PROBE_STEPS=0)"),
+        ("debug", "asyncio debug mode"),
+    ):
         r = best[mode]
-        print(f"| {label} | {r['rps']:.0f} | {100 * r['rps'] / plain - 100:+.1f} % | {r['p50']:.2f} | {r['p99']:.2f} |")
+        print(
+            f"| {label} | {r['rps']:.0f} | {100 * r['rps'] / plain - 100:+.1f} % "
+            f"| {cpu[mode]:.1f} | {100 * cpu[mode] / cpu['plain'] - 100:+.1f} % "
+            f"| {r['p50']:.2f} | {r['p99']:.2f} |"
+        )
 
 
 if __name__ == "__main__":

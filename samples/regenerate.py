@@ -141,6 +141,9 @@ def run_scenario(python, workdir, script, variant):
         stderr=subprocess.STDOUT,
         timeout=60,
     )
+    if proc.returncode < 0:
+        # A crash leaves a log that no interpreter would write whole.
+        sys.exit(f"{script.name} ({variant}) died of signal {-proc.returncode} under {python}")
     return proc.stdout
 
 

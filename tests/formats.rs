@@ -168,9 +168,15 @@ fn github_annotations_point_at_the_sites_and_escape_their_text() {
     let (_, gh, _) = output(&with_samples(&["--format", "github"], &samples));
     let lines: Vec<&str> = gh.lines().collect();
     assert_eq!(lines.len(), sites(&samples), "{gh}");
-    assert!(lines[0].starts_with(
-        "::warning file=/app/stall_probe.py,line=40,title=aiolog AIO105 blocking-statement::"
-    ));
+    // The probe's statement that blocked longest first: one of the
+    // scenario's (which one depends on how fast this machine serializes).
+    assert!(
+        probe_lines().iter().any(|n| lines[0].starts_with(&format!(
+            "::warning file=/app/stall_probe.py,line={n},title=aiolog AIO105 blocking-statement::"
+        ))),
+        "{}",
+        lines[0]
+    );
     assert!(lines.iter().any(|l| l.starts_with(
         "::warning file=/app/blocking_sleep.py,line=18,title=aiolog AIO101 blocking-task-step::"
     )));
@@ -238,8 +244,13 @@ fn brief_asks_questions_per_finding_most_important_first() {
     assert!(brief.contains(&symptom), "{symptom}\n{brief}");
     // Blocked time first: the stall probe's statements, then debug mode's
     // steps.
-    let first = brief
-        .find("### 1. AIO105 blocking-statement at /app/stall\\_probe.py:40")
+    let first = probe_lines()
+        .iter()
+        .find_map(|n| {
+            brief.find(&format!(
+                "### 1. AIO105 blocking-statement at /app/stall\\_probe.py:{n} "
+            ))
+        })
         .expect("first finding");
     assert!(first < brief.find("### 2.").unwrap());
     // No debug-mode step before a probe's statement: the kinds in the
@@ -406,10 +417,8 @@ fn sarif_passes_the_official_schema() {
     // The stall probe's statement first (at the blocking call itself), then
     // debug mode's steps.
     assert_eq!(results[0]["ruleId"], "AIO105");
-    assert_eq!(
-        results[0]["locations"][0]["physicalLocation"]["region"]["startLine"],
-        40
-    );
+    let first = &results[0]["locations"][0]["physicalLocation"]["region"]["startLine"];
+    assert!(probe_lines().iter().any(|n| first == n), "{first}");
     // Twice in each of its three logs (debug mode with the probe, plain
     // and timestamped, and the probe alone).
     assert_eq!(results[0]["properties"]["count"], 6);
@@ -552,4 +561,13 @@ fn html_is_self_contained_escaped_and_renders_in_chromium_without_errors() {
         "{} bytes",
         png.len()
     );
+}
+
+/// The lines of samples/scenarios/stall_probe.py where the probe must find
+/// a blocking statement.
+fn probe_lines() -> Vec<u64> {
+    markers("stall_probe.py", "expect-probe")
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect()
 }

@@ -272,19 +272,29 @@ fn probe_path_starts_the_probe_with_no_wrapper() {
         probe_dir.starts_with(&*dir.join("cache").to_string_lossy()),
         "{probe_dir}"
     );
-    let child = output_of(
-        Command::new(&py)
-            .arg(script("blocking_then_exit_3.py"))
-            .env("PYTHONPATH", &probe_dir)
-            .env("AIOLOG_PROBE", "1")
-            .env("AIOLOG_PROBE_THRESHOLD", "0.3")
-            .env_remove("PYTHONASYNCIODEBUG"),
-    );
-    assert_eq!(child.status.code(), Some(3));
-    let log = dir.join("child.log");
-    std::fs::write(&log, &child.stderr).unwrap();
-    let doc = run_json(&[log.to_str().unwrap()]);
-    assert_eq!(summarize(&doc), expected("blocking_then_exit_3.py", true));
+    // Also with the heartbeat alone (AIOLOG_PROBE_STEPS=0: no wrapper
+    // around each callback, the cheapest mode).
+    for steps in ["1", "0"] {
+        let child = output_of(
+            Command::new(&py)
+                .arg(script("blocking_then_exit_3.py"))
+                .env("PYTHONPATH", &probe_dir)
+                .env("AIOLOG_PROBE", "1")
+                .env("AIOLOG_PROBE_THRESHOLD", "0.3")
+                .env("AIOLOG_PROBE_STEPS", steps)
+                .env_remove("PYTHONASYNCIODEBUG"),
+        );
+        assert_eq!(child.status.code(), Some(3));
+        let log = dir.join(format!("child-{steps}.log"));
+        std::fs::write(&log, &child.stderr).unwrap();
+        let doc = run_json(&[log.to_str().unwrap()]);
+        assert_eq!(
+            summarize(&doc),
+            expected("blocking_then_exit_3.py", true),
+            "AIOLOG_PROBE_STEPS={steps}: {}",
+            String::from_utf8_lossy(&child.stderr)
+        );
+    }
 }
 
 /// The modules a scenario needs from PyPI (`# requires: aiohttp`) that

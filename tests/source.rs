@@ -27,19 +27,6 @@ fn analyze(log: &str) -> Value {
     ])
 }
 
-/// `# MARKER: value` comments of a scenario: (line, value).
-fn markers(script: &str, marker: &str) -> Vec<(u64, String)> {
-    let text = std::fs::read_to_string(root().join("samples/scenarios").join(script)).unwrap();
-    let tag = format!("{marker}: ");
-    text.lines()
-        .enumerate()
-        .filter_map(|(i, l)| {
-            l.find(&tag)
-                .map(|p| (i as u64 + 1, l[p + tag.len()..].trim().to_string()))
-        })
-        .collect()
-}
-
 #[test]
 fn every_blocking_scenario_names_the_blocking_statement_and_line() {
     for script in scenarios() {

@@ -9,7 +9,7 @@ the handler blocks and names the handler's statement.
 aiohttp's access log (with logging configured: the timestamped variant)
 names each request; only the slow one's is the finding's route.
 
-The scenario serves three requests to itself on 127.0.0.1 and stops.
+The scenario serves four requests to itself on 127.0.0.1 and stops.
 # probe: on
 # requires: threads sockets
 """
@@ -37,15 +37,24 @@ async def main():
     app = web.Application()
     app.router.add_get("/report", report)
     app.router.add_get("/health", health)
+    loop = asyncio.get_running_loop()
+    # The server's start and the first request (the client's first
+    # connection: imports, and debug mode reading source files for each
+    # handle's traceback) can be slow steps of their own on a cold machine
+    # under debug mode and tracemalloc, as `aiolog run` runs a program;
+    # they are not this scenario's mistake.
+    threshold, loop.slow_callback_duration = loop.slow_callback_duration, 2.0
     runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     port = site._server.sockets[0].getsockname()[1]
     async with ClientSession() as s:
-        for path in ("/health", "/report", "/health"):
+        for i, path in enumerate(("/health", "/health", "/report", "/health")):
             async with s.get(f"http://127.0.0.1:{port}{path}") as r:
                 print("GET", path, r.status, await r.json(), flush=True)
+            if i == 0:
+                loop.slow_callback_duration = threshold
     await runner.cleanup()
 
 

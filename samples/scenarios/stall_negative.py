@@ -22,7 +22,14 @@ async def worker(n):
 
 
 async def main():
-    await asyncio.gather(*(worker(n) for n in range(20)))
+    # One task created per step: under debug mode each creation records a
+    # traceback (slow on a cold machine with tracemalloc on), and twenty in
+    # one step would be a slow step of aiolog run's own making.
+    workers = []
+    for n in range(20):
+        workers.append(asyncio.ensure_future(worker(n)))
+        await asyncio.sleep(0)
+    await asyncio.gather(*workers)
     print("handled the load", flush=True)
 
 

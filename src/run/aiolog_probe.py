@@ -10,10 +10,17 @@ thread while it is blocked:
 * a watchdog thread that, when a loop has not come back for THRESHOLD
   seconds, samples that loop's thread stack (``sys._current_frames()``)
   every SAMPLE seconds while the stall lasts;
-* ``faulthandler``'s C watchdog, re-armed by each heartbeat, which dumps the
-  stacks without the GIL when a step overruns: a C call that holds the GIL
-  (``json.dumps`` of a large object, a regex, many C extensions) stops the
-  Python watchdog too, but not it.
+* a C call that holds the GIL (``json.dumps`` of a large object, a regex,
+  many C extensions) stops the watchdog too, until it returns; the eval
+  loop gives the GIL up right after the call, while the calling frame is
+  still on the line that made it, so the watchdog's late sample shows that
+  line, and it counts for every interval the watchdog waited (the samples
+  are intervals of the stall);
+* optionally (AIOLOG_PROBE_FAULTHANDLER=1), ``faulthandler``'s C watchdog,
+  re-armed by each heartbeat, which dumps the stacks without the GIL when a
+  step overruns. Off by default: it reads a running thread's frames without
+  the GIL, which can crash CPython (python/cpython issues 116008, 131580,
+  140815; seen on 3.13.0).
 
 When the loop comes back, the probe logs one record through the
 ``asyncio.aiolog`` logger (so it takes the application's logging format,
@@ -23,15 +30,18 @@ beside asyncio's own warnings), WARNING level::
       stack 1: 95 of 98 samples
         File "/app/api.py", line 30, in <module>
         File "/app/api.py", line 12, in handler
-      stack 2: 3 of 98 samples (faulthandler)
+      stack 2: 3 of 98 samples
         File "/app/api.py", line 14, in handler
 
 Stacks are outermost frame first, as in a traceback. Settings, from the
 environment: AIOLOG_PROBE=1 turns it on (``aiolog run`` does),
 AIOLOG_PROBE_THRESHOLD (seconds; default: the loop's slow_callback_duration,
 0.1), AIOLOG_PROBE_SAMPLE (seconds between samples, default 0.005),
-AIOLOG_PROBE_FAULTHANDLER=0 leaves faulthandler alone (for a program that
-arms it itself). No third-party dependency; CPython 3.8 and later.
+AIOLOG_PROBE_STEPS=0 watches asyncio's loops by the heartbeat alone,
+without timing each callback (cheaper; durations within 10 ms),
+AIOLOG_PROBE_FAULTHANDLER=1 adds faulthandler's dumps (never for a program
+that arms faulthandler itself). No third-party dependency; CPython 3.8 and
+later.
 """
 
 import faulthandler
@@ -69,6 +79,12 @@ def _env_float(name, default):
 
 class _Watch(object):
     """One running loop: its thread, its heartbeat, the stall in progress."""
+
+    __slots__ = (
+        "loop", "fixed", "thread_id", "thread_name", "threshold", "interval",
+        "last_beat", "stalled", "samples", "total", "task", "closed", "steps",
+        "step_start",
+    )
 
     def __init__(self, loop, threshold, fixed):
         self.loop = loop
@@ -139,9 +155,17 @@ def _describe(task):
 
 def _watchdog():
     sample = _env_float("AIOLOG_PROBE_SAMPLE", 0.005)
+    meant = None
     while True:
         with _lock:
             now = time.monotonic()
+            # A C call that holds the GIL (json.dumps of a large document)
+            # keeps this thread from waking until it returns; the eval loop
+            # gives the GIL up right after the call, still on the line that
+            # made it, so the sample taken then shows that line, and stands
+            # for every interval the watchdog waited for it.
+            late = 0.0 if meant is None else now - meant
+            credit = 1 + int(late / sample) if late > sample else 1
             # Awake at least every 50 ms: a step that starts now is
             # sampled from its threshold on, within 50 ms, whatever the
             # threshold was when the watchdog last looked.
@@ -169,10 +193,12 @@ def _watchdog():
                     frame = frames.get(w.thread_id)
                     if frame is not None and w.total < MAX_SAMPLES:
                         st = _stack(frame)
-                        w.samples[st] = w.samples.get(st, 0) + 1
-                        w.total += 1
+                        n = min(credit, MAX_SAMPLES - w.total)
+                        w.samples[st] = w.samples.get(st, 0) + n
+                        w.total += n
                 del frames
                 wait = sample
+            meant = time.monotonic() + wait
             _wake.wait(wait)
 
 
@@ -247,6 +273,11 @@ def _report(w, blocked, handle=None):
     if _state["fh_owner"] == w.thread_id:
         extra = _faulthandler_sample(w.thread_id)
         if extra in samples:
+            # faulthandler's dump is a sample of its own, taken at another
+            # moment, of a stack the watchdog also saw (often the only
+            # other one it could take: a C call holding the GIL stops it).
+            samples[extra] += 1
+            total += 1
             extra = None
     if not samples and extra is None:
         return
@@ -385,7 +416,11 @@ def _time_steps(events):
         finally:
             took = monotonic() - start
             w.step_start = None
-            if took >= _current_threshold(w):
+            # w.threshold is the loop's slow_callback_duration as the
+            # watchdog (awake at least every 50 ms) and the heartbeat last
+            # read it: a step is compared with the loop's own setting only
+            # when it overran that.
+            if took >= w.threshold and took >= _current_threshold(w):
                 try:
                     _report(w, took, self)
                 except Exception:
@@ -441,8 +476,16 @@ def install():
 
     if getattr(asyncio, "_set_running_loop", None) is original:
         asyncio._set_running_loop = _set_running_loop
-    _time_steps(events)
-    if os.environ.get("AIOLOG_PROBE_FAULTHANDLER", "1") != "0":
+    # AIOLOG_PROBE_STEPS=0: asyncio's loops too are watched by the
+    # heartbeat alone, as uvloop is (no wrapper around each callback: the
+    # cheapest mode; a stall's length is then known within 10 ms).
+    if os.environ.get("AIOLOG_PROBE_STEPS", "1") != "0":
+        _time_steps(events)
+    # faulthandler's watchdog reads the frames of a thread that may be
+    # running, without the GIL: CPython can crash doing so (python/cpython
+    # issues 116008, 131580, 140815; seen here on 3.13.0 when a dump fires
+    # during a busy loop's short steps). Only on request.
+    if os.environ.get("AIOLOG_PROBE_FAULTHANDLER", "0") == "1":
         try:
             _state["fh_file"] = tempfile.TemporaryFile()
         except Exception:

@@ -541,3 +541,16 @@ impl Lines {
         }
     }
 }
+
+/// `# MARKER: value` comments of a scenario: (line, value).
+pub fn markers(script: &str, marker: &str) -> Vec<(u64, String)> {
+    let text = std::fs::read_to_string(root().join("samples/scenarios").join(script)).unwrap();
+    let tag = format!("{marker}: ");
+    text.lines()
+        .enumerate()
+        .filter_map(|(i, l)| {
+            l.find(&tag)
+                .map(|p| (i as u64 + 1, l[p + tag.len()..].trim().to_string()))
+        })
+        .collect()
+}
