@@ -74,9 +74,17 @@ fn cpu_bound_work_is_named_as_such_with_its_window() {
     let f = &doc["findings"][0];
     assert_eq!(f["window"]["first"].as_u64(), Some(line));
     assert_eq!(f["window"]["last"].as_u64(), Some(line));
-    assert!(f["summary"].as_str().unwrap().starts_with(&format!(
-        "CPU-bound work or an unlisted blocking call in lines {line}–{line}"
-    )));
+    // The helper's loop, which never awaits, is the work: named as such.
+    let (lp, _) = markers("cpu_work.py", "expect-cpu-loop")[0].clone();
+    assert!(
+        f["summary"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("CPU-bound work: the loop at /app/cpu_work.py:{lp} (reached: checksum() called at line {line})")),
+        "{f:#}"
+    );
+    assert_eq!(f["candidates"][0]["line"].as_u64(), Some(lp));
+    assert_eq!(f["candidates"][0]["id"], "cpu.loop");
     assert_eq!(f["location_kind"], "defined_at");
 }
 
@@ -414,4 +422,124 @@ fn a_framework_handler_and_only_its_own_route_are_named() {
         }
     }
     assert!(checked >= 2 * 7 * 3, "only {checked} logs");
+}
+
+/// The log without the stall probe's records: what debug mode alone says.
+fn without_probe(text: &str) -> String {
+    let mut out = String::new();
+    let mut inside = false;
+    for l in text.lines() {
+        if l.contains("aiolog-probe: ") {
+            inside = true;
+            continue;
+        }
+        if inside && (l.starts_with("  stack ") || l.starts_with("    File ")) {
+            continue;
+        }
+        inside = false;
+        out.push_str(l);
+        out.push('\n');
+    }
+    out
+}
+
+/// Inference from debug mode's warnings alone, checked against the stall
+/// probe on every capture of the probe scenarios: for each slow step the
+/// probe sampled (its statement one of the scenario's `# expect-probe:`
+/// lines, checked by `every_probe_scenario_names_each_blocking_statement`),
+/// the same log without the probe's records, read with `--src`, names that
+/// statement first. Returns the slow steps named right, all of them, and
+/// the misses.
+fn inference_against_the_probe() -> (u64, u64, Vec<String>) {
+    let dir = scenario_dir();
+    let tmp = TempDir::new("infer");
+    let mut logs = vec![root().join("samples")];
+    let mut versions: Vec<_> = std::fs::read_dir(root().join("samples/versions"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
+    versions.sort();
+    logs.extend(versions);
+    let (mut right, mut all, mut misses) = (0, 0, Vec::new());
+    for script in scenarios() {
+        let name = script.file_name().unwrap().to_string_lossy().into_owned();
+        if markers(&name, "expect-probe").is_empty() {
+            continue;
+        }
+        let stem = script.file_stem().unwrap().to_string_lossy().into_owned();
+        for d in &logs {
+            for variant in VARIANTS {
+                let log = d.join(format!("{stem}{variant}"));
+                let Ok(text) = std::fs::read_to_string(&log) else {
+                    continue;
+                };
+                let args = |p: &std::path::Path| {
+                    run_json(&[
+                        "--src",
+                        &dir,
+                        "--path-map",
+                        &format!("/app={dir}"),
+                        &p.to_string_lossy(),
+                    ])
+                };
+                let joined = args(&log);
+                let alone_log = tmp.file(
+                    &format!(
+                        "{}/{stem}{variant}",
+                        d.file_name().unwrap().to_string_lossy()
+                    ),
+                    without_probe(&text),
+                );
+                let alone = args(&alone_log);
+                for f in joined["findings"].as_array().unwrap() {
+                    let Some(warned) = f["location"].as_str() else {
+                        continue;
+                    };
+                    if f["kind"] != "loop_stall" {
+                        continue;
+                    }
+                    let n = f["count"].as_u64().unwrap();
+                    all += n;
+                    let step = alone["findings"].as_array().unwrap().iter().find(|g| {
+                        g["kind"] == "slow_callback"
+                            && format!(
+                                "{}:{}",
+                                g["site"]["path"].as_str().unwrap_or(""),
+                                g["site"]["line"]
+                            ) == warned
+                    });
+                    let top = step.map(|g| &g["candidates"][0]);
+                    let named = top.is_some_and(|c| {
+                        c["line"] == f["site"]["line"] && c["path"] == f["site"]["path"]
+                    });
+                    if named {
+                        right += n;
+                    } else {
+                        misses.push(format!(
+                            "{}: the step warned at {warned}: the probe sampled line {}, inference named {}",
+                            log.display(),
+                            f["site"]["line"],
+                            top.map_or("nothing".to_string(), |c| format!("{}:{} {}", c["path"], c["line"], c["call"]))
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    (right, all, misses)
+}
+
+#[test]
+fn inference_names_the_statement_the_probe_sampled() {
+    let (right, all, misses) = inference_against_the_probe();
+    eprintln!(
+        "inference from debug mode's warnings named the probed statement first for {right} of {all} slow steps ({:.0} %)",
+        100.0 * right as f64 / all.max(1) as f64
+    );
+    for m in &misses {
+        eprintln!("  missed: {m}");
+    }
+    assert!(all >= 50, "only {all} slow steps");
+    assert!(right * 100 >= all * 80, "{right} of {all}: {misses:#?}");
 }

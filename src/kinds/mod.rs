@@ -117,6 +117,11 @@ pub trait KindSpec: Sized {
     const SHUTDOWN_SENSITIVE: bool = false;
     /// Whether the kind measures blocked time, and is ranked by it.
     const TIMED: bool = false;
+    /// Whether a finding of the kind whose site is in a framework's code
+    /// (the request coroutine of uvicorn or aiohttp) is read in the user's
+    /// handler of the slow request's route ([`crate::source::analyze`]):
+    /// the access log line before the finding names the request.
+    const READS_HANDLER: bool = false;
     /// Whether a record of the kind reports one step of the loop, and how:
     /// the probe's record and debug mode's warning of the same step are
     /// joined into the probe's finding.
@@ -245,6 +250,10 @@ macro_rules! registry {
             /// See [`KindSpec::STEP`].
             pub fn step(self) -> Option<StepRecord> {
                 match self { $($(#[$meta])* Kind::$variant => <$module::$ty as KindSpec>::STEP,)* }
+            }
+            /// See [`KindSpec::READS_HANDLER`].
+            pub fn reads_handler(self) -> bool {
+                match self { $($(#[$meta])* Kind::$variant => <$module::$ty as KindSpec>::READS_HANDLER,)* }
             }
             /// See [`KindSpec::TIMED`].
             pub fn timed(self) -> bool {

@@ -8,8 +8,9 @@ use crate::event::{repr, CoroState, HandleRepr, Location, TaskRepr, Unrecognized
 use crate::record::Shape;
 use crate::render::fmt_ms;
 use crate::rules::Rule;
-use crate::source::analyze::{Candidate, Confidence, Reading, Window};
-use crate::source::python::{function_at, own_body, stmt_at, Stmt};
+use crate::source::analyze::{Candidate, Confidence, Reading};
+use crate::source::infer;
+use crate::source::python::{stmt_at, Stmt};
 
 /// What ran too long.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,6 +66,7 @@ impl KindSpec for SlowCallback {
         "Executing \\u003c",
     ];
     const TIMED: bool = true;
+    const READS_HANDLER: bool = true;
     const STEP: Option<super::StepRecord> = Some(super::StepRecord::Warned);
     const TABLE_NOTE: &'static str =
         "Ranked by total blocked time, then count. For a task step, asyncio names the line where the task \
@@ -243,7 +245,10 @@ asyncio.create_task(flush_metrics())"#,
         )
     }
 
-    /// The lines where the loop was blocked, and the blocking calls in them.
+    /// The statements the step ran, as the source shows them (the window
+    /// in the reported function, the helpers it ran, the loop's previous
+    /// iteration), and the blocking calls in them, the likeliest cost
+    /// first.
     fn evidence(r: &mut Reading<'_>) {
         // A callback whose definition the log does not name (uvloop's
         // Handle prints only where it was scheduled): its `def` in the same
@@ -263,45 +268,92 @@ asyncio.create_task(flush_metrics())"#,
             return;
         }
         let site = r.site;
-        let Some(w) = step_window(r.stmts, r.line, r.basis) else {
+        let Some(step) = infer::step(r.stmts, r.line, r.basis) else {
             r.ev.summary = format!("no function around {}:{} in the source", site.path, r.line);
             return;
         };
+        let w = step.window;
         r.ev.window = Some(w);
+        let catalog = r.catalog.for_file(r.stmts);
         let mut cands: Vec<Candidate> = Vec::new();
-        for s in r
-            .stmts
-            .iter()
-            .filter(|s| s.first >= w.first && s.last <= w.last)
-        {
-            for hit in r.catalog.find(&s.code) {
-                cands.push(Candidate {
-                    path: site.path.clone(),
-                    line: s.first,
+        let mut seen = std::collections::HashSet::new();
+        for reached in &step.reached {
+            // The first way to a statement is the most direct one.
+            if !seen.insert(reached.stmt) {
+                continue;
+            }
+            let s = &r.stmts[reached.stmt];
+            for hit in catalog.find(&s.code) {
+                let in_loop = reached.in_loop && hit.id != "cpu.loop";
+                cands.push(Candidate::new(
+                    site.path.clone(),
+                    s.first,
+                    reached.via.clone(),
+                    in_loop,
                     hit,
-                });
+                ));
             }
         }
-        cands.sort_by(|a, b| b.hit.weight.cmp(&a.hit.weight).then(a.line.cmp(&b.line)));
+        // A `for` or `while` header is the work only when its block holds
+        // no await and no other candidate.
+        let others: Vec<usize> = cands
+            .iter()
+            .filter(|c| c.hit.id != "cpu.loop")
+            .map(|c| c.line)
+            .collect();
+        cands.retain(|c| {
+            c.hit.id != "cpu.loop"
+                || stmt_at(r.stmts, c.line).is_some_and(|h| infer::loop_is_the_work(r.stmts, h, &others))
+        });
+        cands.sort_by(|a, b| {
+            b.cost
+                .cmp(&a.cost)
+                .then(a.via.len().cmp(&b.via.len()))
+                .then(a.line.cmp(&b.line))
+        });
         r.ev.candidates = cands;
+        let reached = |c: &Candidate| {
+            if c.via.is_empty() {
+                String::new()
+            } else {
+                format!(" (reached: {})", c.via.join(" → "))
+            }
+        };
         match r.ev.candidates.first() {
             Some(c) if c.hit.weight > 10 => {
-                let (line, summary) = (
+                let summary = format!(
+                    "{}:{} {} blocks on {}; use {}{}",
+                    site.path,
                     c.line,
-                    format!(
-                        "{}:{} {} blocks on {}; use {}",
-                        site.path, c.line, c.hit.call, c.hit.blocks_on, c.hit.replacement
-                    ),
+                    c.hit.call,
+                    c.hit.blocks_on,
+                    c.hit.replacement,
+                    reached(c)
                 );
+                let line = c.line;
                 r.marked = line;
                 r.ev.confidence = Confidence::ConfirmedInSource;
                 r.ev.statement = r.statement(line);
                 r.ev.summary = summary;
             }
-            _ => {
-                r.marked = r.ev.candidates.first().map_or(w.first, |c| c.line);
+            Some(c) => {
+                let summary = format!(
+                    "CPU-bound work: the loop at {}:{}{}, in a step that ran lines {}–{} of {}",
+                    site.path,
+                    c.line,
+                    reached(c),
+                    w.first,
+                    w.last,
+                    site.path
+                );
+                r.marked = c.line;
+                r.ev.statement = r.statement(c.line);
+                r.ev.summary = summary;
+            }
+            None => {
+                r.marked = w.first;
                 r.ev.summary = format!(
-                    "CPU-bound work or an unlisted blocking call in lines {}–{} of {}",
+                    "nothing in the step's lines explains the time: CPU-bound work or an unlisted blocking call in lines {}–{} of {}",
                     w.first, w.last, site.path
                 );
             }
@@ -327,87 +379,10 @@ fn def_of(stmts: &[Stmt], qualname: &str) -> Option<usize> {
     found.next().is_none().then_some(first.first)
 }
 
-/// The lines where a slow step ran.
-fn step_window(stmts: &[Stmt], line: usize, basis: Basis) -> Option<Window> {
-    let f = function_at(stmts, line)?;
-    let body = own_body(stmts, &f);
-    let def_last = stmts[f.def].last;
-    match basis {
-        Basis::SuspendedAfterSlowStep => {
-            let at = stmt_at(stmts, line)?;
-            let s = &stmts[at];
-            if s.code.starts_with("async with ") || s.code.starts_with("async for ") {
-                // The reported line is the header; the blocking code is in its body.
-                let end = stmts[at + 1..]
-                    .iter()
-                    .take_while(|x| x.indent > s.indent)
-                    .last()
-                    .map_or(s.last, |x| x.last);
-                return Some(Window {
-                    first: s.first,
-                    last: end,
-                });
-            }
-            let prev = body
-                .iter()
-                .copied()
-                .rfind(|&i| i < at && stmts[i].suspends())
-                .map_or(def_last, |i| stmts[i].last);
-            Some(Window {
-                first: prev + 1,
-                last: s.last,
-            })
-        }
-        Basis::FinishedInSlowStep => {
-            let last_await = body.iter().copied().rfind(|&i| stmts[i].suspends());
-            let first = last_await.map_or(def_last + 1, |i| stmts[i].last + 1);
-            Some(Window {
-                first: first.min(f.end),
-                last: f.end,
-            })
-        }
-        _ => Some(Window {
-            first: (def_last + 1).min(f.end),
-            last: f.end,
-        }),
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use super::*;
     use crate::event::{parse_record, Parsed};
     use crate::kinds::{Event, Kind};
-    use crate::source::python::statements;
-
-    fn st(src: &str) -> Vec<Stmt> {
-        statements(&src.lines().map(str::to_string).collect::<Vec<_>>())
-    }
-
-    #[test]
-    fn step_windows() {
-        let s = st("async def h(n):\n    await a()\n    time.sleep(1)\n    x = 1\n    await b()\n    return n\n");
-        assert_eq!(
-            step_window(&s, 5, Basis::SuspendedAfterSlowStep),
-            Some(Window { first: 3, last: 5 })
-        );
-        assert_eq!(
-            step_window(&s, 1, Basis::FinishedInSlowStep),
-            Some(Window { first: 6, last: 6 })
-        );
-        let s = st(
-            "async def h():\n    async with lock:\n        time.sleep(1)\n        y()\n    z()\n",
-        );
-        assert_eq!(
-            step_window(&s, 2, Basis::SuspendedAfterSlowStep),
-            Some(Window { first: 2, last: 4 })
-        );
-        let s = st("@dec\nasync def h():\n    time.sleep(1)\n");
-        assert_eq!(
-            step_window(&s, 1, Basis::FinishedInSlowStep),
-            Some(Window { first: 3, last: 3 })
-        );
-    }
 
     fn event(text: &str) -> Event {
         match parse_record(text) {

@@ -73,16 +73,56 @@ pub struct Window {
     pub last: usize,
 }
 
-/// A blocking call found in a window.
+/// A blocking call the step may have made.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Candidate {
     /// The file as the log named it.
     pub path: String,
     /// The line.
     pub line: usize,
+    /// How the step reached it, outermost first: the helpers it called or
+    /// awaited, the loop's previous iteration, an await that often does
+    /// not suspend (empty: in the step's own lines).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub via: Vec<String>,
+    /// Whether it runs in a loop that never awaits (all its iterations in
+    /// the one step).
+    pub in_loop: bool,
+    /// The likely cost candidates are ranked by: the catalog's weight of
+    /// the call, [`LOOP_COST`] more in such a loop.
+    pub cost: u32,
+    /// How sure it is, for people: `high` for a call that waits (cost 80
+    /// or more) in the step's own lines, `medium` for one reached through
+    /// a helper or the loop, or a costly CPU call (55 or more), `low`
+    /// otherwise.
+    pub confidence: &'static str,
     /// The call and what it is.
     #[serde(flatten)]
     pub hit: Hit,
+}
+
+/// What running in a loop adds to a call's likely cost.
+pub const LOOP_COST: u32 = 15;
+
+impl Candidate {
+    /// A candidate, its cost and confidence worked out.
+    pub fn new(path: String, line: usize, via: Vec<String>, in_loop: bool, hit: Hit) -> Candidate {
+        let cost = hit.weight + if in_loop { LOOP_COST } else { 0 };
+        let confidence = match (cost, via.is_empty()) {
+            (c, true) if c >= 80 => "high",
+            (c, _) if c >= 55 => "medium",
+            _ => "low",
+        };
+        Candidate {
+            path,
+            line,
+            via,
+            in_loop,
+            cost,
+            confidence,
+            hit,
+        }
+    }
 }
 
 /// A source line shown with a finding.
@@ -189,6 +229,23 @@ fn location_kind(b: Basis) -> LocationKind {
     }
 }
 
+/// The packages whose request coroutines run the user's handlers
+/// (a slow step reported in them is read in the handler).
+const WEB_FRAMEWORKS: &[&str] = &[
+    "uvicorn",
+    "aiohttp",
+    "starlette",
+    "fastapi",
+    "hypercorn",
+    "sanic",
+    "quart",
+    "daphne",
+];
+
+/// At most this many Python files under the roots are searched for the
+/// handler of a route.
+const MAX_HANDLER_FILES: usize = 2000;
+
 /// Reads source on behalf of findings.
 pub struct Analyzer {
     roots: Roots,
@@ -255,6 +312,12 @@ impl Analyzer {
                 around.map_or(String::new(), |l| format!(", e.g. `{l}`"))
             ));
         }
+        if kind.reads_handler()
+            && library_package(&site.path).is_some_and(|p| WEB_FRAMEWORKS.contains(&p.as_str()))
+            && self.handler_evidence(g, &mut ev)
+        {
+            return ev;
+        }
         let file = match self.roots.resolve(&site.path) {
             Resolved::File(f) => f,
             Resolved::Outside(_) => {
@@ -299,6 +362,84 @@ impl Analyzer {
         ev.code = excerpt(&lines, marked, self.context_lines);
         self.route(g, &mut ev);
         ev
+    }
+
+    /// A slow step of a web framework's request coroutine, read in the
+    /// user's handler: the request is the access log line nearest before
+    /// the warning (written inside the slow step, by aiohttp and uvicorn
+    /// alike; the line after it is the next request's), the handler the
+    /// function under the roots whose declared route matches it
+    /// ([`super::routes`]), read as the kind reads a step's code from the
+    /// handler's `def`. False when the log or the source does not say.
+    fn handler_evidence(&mut self, g: &Group, ev: &mut Evidence) -> bool {
+        let Some((access, method, path)) = g.context_before.iter().rev().find_map(|l| {
+            super::routes::request_of(l)
+                .map(|(m, p)| (l.trim().to_string(), m.to_string(), p.to_string()))
+        }) else {
+            return false;
+        };
+        for file in self.roots.python_files(MAX_HANDLER_FILES) {
+            let Some(lines) = self.cache.lines(&file) else {
+                continue;
+            };
+            let Some((name, def_line, decl)) =
+                super::routes::handlers(&lines)
+                    .into_iter()
+                    .find(|(_, _, d)| {
+                        (d.method == "*" || d.method == method)
+                            && super::routes::matches(&d.pattern, &path)
+                    })
+            else {
+                continue;
+            };
+            let logged = self.roots.logged(&file);
+            let site = Site {
+                path: logged.clone(),
+                line: def_line as u32,
+                function: Some(name.clone()),
+            };
+            let stmts = statements(&lines);
+            let mut reading = Reading {
+                group: g,
+                site: &site,
+                lines: &lines,
+                stmts: &stmts,
+                catalog: &self.catalog,
+                line: def_line,
+                basis: Basis::CallbackDefinition,
+                marked: def_line,
+                ev,
+            };
+            g.key.kind.evidence(&mut reading);
+            let marked = reading.marked;
+            let how = format!(
+                "{name}() at line {def_line}, the handler of route {} {} for the request logged before the warning (`{access}`)",
+                decl.method, decl.pattern
+            );
+            for c in ev.candidates.iter_mut() {
+                let mut via = vec![how.clone()];
+                via.append(&mut c.via);
+                *c = Candidate::new(c.path.clone(), c.line, via, c.in_loop, c.hit.clone());
+            }
+            if let Some(c) = ev.candidates.first() {
+                if c.hit.weight > 10 {
+                    ev.summary = format!(
+                        "{}:{} {} blocks on {}; use {} (reached: {})",
+                        c.path,
+                        c.line,
+                        c.hit.call,
+                        c.hit.blocks_on,
+                        c.hit.replacement,
+                        c.via.join(" → ")
+                    );
+                }
+            }
+            ev.source = SourceStatus::Read;
+            ev.source_file = self.roots.relative(&file);
+            ev.code = excerpt(&lines, marked, self.context_lines);
+            return true;
+        }
+        false
     }
 
     /// The route of the request a sampled handler served, from the access

@@ -78,9 +78,7 @@ fn awaited_calls(code: &str) -> Vec<Option<&str>> {
             .unwrap_or(rest.len());
         let chain = &rest[..chain_len];
         let called = rest[chain_len..].trim_start().starts_with('(');
-        out.push(
-            (called && !chain.is_empty()).then(|| chain.rsplit('.').next().unwrap_or(chain)),
-        );
+        out.push((called && !chain.is_empty()).then(|| chain.rsplit('.').next().unwrap_or(chain)));
     }
     out
 }
@@ -166,7 +164,9 @@ impl<'a> Functions<'a> {
                 if !code[end..].trim_start().starts_with('(') {
                     return false;
                 }
-                if b.get(end).is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'_') {
+                if b.get(end)
+                    .is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'_')
+                {
                     return false;
                 }
                 let before = &code[..at];
@@ -434,7 +434,10 @@ async def main():
         assert_eq!(lines(&s, &step), vec![11, 12, 5, 2]);
         assert_eq!(
             step.reached[3].via,
-            vec!["handle() awaited at line 12", "load_config() called at line 5"]
+            vec![
+                "handle() awaited at line 12",
+                "load_config() called at line 5"
+            ]
         );
     }
 

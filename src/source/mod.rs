@@ -20,6 +20,7 @@
 
 pub mod analyze;
 pub mod blocking;
+pub mod infer;
 pub mod python;
 pub mod routes;
 
@@ -113,6 +114,70 @@ impl Roots {
             .iter()
             .find_map(|r| real.strip_prefix(r).ok())
             .map(|p| p.to_string_lossy().into_owned())
+    }
+
+    /// A file under a root as the log would name it: through the path map
+    /// backwards (`/app/api.py` for `./api.py` with `--path-map /app=.`),
+    /// else its real path.
+    pub fn logged(&self, real: &Path) -> String {
+        for (from, to) in &self.maps {
+            let Ok(to) = Path::new(to).canonicalize() else {
+                continue;
+            };
+            if let Ok(rest) = real.strip_prefix(&to) {
+                let from = from.trim_end_matches('/');
+                return format!("{from}/{}", rest.to_string_lossy());
+            }
+        }
+        real.to_string_lossy().into_owned()
+    }
+
+    /// The Python files under the roots, at most `limit`, in a stable
+    /// order: hidden directories, virtual environments and installed
+    /// packages are left out.
+    pub fn python_files(&self, limit: usize) -> Vec<PathBuf> {
+        let mut out = Vec::new();
+        let mut dirs: Vec<PathBuf> = self.roots.clone();
+        while let Some(d) = dirs.pop() {
+            let Ok(rd) = std::fs::read_dir(&d) else {
+                continue;
+            };
+            let mut entries: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
+            entries.sort();
+            for p in entries {
+                let name = p
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                if name.starts_with('.') {
+                    continue;
+                }
+                let Ok(meta) = std::fs::symlink_metadata(&p) else {
+                    continue;
+                };
+                if meta.is_dir() {
+                    if !matches!(
+                        name.as_str(),
+                        "site-packages"
+                            | "dist-packages"
+                            | "node_modules"
+                            | "__pycache__"
+                            | "venv"
+                            | "env"
+                            | "target"
+                    ) && !p.join("pyvenv.cfg").exists()
+                    {
+                        dirs.push(p);
+                    }
+                } else if meta.is_file() && name.ends_with(".py") {
+                    out.push(p);
+                    if out.len() >= limit {
+                        return out;
+                    }
+                }
+            }
+        }
+        out
     }
 
     /// Resolves a logged path. Only [`Resolved::File`] may be opened.

@@ -106,6 +106,20 @@ pub fn declared(lines: &[String], name: &str) -> Vec<Declared> {
     out
 }
 
+/// Every function of a file that declares routes: its name, the line of
+/// its `def`, and each route.
+pub fn handlers(lines: &[String]) -> Vec<(String, usize, Declared)> {
+    let mut out = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        if let Some(name) = def_name(line) {
+            for d in declared(lines, name) {
+                out.push((name.to_string(), i + 1, d));
+            }
+        }
+    }
+    out
+}
+
 /// `"GET /report/daily HTTP/1.1" 200`: the method and path of an access
 /// log line (uvicorn, aiohttp, gunicorn, the common log format).
 pub fn request_of(line: &str) -> Option<(&str, &str)> {
