@@ -214,7 +214,11 @@ fn ndjson_has_one_object_per_finding_then_a_summary() {
     assert!(events
         .iter()
         .all(|e| e["type"] == "finding" && e["data"]["rule"].is_string()));
-    let first = &events[0]["data"];
+    // blocking_sleep.log's first record, as it is in the log.
+    let first = &events
+        .iter()
+        .find(|e| e["data"]["site"]["path"] == "/app/blocking_sleep.py")
+        .unwrap()["data"];
     assert_eq!(first["kind"], "slow_callback");
     assert_eq!(first["site"]["line"], 18);
     assert_eq!(first["seconds"], 0.251);
@@ -422,7 +426,15 @@ fn sarif_passes_the_official_schema() {
     // Twice in each of its three logs (debug mode with the probe, plain
     // and timestamped, and the probe alone).
     assert_eq!(results[0]["properties"]["count"], 6);
-    let step = results.iter().find(|r| r["ruleId"] == "AIO101").unwrap();
+    let step = results
+        .iter()
+        .find(|r| {
+            r["ruleId"] == "AIO101"
+                && r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+                    .as_str()
+                    .is_some_and(|u| u.ends_with("blocking_sleep.py"))
+        })
+        .unwrap();
     assert_eq!(
         step["locations"][0]["physicalLocation"]["region"]["startLine"],
         18

@@ -377,3 +377,37 @@ fn every_probe_scenario_under_aiolog_run_and_run_light() {
     }
     assert!(checked >= 4, "only {checked} runs");
 }
+
+#[test]
+fn never_awaited_coroutines_are_each_counted() {
+    // The warnings module prints a line once by default; `aiolog run`
+    // shows RuntimeWarnings `always`, so the count is exact.
+    let Some(py) = python(module_path!()) else {
+        return;
+    };
+    let (out, doc) = aiolog_run(&["--", &py, &script("never_awaited_thrice.py")]);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{said}");
+    assert_eq!(
+        summarize(&doc),
+        expected("never_awaited_thrice.py", false),
+        "{said}"
+    );
+    assert!(!doc["findings"][0]["why"]
+        .as_str()
+        .unwrap()
+        .contains("at least"));
+}
+
+#[test]
+fn a_count_of_one_says_it_is_a_lower_bound() {
+    // A line the warnings module printed once, in a log not made with
+    // `always`: it may have run more often.
+    let doc = run_json(&[&root()
+        .join("samples/forgot_await_method.log")
+        .to_string_lossy()]);
+    assert!(doc["findings"][0]["why"]
+        .as_str()
+        .unwrap()
+        .contains("at least"));
+}

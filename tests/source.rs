@@ -29,40 +29,70 @@ fn analyze(log: &str) -> Value {
 
 #[test]
 fn every_blocking_scenario_names_the_blocking_statement_and_line() {
+    // Each `# expect-blocking: ID` line is the first candidate of one slow
+    // step; no `# expect-no-candidate:` line is ever a candidate.
     for script in scenarios() {
         let name = script.file_name().unwrap().to_string_lossy().into_owned();
         let blocking = markers(&name, "expect-blocking");
         if blocking.is_empty() {
             continue;
         }
+        let never: Vec<u64> = markers(&name, "expect-no-candidate")
+            .into_iter()
+            .map(|(n, _)| n)
+            .collect();
+        let text = std::fs::read_to_string(&script).unwrap();
         for variant in VARIANTS {
             let log = format!("{}{variant}", script.file_stem().unwrap().to_string_lossy());
             let doc = analyze(&log);
-            let f = &doc["findings"][0];
-            assert_eq!(f["kind"], "slow_callback", "{log}");
-            let (line, api) = &blocking[0];
-            let top = &f["candidates"][0];
-            assert_eq!(top["line"].as_u64(), Some(*line), "{log}: {f:#}");
-            assert_eq!(top["id"].as_str(), Some(api.as_str()), "{log}");
-            assert_eq!(f["confidence"], "confirmed_in_source", "{log}");
-            // The statement is the marked line's code, without its comment.
-            let text = std::fs::read_to_string(&script).unwrap();
-            let code = text.lines().nth(*line as usize - 1).unwrap();
-            let code = code[..code.find('#').unwrap_or(code.len())].trim();
-            assert_eq!(f["statement"].as_str().unwrap(), code, "{log}");
-            let window = &f["window"];
-            assert!(
-                window["first"].as_u64().unwrap() <= *line
-                    && *line <= window["last"].as_u64().unwrap()
-            );
-            let marked: Vec<u64> = f["code"]
+            let steps: Vec<&Value> = doc["findings"]
                 .as_array()
                 .unwrap()
                 .iter()
-                .filter(|c| c["marked"] == true)
-                .map(|c| c["line"].as_u64().unwrap())
+                .filter(|f| f["kind"] == "slow_callback")
                 .collect();
-            assert_eq!(marked, vec![*line]);
+            for (line, api) in &blocking {
+                let f = steps
+                    .iter()
+                    .find(|f| f["candidates"][0]["line"].as_u64() == Some(*line))
+                    .unwrap_or_else(|| panic!("{log}: no step names line {line}: {steps:#?}"));
+                let top = &f["candidates"][0];
+                assert_eq!(top["id"].as_str(), Some(api.as_str()), "{log}: {f:#}");
+                assert_eq!(f["confidence"], "confirmed_in_source", "{log}");
+                // In the step's own lines, or reached from them.
+                let w = &f["window"];
+                assert!(
+                    top["via"].is_array()
+                        || (w["first"].as_u64().unwrap() <= *line
+                            && *line <= w["last"].as_u64().unwrap()),
+                    "{log}: {f:#}"
+                );
+                // The statement is the marked line's code, without its
+                // comment (a statement over several lines: its first).
+                let code = text.lines().nth(*line as usize - 1).unwrap();
+                let code = code[..code.find('#').unwrap_or(code.len())].trim();
+                assert!(
+                    f["statement"].as_str().unwrap().starts_with(code),
+                    "{log}: {} vs {code}",
+                    f["statement"]
+                );
+                let marked: Vec<u64> = f["code"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter(|c| c["marked"] == true)
+                    .map(|c| c["line"].as_u64().unwrap())
+                    .collect();
+                assert_eq!(marked, vec![*line]);
+            }
+            for f in &steps {
+                for c in f["candidates"].as_array().unwrap() {
+                    assert!(
+                        !never.contains(&c["line"].as_u64().unwrap()),
+                        "{log}: {c:#}"
+                    );
+                }
+            }
         }
     }
 }
@@ -542,4 +572,27 @@ fn inference_names_the_statement_the_probe_sampled() {
     }
     assert!(all >= 50, "only {all} slow steps");
     assert!(right * 100 >= all * 80, "{right} of {all}: {misses:#?}");
+}
+
+#[test]
+fn an_unclosed_session_is_placed_where_it_was_created() {
+    // aiohttp reports the session twice: its exception-handler record, with
+    // debug mode's `source_traceback`, and the warnings module's line,
+    // followed by `ResourceWarning: Enable tracemalloc …`, which is no
+    // resource of its own.
+    let (line, _) = markers("unclosed_session.py", "expect")
+        .into_iter()
+        .find(|(_, v)| v.starts_with("resource_warning"))
+        .unwrap();
+    for variant in VARIANTS {
+        let doc = analyze(&format!("unclosed_session{variant}"));
+        let found: Vec<&Value> = doc["findings"].as_array().unwrap().iter().collect();
+        assert_eq!(found.len(), 2, "{doc:#}");
+        for f in &found {
+            assert_eq!(f["subject"], "aiohttp.client.ClientSession", "{f:#}");
+        }
+        assert!(found.iter().any(
+            |f| f["site"]["line"].as_u64() == Some(line) && f["location_kind"] == "created_at"
+        ));
+    }
 }

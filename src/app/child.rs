@@ -18,7 +18,9 @@ pub(super) fn run_child(r: &RunArgs, ctx: &mut Ctx) -> io::Result<Option<u8>> {
     let program = &r.command[0];
     let mut cmd = std::process::Command::new(program);
     cmd.args(&r.command[1..])
-        .env("PYTHONWARNINGS", "default")
+        // `always` for RuntimeWarning: each never-awaited coroutine is
+        // printed, not each line once, so that its count is exact.
+        .env("PYTHONWARNINGS", "default,always::RuntimeWarning")
         .env("PYTHONUNBUFFERED", "1")
         .stdin(Stdio::inherit())
         .stderr(Stdio::piped())

@@ -113,7 +113,10 @@ impl KindSpec for NeverAwaited {
     const SHUTDOWN_SENSITIVE: bool = true;
     const TABLE_NOTE: &'static str =
         "Ranked by count. The site is the innermost line of your code in `Coroutine created at` \
-         (debug mode), else the warning's own line, where the coroutine was garbage-collected.";
+         (debug mode), else the warning's own line, where the coroutine was garbage-collected. \
+         Counts are lower bounds unless warnings were shown `always`: the warnings module prints each \
+         line once by default (`aiolog run` sets PYTHONWARNINGS=default,always::RuntimeWarning; \
+         elsewhere set it, or `-W always::RuntimeWarning`, for exact counts).";
     const RULES: &'static [Rule] = &[
     Rule {
         code: "AIO201",
@@ -177,7 +180,16 @@ async def handle(self, item):
     }
 
     fn why(g: &Group, short: &str) -> String {
-        format!("created {} without await; {short}", times(g.count))
+        // Printed once: with the warnings module's default filter, a line
+        // is printed once however often it ran; more than once, they were
+        // shown `always` (as `aiolog run` does), and the count is exact.
+        let bound = if g.count == 1 {
+            " (at least: the warnings module prints each line once unless \
+             PYTHONWARNINGS=always::RuntimeWarning)"
+        } else {
+            ""
+        };
+        format!("created {} without await{bound}; {short}", times(g.count))
     }
 
     fn live(_f: &Finding, subject: &str) -> String {

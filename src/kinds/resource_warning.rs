@@ -40,10 +40,22 @@ fn resource_warning(text: &str) -> Option<ResourceWarning> {
     }
     if first.contains("Unclosed ") {
         // The object is in the record's key line: `client_session: <aiohttp.client.ClientSession object at 0x…>`,
-        // `connector: <aiohttp.connector.TCPConnector object at 0x…>`, `client_connection: Connection<…>`.
-        let resource = text.lines().skip(1).find_map(|l| {
+        // `connector: <aiohttp.connector.TCPConnector object at 0x…>`, `client_connection: Connection<…>`;
+        // in the warnings module's own line, after the message
+        // (`client.py:NNN: ResourceWarning: Unclosed client session <aiohttp.client.ClientSession object at 0x…>`).
+        let in_first = first
+            .split_once("Unclosed ")
+            .and_then(|(_, rest)| rest.split_once('<'))
+            .map(|(_, inner)| inner[..inner.find([' ', '>']).unwrap_or(inner.len())].to_string());
+        let keyed = text.lines().skip(1).find_map(|l| {
             let (key, value) = l.trim().split_once(": ")?;
-            if key == "connections" {
+            // The exception handler's keys are lower-case names; the
+            // warnings module's `ResourceWarning: Enable tracemalloc …`
+            // and the `source_traceback` block are not the object.
+            if key == "connections"
+                || key == "source_traceback"
+                || !key.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+            {
                 return None;
             }
             let v = value.trim();
@@ -55,9 +67,11 @@ fn resource_warning(text: &str) -> Option<ResourceWarning> {
             Some(inner[..inner.find([' ', '>']).unwrap_or(inner.len())].to_string())
         });
         return Some(ResourceWarning {
-            resource,
+            resource: keyed.or(in_first),
             location: None,
-            allocated: Vec::new(),
+            // Debug mode's `source_traceback: Object created at …`: where
+            // the session was created.
+            allocated: blocks.get("source_traceback").cloned().unwrap_or_default(),
         });
     }
     None

@@ -235,7 +235,10 @@ impl FileCatalog<'_> {
                     || code[..callee_start.min(m.start())]
                         .trim_end()
                         .ends_with("await");
-                if awaited || self.on_async_client(code, m.start(), m.as_str()) {
+                // A call in a lambda's body runs when the lambda is called,
+                // elsewhere (a timer, a thread, a callback), not here.
+                let in_lambda = super::python::has_word(&code[..m.start()], "lambda");
+                if awaited || in_lambda || self.on_async_client(code, m.start(), m.as_str()) {
                     continue;
                 }
                 let call = m.as_str().trim().trim_end_matches('(').trim_end();
@@ -307,7 +310,7 @@ mod tests {
     }
 
     #[test]
-    fn async_clients_are_never_candidates() {
+    fn async_clients_and_lambdas_are_never_candidates() {
         let c = Catalog::builtin();
         for x in [
             "async with session.get(url) as r:",
@@ -316,6 +319,7 @@ mod tests {
             "r = redis.asyncio.Redis()\nr.get(key)",
             "resp = await session.get(url)",
             "async for row in cursor.fetchall():",
+            "later(0.3, lambda: Path(p).write_text('x'))",
         ] {
             assert_eq!(hits(&c, x), vec![], "{x:?}");
         }
