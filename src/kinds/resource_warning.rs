@@ -20,6 +20,12 @@ pub struct ResourceWarning {
     pub allocated: Vec<Frame>,
 }
 
+/// The type at the start of an object's repr, after its `<`
+/// (`socket.socket` of `<socket.socket fd=7, …>`).
+fn repr_type(inner: &str) -> String {
+    inner[..inner.find([' ', '>']).unwrap_or(inner.len())].to_string()
+}
+
 /// `path:N: ResourceWarning: unclosed <…>` or aiohttp's `Unclosed client
 /// session` / `Unclosed connector` / `Unclosed connection` records.
 fn resource_warning(text: &str) -> Option<ResourceWarning> {
@@ -27,11 +33,7 @@ fn resource_warning(text: &str) -> Option<ResourceWarning> {
     let blocks = frame_blocks(text);
     if let Some(i) = first.find(": ResourceWarning: unclosed") {
         let what = first[i + ": ResourceWarning: unclosed".len()..].trim();
-        let resource = what.find('<').map(|lt| {
-            let inner = &what[lt + 1..];
-            let end = inner.find([' ', '>']).unwrap_or(inner.len());
-            inner[..end].to_string()
-        });
+        let resource = what.split_once('<').map(|(_, inner)| repr_type(inner));
         return Some(ResourceWarning {
             resource,
             location: warning_path(&first[..i]),
@@ -46,7 +48,7 @@ fn resource_warning(text: &str) -> Option<ResourceWarning> {
         let in_first = first
             .split_once("Unclosed ")
             .and_then(|(_, rest)| rest.split_once('<'))
-            .map(|(_, inner)| inner[..inner.find([' ', '>']).unwrap_or(inner.len())].to_string());
+            .map(|(_, inner)| repr_type(inner));
         let keyed = text.lines().skip(1).find_map(|l| {
             let (key, value) = l.trim().split_once(": ")?;
             // The exception handler's keys are lower-case names; the
@@ -63,8 +65,7 @@ fn resource_warning(text: &str) -> Option<ResourceWarning> {
             if name_end > 0 {
                 return Some(v[..name_end].to_string());
             }
-            let inner = v.strip_prefix('<')?;
-            Some(inner[..inner.find([' ', '>']).unwrap_or(inner.len())].to_string())
+            v.strip_prefix('<').map(repr_type)
         });
         return Some(ResourceWarning {
             resource: keyed.or(in_first),

@@ -285,13 +285,8 @@ asyncio.create_task(flush_metrics())"#,
             let s = &r.stmts[reached.stmt];
             for hit in catalog.find(&s.code) {
                 let in_loop = reached.in_loop && hit.id != "cpu.loop";
-                cands.push(Candidate::new(
-                    site.path.clone(),
-                    s.first,
-                    reached.via.clone(),
-                    in_loop,
-                    hit,
-                ));
+                let via = r.via.iter().chain(&reached.via).cloned().collect();
+                cands.push(Candidate::new(site.path.clone(), s.first, via, in_loop, hit));
             }
         }
         // A `for` or `while` header is the work only when its block holds

@@ -4,10 +4,13 @@
 //! step and the blocking calls in it, the call that created a never-awaited
 //! coroutine, whether a destroyed task's creation kept a reference.
 
+use std::path::PathBuf;
+
 use serde::Serialize;
 
 use super::blocking::{Catalog, Hit};
 use super::python::{statements, stmt_at, Stmt};
+use super::routes::Declared;
 use super::{Cache, Resolved, Roots};
 use crate::aggregate::Group;
 use crate::correlate::{Basis, Site};
@@ -250,6 +253,9 @@ const MAX_HANDLER_FILES: usize = 2000;
 pub struct Analyzer {
     roots: Roots,
     cache: Cache,
+    /// The routes the files under the roots declare, read once, when a
+    /// framework step first needs them.
+    routes: Option<FileRoutes>,
     catalog: Catalog,
     /// Source lines shown on each side of the statement.
     pub context_lines: usize,
@@ -261,6 +267,7 @@ impl Analyzer {
         Analyzer {
             roots,
             cache: Cache::default(),
+            routes: None,
             catalog: Catalog::builtin(),
             context_lines,
         }
@@ -355,6 +362,7 @@ impl Analyzer {
             line,
             basis: g.basis,
             marked: line,
+            via: Vec::new(),
             ev: &mut ev,
         };
         kind.evidence(&mut reading);
@@ -378,68 +386,50 @@ impl Analyzer {
         }) else {
             return false;
         };
-        for file in self.roots.python_files(MAX_HANDLER_FILES) {
-            let Some(lines) = self.cache.lines(&file) else {
-                continue;
-            };
-            let Some((name, def_line, decl)) =
-                super::routes::handlers(&lines)
-                    .into_iter()
-                    .find(|(_, _, d)| {
-                        (d.method == "*" || d.method == method)
-                            && super::routes::matches(&d.pattern, &path)
-                    })
-            else {
-                continue;
-            };
-            let logged = self.roots.logged(&file);
-            let site = Site {
-                path: logged.clone(),
-                line: def_line as u32,
-                function: Some(name.clone()),
-            };
-            let stmts = statements(&lines);
-            let mut reading = Reading {
-                group: g,
-                site: &site,
-                lines: &lines,
-                stmts: &stmts,
-                catalog: &self.catalog,
-                line: def_line,
-                basis: Basis::CallbackDefinition,
-                marked: def_line,
-                ev,
-            };
-            g.key.kind.evidence(&mut reading);
-            let marked = reading.marked;
-            let how = format!(
+        let routes = self
+            .routes
+            .get_or_insert_with(|| declared_routes(&self.roots, &mut self.cache));
+        let Some((file, name, def_line, decl)) = routes.iter().find_map(|(file, handlers)| {
+            handlers
+                .iter()
+                .find(|(_, _, d)| {
+                    (d.method == "*" || d.method == method)
+                        && super::routes::matches(&d.pattern, &path)
+                })
+                .map(|(n, l, d)| (file.clone(), n.clone(), *l, d.clone()))
+        }) else {
+            return false;
+        };
+        let Some(lines) = self.cache.lines(&file) else {
+            return false;
+        };
+        let site = Site {
+            path: self.roots.logged(&file),
+            line: def_line as u32,
+            function: Some(name.clone()),
+        };
+        let stmts = statements(&lines);
+        let mut reading = Reading {
+            group: g,
+            site: &site,
+            lines: &lines,
+            stmts: &stmts,
+            catalog: &self.catalog,
+            line: def_line,
+            basis: Basis::CallbackDefinition,
+            marked: def_line,
+            via: vec![format!(
                 "{name}() at line {def_line}, the handler of route {} {} for the request logged before the warning (`{access}`)",
                 decl.method, decl.pattern
-            );
-            for c in ev.candidates.iter_mut() {
-                let mut via = vec![how.clone()];
-                via.append(&mut c.via);
-                *c = Candidate::new(c.path.clone(), c.line, via, c.in_loop, c.hit.clone());
-            }
-            if let Some(c) = ev.candidates.first() {
-                if c.hit.weight > 10 {
-                    ev.summary = format!(
-                        "{}:{} {} blocks on {}; use {} (reached: {})",
-                        c.path,
-                        c.line,
-                        c.hit.call,
-                        c.hit.blocks_on,
-                        c.hit.replacement,
-                        c.via.join(" → ")
-                    );
-                }
-            }
-            ev.source = SourceStatus::Read;
-            ev.source_file = self.roots.relative(&file);
-            ev.code = excerpt(&lines, marked, self.context_lines);
-            return true;
-        }
-        false
+            )],
+            ev,
+        };
+        g.key.kind.evidence(&mut reading);
+        let marked = reading.marked;
+        ev.source = SourceStatus::Read;
+        ev.source_file = self.roots.relative(&file);
+        ev.code = excerpt(&lines, marked, self.context_lines);
+        true
     }
 
     /// The route of the request a sampled handler served, from the access
@@ -466,6 +456,23 @@ impl Analyzer {
     }
 }
 
+/// Python files under the roots that declare routes, each with its
+/// handlers: name, `def` line, route.
+type FileRoutes = Vec<(PathBuf, Vec<(String, usize, Declared)>)>;
+
+/// Each Python file under the roots that declares routes, with its
+/// handlers ([`super::routes::handlers`]).
+fn declared_routes(roots: &Roots, cache: &mut Cache) -> FileRoutes {
+    roots
+        .python_files(MAX_HANDLER_FILES)
+        .into_iter()
+        .filter_map(|file| {
+            let handlers = super::routes::handlers(&cache.lines(&file)?);
+            (!handlers.is_empty()).then_some((file, handlers))
+        })
+        .collect()
+}
+
 /// The source at a finding's site, as a kind reads it
 /// ([`crate::kinds::KindSpec::evidence`]).
 pub struct Reading<'a> {
@@ -485,6 +492,10 @@ pub struct Reading<'a> {
     pub basis: Basis,
     /// The line the excerpt marks.
     pub marked: usize,
+    /// How the reading got to this code, when not from the site itself
+    /// (the handler of a framework's route): the start of every path a
+    /// candidate was reached by.
+    pub via: Vec<String>,
     /// The evidence being written.
     pub ev: &'a mut Evidence,
 }
