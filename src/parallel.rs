@@ -64,9 +64,11 @@ pub fn analyze_file(
             .iter()
             .map(|&(start, end)| {
                 let scanner = &scanner;
-                // Only the end of the file tells what happened at shutdown.
+                // What happened at shutdown is told by all the parts
+                // together, below.
                 let opts = Options {
-                    mark_shutdown: opts.mark_shutdown && end == len,
+                    mark_shutdown: false,
+                    ends_input: opts.ends_input && end == len,
                     ..opts
                 };
                 s.spawn(move || analyze_part(path, name, grammars, scanner, opts, start, end))
@@ -83,11 +85,14 @@ pub fn analyze_file(
     };
     let mut parts = results.into_iter().collect::<io::Result<Vec<Part>>>()?;
     // A part's task-lifecycle findings that no application line followed
-    // happened at shutdown only if no later part has an application line.
+    // happened at shutdown only if no later part has an application line,
+    // and some part shows the program's teardown (as one reading decides
+    // in `HoldBack::finish`).
+    let teardown = parts.iter().any(|p| p.teardown);
     for k in 0..parts.len() {
         let later_app_line = parts[k + 1..].iter().any(|p| p.saw_app_line);
         for mut f in std::mem::take(&mut parts[k].tail) {
-            f.during_shutdown = !later_app_line;
+            f.during_shutdown = opts.mark_shutdown && teardown && !later_app_line;
             parts[k].agg.add(&f);
         }
     }
@@ -104,13 +109,15 @@ pub fn analyze_file(
 }
 
 /// What one part gives: its aggregate and account, the task-lifecycle
-/// findings that no application line followed in it (not yet marked), and
-/// whether it has an application line at all.
+/// findings that no application line followed in it (not yet marked),
+/// whether it has an application line at all, and whether it shows the
+/// program's teardown.
 struct Part {
     agg: Aggregator,
     stats: LineStats,
     tail: Vec<Finding>,
     saw_app_line: bool,
+    teardown: bool,
 }
 
 fn analyze_part(
@@ -158,6 +165,7 @@ fn analyze_part(
         stats: an.stats().clone(),
         tail: an.take_tail(),
         saw_app_line: an.saw_application_line(),
+        teardown: an.shows_teardown(),
     })
 }
 

@@ -263,6 +263,61 @@ fn shutdown_time_destroyed_tasks_are_marked_and_ranked_last() {
     assert_eq!(sites(&doc), vec!["AIO301 /app/shutdown_destroyed.py:23"]);
 }
 
+/// "During shutdown" needs evidence of teardown (issue #17): the program's
+/// own lines before the findings, the loop closing, or asyncio's shutdown
+/// code in a record. A log of warnings alone is never marked.
+#[test]
+fn lifecycle_findings_are_marked_at_shutdown_only_on_evidence_of_teardown() {
+    let d = tempdir("teardown");
+    let marks = |logs: &[String]| -> Vec<(String, bool)> {
+        let (_, doc, err) = json_in(&d, &[], logs);
+        let f = doc["findings"].as_array().unwrap_or_else(|| panic!("{err}"));
+        f.iter()
+            .map(|f| {
+                (
+                    f["rule"].as_str().unwrap().to_string(),
+                    f["during_shutdown"].as_bool().unwrap(),
+                )
+            })
+            .collect()
+    };
+    let sample = |rel: &str| root().join("samples").join(rel).to_string_lossy().into_owned();
+    // Warnings alone, as the README's own samples are: nothing shows teardown.
+    for log in ["fire_and_forget.log", "forgot_await_method.log"] {
+        let m = marks(&[sample(log)]);
+        assert!(!m.is_empty() && m.iter().all(|(_, s)| !s), "{log}: {m:?}");
+    }
+    // The loop closing (debug mode's `Close <…>` line) is teardown, with no
+    // line of the program's own: captured on every version.
+    let mut versions = 0;
+    for v in std::fs::read_dir(root().join("samples/versions")).unwrap() {
+        let dir = v.unwrap().path();
+        for name in ["teardown_destroyed.log", "teardown_destroyed.timestamped.log"] {
+            let log = dir.join(name);
+            if !log.exists() {
+                continue;
+            }
+            versions += 1;
+            let m = marks(&[log.to_string_lossy().into_owned()]);
+            assert_eq!(m, vec![("AIO301".to_string(), true)], "{}", log.display());
+        }
+    }
+    assert!(versions >= 12, "teardown_destroyed captured {versions} times");
+    // asyncio.run()'s shutdown in a record is teardown: shutdown_errors.log
+    // without its program line ("main done"), then a destroyed task.
+    let errors = std::fs::read_to_string(sample("shutdown_errors.log")).unwrap();
+    let (first, rest) = errors.split_once('\n').unwrap();
+    assert_eq!(first, "main done");
+    let destroyed = std::fs::read_to_string(sample("fire_and_forget.log")).unwrap();
+    let joined = d.join("joined.log");
+    std::fs::write(&joined, format!("{rest}{destroyed}")).unwrap();
+    let m = marks(&[joined.to_string_lossy().into_owned()]);
+    assert!(
+        m.contains(&("AIO301".to_string(), true)),
+        "after asyncio.run()'s shutdown: {m:?}"
+    );
+}
+
 #[test]
 fn codeowners_apply_in_githubs_order_and_filter_by_owner() {
     let d = tempdir("owners");

@@ -160,6 +160,7 @@ pub fn run(args: Args) -> io::Result<Status> {
             before: c.before_context,
             after: c.after_context,
             mark_shutdown: true,
+            ends_input: true,
         },
         agg: Aggregator::new(),
         stats: LineStats::default(),

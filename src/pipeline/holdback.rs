@@ -1,12 +1,34 @@
 //! The hold-back of findings: a finding waits for the application lines
 //! that follow it (`-A`), and a task-lifecycle finding waits further, to
 //! learn whether the program still ran after it or it happened at shutdown.
+//!
+//! "At shutdown" needs evidence of teardown: a finding that no application
+//! line followed is marked only when the input also shows the program's
+//! own lines before it (it wrote, then stopped), the loop closing (debug
+//! mode's `Close <…>` line), or a record whose traceback runs through
+//! asyncio's shutdown code ([`is_teardown`]). A log of warnings alone, an
+//! excerpt pasted into a bug report, is never marked.
 
 use crate::correlate::Finding;
 
 /// The most task-lifecycle findings held back while waiting to learn
 /// whether they happened at shutdown.
 pub const MAX_TAIL: usize = 10_000;
+
+/// Frames and messages that only asyncio's teardown prints: `asyncio.run()`
+/// cancelling the remaining tasks, closing async generators and the
+/// default executor, and the loop's exception handler at that point.
+const TEARDOWN_SIGNS: &[&str] = &[
+    "in _cancel_all_tasks",
+    "in shutdown_asyncgens",
+    "in shutdown_default_executor",
+    "during asyncio.run() shutdown",
+];
+
+/// Whether a record's text shows asyncio's teardown.
+pub fn is_teardown(record: &str) -> bool {
+    TEARDOWN_SIGNS.iter().any(|s| record.contains(s))
+}
 
 /// Findings not yet released.
 #[derive(Debug, Default)]
@@ -21,6 +43,8 @@ pub struct HoldBack {
     /// An application line was seen: what was held back before it was
     /// not at shutdown.
     saw_app_line: bool,
+    /// Evidence of teardown other than application lines was seen.
+    saw_teardown: bool,
 }
 
 impl HoldBack {
@@ -72,6 +96,18 @@ impl HoldBack {
         }
     }
 
+    /// Evidence of teardown: the loop closing, or a record of asyncio's
+    /// shutdown code.
+    pub fn teardown_seen(&mut self) {
+        self.saw_teardown = true;
+    }
+
+    /// Whether the input shows its program's teardown (see the module's
+    /// comment): the end of its lines is the program's end.
+    pub fn shows_teardown(&self) -> bool {
+        self.saw_app_line || self.saw_teardown
+    }
+
     /// An application line: the findings before it were not at shutdown.
     pub fn app_line_seen(&mut self, out: &mut Vec<Finding>) {
         self.saw_app_line = true;
@@ -101,13 +137,14 @@ impl HoldBack {
     }
 
     /// The input ended: what no application line followed happened during
-    /// shutdown (or, in a part of a larger input, is left for
-    /// [`HoldBack::take_tail`]).
+    /// shutdown if the input shows teardown (or, in a part of a larger
+    /// input, is left for [`HoldBack::take_tail`]).
     pub fn finish(&mut self, out: &mut Vec<Finding>) {
         self.release(out);
         if self.mark_shutdown {
+            let teardown = self.shows_teardown();
             for mut f in self.tail.drain(..) {
-                f.during_shutdown = true;
+                f.during_shutdown = teardown;
                 out.push(f);
             }
         }

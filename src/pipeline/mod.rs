@@ -79,11 +79,15 @@ pub struct Options {
     /// Application lines kept from after each record (`-A`).
     pub after: usize,
     /// At the end of the input, mark the task-lifecycle findings that no
-    /// application line followed as `during_shutdown`. Off for all but the
-    /// last part of a file analyzed in parallel: they are left for
-    /// [`InputAnalyzer::take_tail`], since the parts after it tell; and a
-    /// record the part's end closes is not said to be cut short.
+    /// application line followed as `during_shutdown` (when the input shows
+    /// teardown). Off for every part of a file analyzed in parallel: they
+    /// are left for [`InputAnalyzer::take_tail`], since the other parts
+    /// tell.
     pub mark_shutdown: bool,
+    /// The end of this input is the end of what was written: a record it
+    /// closes may be cut short. Off for all but the last part of a file
+    /// analyzed in parallel, whose parts end before a record's start.
+    pub ends_input: bool,
 }
 
 impl Default for Options {
@@ -94,6 +98,7 @@ impl Default for Options {
             before: 2,
             after: 2,
             mark_shutdown: true,
+            ends_input: true,
         }
     }
 }
@@ -209,6 +214,12 @@ impl<'a> InputAnalyzer<'a> {
         self.hold.saw_app_line()
     }
 
+    /// Whether the input shows its program's teardown: only then are the
+    /// findings no application line followed marked `during_shutdown`.
+    pub fn shows_teardown(&self) -> bool {
+        self.hold.shows_teardown()
+    }
+
     /// Whether nothing is open or held back: a pause here ([`Step::Idle`])
     /// would change nothing.
     pub fn settled(&self) -> bool {
@@ -239,7 +250,7 @@ impl<'a> InputAnalyzer<'a> {
         }
         // A part of a file analyzed in parallel ends before a line that
         // starts a record: what it closes was not cut short.
-        self.at_eof = self.opts.mark_shutdown;
+        self.at_eof = self.opts.ends_input;
         self.flush_partials(out);
         self.close_all(out);
         self.at_eof = false;
@@ -502,7 +513,11 @@ impl<'a> InputAnalyzer<'a> {
     /// application line after all, or an unrecognized record.
     fn record_done(&mut self, rec: Record, before: Vec<String>, out: &mut Vec<Finding>) {
         match parse_record(&rec.text) {
-            Ok(Parsed::DebugLine(_)) => {
+            Ok(Parsed::DebugLine(marker)) => {
+                if marker == "Close <_" {
+                    // Debug mode's `Close <_UnixSelectorEventLoop …>`: the loop closing.
+                    self.hold.teardown_seen();
+                }
                 self.stats.debug_records += 1;
                 self.stats.parsed += rec.line_count;
             }
@@ -520,6 +535,9 @@ impl<'a> InputAnalyzer<'a> {
                     },
                 );
                 f.occurrences = rec.repeat;
+                if holdback::is_teardown(&rec.text) {
+                    self.hold.teardown_seen();
+                }
                 // The record's text moves into the finding: no copy.
                 f.record = rec.text;
                 f.context_before = before;
