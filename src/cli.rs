@@ -348,8 +348,10 @@ pub enum Command {
     /// sitecustomize module that keeps every asyncio event loop in debug mode
     /// even where the program turns it off (uvicorn does) and applies --slow
     /// (see --no-inject). Its standard output and standard error pass through
-    /// unchanged; its standard error (and with --stdout its standard output) is
-    /// analyzed. Findings and the summary go to standard error (or --output).
+    /// unchanged, and both are analyzed as the one input they are: lines of
+    /// the two interleave as they arrive, so that an access log on standard
+    /// output is the context of the warnings on standard error (see
+    /// --no-stdout). Findings and the summary go to standard error (or --output).
     /// Ctrl-C and SIGTERM are passed on to the child; aiolog exits with the
     /// child's exit status once the child has exited.
     #[command(
@@ -442,8 +444,15 @@ pub enum Command {
 /// `aiolog run` options.
 #[derive(Debug, ClapArgs)]
 pub struct RunArgs {
-    /// Also analyze the child's standard output.
+    /// Leave the child's standard output alone: not analyzed, and not a
+    /// pipe, so that the child sees the terminal itself (colors, progress
+    /// bars). Its standard error is still analyzed.
     #[arg(long)]
+    pub no_stdout: bool,
+
+    /// Kept for old scripts: the child's standard output is analyzed by
+    /// default now.
+    #[arg(long, hide = true, conflicts_with = "no_stdout")]
     pub stdout: bool,
 
     /// Frames of allocation traceback to keep (PYTHONTRACEMALLOC); 0 turns it off.

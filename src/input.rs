@@ -170,6 +170,90 @@ pub enum LiveMsg {
     },
 }
 
+/// A line of a merged source held back longer than this is handed on
+/// unfinished: a stream that never writes a newline cannot hold the other
+/// back without bound.
+const MERGE_MAX_PARTIAL: usize = 1 << 20;
+
+/// Reads several sources of one process (a child's standard error and
+/// standard output) as one input: each source's bytes are handed on in
+/// whole lines, so that lines of the two interleave as they arrive but never
+/// within a line, and the input ends when the last source has ended. A
+/// source's last line without a newline gets one, so that it does not run
+/// into the other source's next line. Each `tee` receives its own source's
+/// bytes unchanged, as they are read, after their whole lines are queued.
+pub fn spawn_merged_readers(
+    input: usize,
+    sources: Vec<(Box<dyn Read + Send>, Option<Box<dyn Write + Send>>)>,
+    tx: SyncSender<LiveMsg>,
+) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    let live = Arc::new(AtomicUsize::new(sources.len()));
+    for (mut reader, mut tee) in sources {
+        let (tx, live) = (tx.clone(), Arc::clone(&live));
+        thread::spawn(move || {
+            let mut buf = vec![0u8; 64 * 1024];
+            let mut partial: Vec<u8> = Vec::new();
+            let mut failed = None;
+            loop {
+                let n = match reader.read(&mut buf) {
+                    Ok(0) => break,
+                    Ok(n) => n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) => {
+                        failed = Some(e);
+                        break;
+                    }
+                };
+                let data = &buf[..n];
+                partial.extend_from_slice(data);
+                let whole = match memchr::memrchr(b'\n', &partial) {
+                    Some(i) => i + 1,
+                    None if partial.len() >= MERGE_MAX_PARTIAL => partial.len(),
+                    None => 0,
+                };
+                if whole > 0 {
+                    let rest = partial.split_off(whole);
+                    let bytes = std::mem::replace(&mut partial, rest);
+                    if tx.send(LiveMsg::Data { input, bytes }).is_err() {
+                        return;
+                    }
+                }
+                // Passed through after it is queued: once a line shows on
+                // the terminal, no later line of the other source can be
+                // read before it.
+                if let Some(t) = tee.as_mut() {
+                    if t.write_all(data).and_then(|_| t.flush()).is_err() {
+                        tee = None;
+                    }
+                }
+            }
+            if !partial.is_empty() {
+                partial.push(b'\n');
+                let _ = tx.send(LiveMsg::Data {
+                    input,
+                    bytes: partial,
+                });
+            }
+            let last = live.fetch_sub(1, Ordering::AcqRel) == 1;
+            match failed {
+                // A failed read ends the input only with the last source;
+                // otherwise the others go on and the failure is the end of
+                // this one.
+                Some(error) if last => {
+                    let _ = tx.send(LiveMsg::Error { input, error });
+                }
+                Some(error) => eprintln!("aiolog: error: reading the child's output: {error}"),
+                None if last => {
+                    let _ = tx.send(LiveMsg::Eof { input });
+                }
+                None => {}
+            }
+        });
+    }
+}
+
 /// Why a followed file is read again from its start.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Reopen {

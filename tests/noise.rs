@@ -271,7 +271,9 @@ fn lifecycle_findings_are_marked_at_shutdown_only_on_evidence_of_teardown() {
     let d = tempdir("teardown");
     let marks = |logs: &[String]| -> Vec<(String, bool)> {
         let (_, doc, err) = json_in(&d, &[], logs);
-        let f = doc["findings"].as_array().unwrap_or_else(|| panic!("{err}"));
+        let f = doc["findings"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{err}"));
         f.iter()
             .map(|f| {
                 (
@@ -281,7 +283,13 @@ fn lifecycle_findings_are_marked_at_shutdown_only_on_evidence_of_teardown() {
             })
             .collect()
     };
-    let sample = |rel: &str| root().join("samples").join(rel).to_string_lossy().into_owned();
+    let sample = |rel: &str| {
+        root()
+            .join("samples")
+            .join(rel)
+            .to_string_lossy()
+            .into_owned()
+    };
     // Warnings alone, as the README's own samples are: nothing shows teardown.
     for log in ["fire_and_forget.log", "forgot_await_method.log"] {
         let m = marks(&[sample(log)]);
@@ -292,7 +300,10 @@ fn lifecycle_findings_are_marked_at_shutdown_only_on_evidence_of_teardown() {
     let mut versions = 0;
     for v in std::fs::read_dir(root().join("samples/versions")).unwrap() {
         let dir = v.unwrap().path();
-        for name in ["teardown_destroyed.log", "teardown_destroyed.timestamped.log"] {
+        for name in [
+            "teardown_destroyed.log",
+            "teardown_destroyed.timestamped.log",
+        ] {
             let log = dir.join(name);
             if !log.exists() {
                 continue;
@@ -302,7 +313,10 @@ fn lifecycle_findings_are_marked_at_shutdown_only_on_evidence_of_teardown() {
             assert_eq!(m, vec![("AIO301".to_string(), true)], "{}", log.display());
         }
     }
-    assert!(versions >= 12, "teardown_destroyed captured {versions} times");
+    assert!(
+        versions >= 12,
+        "teardown_destroyed captured {versions} times"
+    );
     // asyncio.run()'s shutdown in a record is teardown: shutdown_errors.log
     // without its program line ("main done"), then a destroyed task.
     let errors = std::fs::read_to_string(sample("shutdown_errors.log")).unwrap();

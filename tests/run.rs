@@ -240,19 +240,76 @@ fn sigterm_is_passed_on_and_the_summary_printed() {
 }
 
 #[test]
-fn stdout_is_analyzed_only_when_asked() {
+fn stdout_is_analyzed_unless_left_alone() {
     let Some(py) = python(module_path!()) else {
         return;
     };
     let code =
         "print('Executing <Handle f() at /app/a.py:3 created at /app/a.py:9> took 0.200 seconds')";
     let (out, doc) = aiolog_run(&["--", &py, "-c", code]);
-    assert_eq!(doc["findings"].as_array().unwrap().len(), 0);
-    assert!(String::from_utf8_lossy(&out.stdout).contains("took 0.200 seconds"));
-    let (out, doc) = aiolog_run(&["--stdout", "--", &py, "-c", code]);
     assert_eq!(doc["findings"][0]["site"]["line"], 3);
     // Passed through unchanged all the same.
     assert!(String::from_utf8_lossy(&out.stdout).contains("took 0.200 seconds"));
+    let (out, doc) = aiolog_run(&["--no-stdout", "--", &py, "-c", code]);
+    assert_eq!(doc["findings"].as_array().unwrap().len(), 0);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("took 0.200 seconds"));
+}
+
+/// The child's stdout and stderr are one process's output (issue #17): an
+/// access log line on stdout is the context before a warning on stderr.
+/// The child writes its stderr line only after the stdout line has come
+/// through aiolog (which passes a line on only once it is queued for
+/// analysis), so the order is the child's, not a race of two pipes.
+#[test]
+fn an_access_line_on_stdout_is_context_for_a_warning_on_stderr() {
+    let Some(py) = python(module_path!()) else {
+        return;
+    };
+    let dir = TempDir::new("run-merged");
+    let report = dir.join("report.json");
+    let code = "import sys\n\
+        sys.stderr.write('INFO:     Started server process [1]\\n'); sys.stderr.flush()\n\
+        sys.stdout.write('INFO:     127.0.0.1:5000 - \"GET /report HTTP/1.1\" 200 OK\\n'); sys.stdout.flush()\n\
+        sys.stdin.readline()\n\
+        sys.stderr.write('Executing <Handle f() at /app/a.py:3 created at /app/a.py:9> took 0.200 seconds\\n')\n";
+    let mut child = spawn(
+        aiolog()
+            .args(["--format", "json", "-o", report.to_str().unwrap(), "run"])
+            .args(["--", &py, "-c", code])
+            .env("TMPDIR", &*dir)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null()),
+    );
+    let lines = Lines::of(child.stdout.take().unwrap());
+    lines.until("GET /report");
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(b"go\n").unwrap();
+    }
+    assert!(child.wait().success());
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    let f = &doc["findings"][0];
+    assert_eq!(f["site"]["line"], 3, "{doc:#}");
+    let before: Vec<&str> = f["context"]["before"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        before.last().copied(),
+        Some("INFO:     127.0.0.1:5000 - \"GET /report HTTP/1.1\" 200 OK"),
+        "{before:?}"
+    );
+    // One input, named after the program.
+    assert_eq!(
+        doc["input"]["files"].as_array().map(|v| v.len()),
+        Some(1),
+        "{:#}",
+        doc["input"]
+    );
 }
 
 #[test]

@@ -24,10 +24,10 @@ pub(super) fn run_child(r: &RunArgs, ctx: &mut Ctx) -> io::Result<Option<u8>> {
         .env("PYTHONUNBUFFERED", "1")
         .stdin(Stdio::inherit())
         .stderr(Stdio::piped())
-        .stdout(if r.stdout {
-            Stdio::piped()
-        } else {
+        .stdout(if r.no_stdout {
             Stdio::inherit()
+        } else {
+            Stdio::piped()
         });
     if !r.light {
         cmd.env("PYTHONASYNCIODEBUG", "1")
@@ -76,17 +76,18 @@ pub(super) fn run_child(r: &RunArgs, ctx: &mut Ctx) -> io::Result<Option<u8>> {
         }
     };
     let (tx, rx) = input::live_channel();
-    let mut names = vec![format!("{program} (stderr)")];
-    input::spawn_reader(
-        0,
+    // The child's standard error and standard output are one process's
+    // output, read as one input: an access log on stdout is the context of
+    // the warnings on stderr.
+    let mut sources: Vec<(Box<dyn io::Read + Send>, Option<Box<dyn io::Write + Send>>)> = vec![(
         Box::new(child.stderr.take().unwrap()),
         Some(Box::new(io::stderr())),
-        tx.clone(),
-    );
+    )];
     if let Some(so) = child.stdout.take() {
-        names.push(format!("{program} (stdout)"));
-        input::spawn_reader(1, Box::new(so), Some(Box::new(io::stdout())), tx.clone());
+        sources.push((Box::new(so), Some(Box::new(io::stdout()))));
     }
+    let names = vec![program.to_string()];
+    input::spawn_merged_readers(0, sources, tx.clone());
     drop(tx);
     ctx.names.extend(names.iter().cloned());
     let pid = child.id();
