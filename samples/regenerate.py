@@ -23,7 +23,9 @@ Nothing else is changed. Usage:
 later and under CPython 3.14 compiled to WebAssembly (the pyodide npm package,
 run with node by pyodide_run.mjs; installed with npm into ~/.cache/aiolog the
 first time), writing OUT/versions/X.Y.Z/ (3.14: X.Y.Z-pyodide). Scenarios
-that say `# requires: sockets` cannot run under pyodide.
+that say `# requires: sockets` cannot run under pyodide. A scenario that
+says `# requires: bin:redis-server` starts that program, and is skipped
+(saying so) where it is not on PATH.
 
 A scenario that says `# probe: on` runs with aiolog's stall probe too, as
 `aiolog run` starts it: the sitecustomize and aiolog_probe.py of src/run/
@@ -93,8 +95,13 @@ def module_requirements(scripts):
     pytest`)."""
     mods = set()
     for s in scripts:
-        mods |= other_requirements(s) - CAPABILITIES
+        mods |= {m for m in other_requirements(s) - CAPABILITIES if not m.startswith("bin:")}
     return sorted(mods)
+
+
+def missing_programs(script):
+    """`# requires: bin:redis-server`: programs the scenario starts, not on PATH."""
+    return sorted(w[4:] for w in other_requirements(script) if w.startswith("bin:") and not shutil.which(w[4:]))
 
 
 def venv_for(python, modules):
@@ -105,14 +112,19 @@ def venv_for(python, modules):
     cache = pathlib.Path(os.environ.get("XDG_CACHE_HOME", pathlib.Path.home() / ".cache"))
     env = cache / "aiolog" / "venvs" / full
     py = env / "bin" / "python"
-    if py.exists() and all(has_module(str(py), m) for m in modules):
+    missing = [m for m in modules if not py.exists() or not has_module(str(py), m)]
+    if not missing:
         return str(py)
-    print(f"making {env} with {' '.join(modules)} ...", file=sys.stderr)
-    made = subprocess.run([python, "-m", "venv", "--clear", str(env)], capture_output=True)
-    if made.returncode != 0:
-        return python
+    if not py.exists():
+        print(f"making {env} ...", file=sys.stderr)
+        made = subprocess.run([python, "-m", "venv", str(env)], capture_output=True)
+        if made.returncode != 0:
+            return python
+    # Added to what the environment has: a run of one scenario must not take
+    # away another's packages.
+    print(f"installing {' '.join(missing)} into {env} ...", file=sys.stderr)
     pip = subprocess.run(
-        [str(py), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *modules],
+        [str(py), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *missing],
         capture_output=True,
     )
     return str(py) if pip.returncode == 0 else python
@@ -241,10 +253,21 @@ def run_cpython(python, out, scripts):
     runnable = []
     version = tuple(int(x) for x in full.split(".")[:2])
     for s in scripts:
-        missing = [m for m in sorted(other_requirements(s) - CAPABILITIES) if not has_module(python, m)]
+        missing = [
+            m
+            for m in sorted(other_requirements(s) - CAPABILITIES)
+            if not m.startswith("bin:") and not has_module(python, m)
+        ]
+        programs = missing_programs(s)
         oldest = version_requirement(s)
         if oldest and version < oldest:
             print(f"skipped {s.name} with Python {full}: needs Python {'.'.join(map(str, oldest))}+", file=sys.stderr)
+        elif programs:
+            print(
+                f"skipped {s.name} with Python {full}: needs {', '.join(programs)} on PATH "
+                f"(apt-get install {' '.join(programs)})",
+                file=sys.stderr,
+            )
         elif missing:
             print(
                 f"skipped {s.name} with Python {full}: needs {', '.join(missing)} "

@@ -42,8 +42,25 @@ fn every_blocking_scenario_names_the_blocking_statement_and_line() {
             .map(|(n, _)| n)
             .collect();
         let text = std::fs::read_to_string(&script).unwrap();
-        for variant in VARIANTS {
-            let log = format!("{}{variant}", script.file_stem().unwrap().to_string_lossy());
+        let stem = script.file_stem().unwrap().to_string_lossy().into_owned();
+        // The committed log of each variant, and every version's capture.
+        let mut logs: Vec<String> = VARIANTS.iter().map(|v| format!("{stem}{v}")).collect();
+        let mut versions = 0;
+        for dir in std::fs::read_dir(root().join("samples/versions")).unwrap() {
+            let dir = dir.unwrap().file_name().to_string_lossy().into_owned();
+            for v in VARIANTS {
+                let rel = format!("versions/{dir}/{stem}{v}");
+                if root().join("samples").join(&rel).exists() {
+                    logs.push(rel);
+                    versions += 1;
+                }
+            }
+        }
+        assert!(
+            versions >= 12,
+            "{name}: captured {versions} times, not under every version"
+        );
+        for log in logs {
             let doc = analyze(&log);
             let steps: Vec<&Value> = doc["findings"]
                 .as_array()
