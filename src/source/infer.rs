@@ -10,7 +10,10 @@
 //!   frame, so the whole helper is in question), transitively, bounded;
 //! * code above awaits that often complete without suspending
 //!   (`await writer.drain()`, `await runner.setup()`, an uncontended
-//!   `await lock.acquire()`, a helper of this file that never suspends);
+//!   `await lock.acquire()`, a helper of this file that never suspends)
+//!   or never do (an `await fut` of a future the function's code shows
+//!   finished: its result set, under `if fut.done():`, a member of
+//!   `asyncio.wait`'s done set);
 //! * the rest of a loop body: a step that ends at an `await` in a loop may
 //!   have begun at the same `await` in the previous iteration.
 //!
@@ -83,6 +86,28 @@ fn awaited_calls(code: &str) -> Vec<Option<&str>> {
     out
 }
 
+/// The names awaited as they are in a statement (`fut` for `await fut`,
+/// `self.ready` for `await self.ready`): futures and tasks, not calls.
+fn awaited_names(code: &str) -> Vec<&str> {
+    let b = code.as_bytes();
+    let ident = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
+    let mut out = Vec::new();
+    for (i, _) in code.match_indices("await") {
+        let end = i + "await".len();
+        if (i > 0 && ident(b[i - 1])) || b.get(end).is_some_and(|c| ident(*c)) {
+            continue;
+        }
+        let rest = code[end..].trim_start();
+        let len = rest
+            .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.'))
+            .unwrap_or(rest.len());
+        if len > 0 && !rest[len..].trim_start().starts_with(['(', '[']) {
+            out.push(&rest[..len]);
+        }
+    }
+    out
+}
+
 /// What the source of one file says about its functions.
 struct Functions<'a> {
     stmts: &'a [Stmt],
@@ -147,7 +172,60 @@ impl<'a> Functions<'a> {
         if s.code.starts_with("async for ") || s.code.starts_with("async with ") {
             return true;
         }
-        s.suspends() && awaited_calls(&s.code).into_iter().any(|c| !self.quick(c))
+        if !s.suspends() || awaited_calls(&s.code).into_iter().all(|c| self.quick(c)) {
+            return false;
+        }
+        // `await fut` of a future already finished does not suspend.
+        let names = awaited_names(&s.code);
+        let calls = awaited_calls(&s.code).into_iter().filter(|c| c.is_some());
+        !(calls.count() == 0
+            && !names.is_empty()
+            && names.iter().all(|n| self.finished_before(i, n)))
+    }
+
+    /// Whether the future or task `name` is already finished when statement
+    /// `i` awaits it, as the function's own code shows: it set the result
+    /// (`fut.set_result(...)`, `set_exception`) earlier, the await is under
+    /// `if fut.done():`, or `fut` is a member of the done set of an earlier
+    /// `done, pending = await asyncio.wait(...)` (`for fut in done:`).
+    fn finished_before(&self, i: usize, name: &str) -> bool {
+        let at = &self.stmts[i];
+        let (set_result, set_exc, done) = (
+            format!("{name}.set_result("),
+            format!("{name}.set_exception("),
+            format!("{name}.done()"),
+        );
+        let mut indent = at.indent;
+        let mut done_set: Option<String> = None;
+        for j in (0..i).rev() {
+            let t = &self.stmts[j];
+            if t.is_def() && t.indent < at.indent {
+                break;
+            }
+            if let Some(set) = &done_set {
+                if t.code.starts_with(&format!("{set},")) && t.code.contains("wait(") {
+                    return true;
+                }
+            }
+            if t.code.contains(&set_result) || t.code.contains(&set_exc) {
+                return true;
+            }
+            if t.indent < indent {
+                // A header the statement is under.
+                indent = t.indent;
+                let c = t.code.trim_end_matches(':');
+                if c.starts_with("if ") && c.contains(&done) && !c.contains("not ") {
+                    return true;
+                }
+                if let Some(set) = c.strip_prefix(&format!("for {name} in ")) {
+                    let set = set.trim();
+                    if set.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+                        done_set = Some(set.to_string());
+                    }
+                }
+            }
+        }
+        false
     }
 
     /// The functions of this file that statement `i` runs: a plain call of
@@ -458,6 +536,41 @@ async def h(writer):
         let step = super::step(&s, 9, Basis::SuspendedAfterSlowStep).unwrap();
         assert_eq!(step.window, Window { first: 6, last: 9 });
         assert!(step.reached[0].via[0].contains("line 7"));
+    }
+
+    #[test]
+    fn an_await_of_a_finished_future_does_not_end_the_window() {
+        let src = "\
+async def h(loop, tasks):
+    await asyncio.sleep(1)
+    fut = loop.create_future()
+    fut.set_result(1)
+    time.sleep(0.5)
+    await fut
+    done, pending = await asyncio.wait(tasks)
+    for t in done:
+        json.dumps(t)
+        await t
+    if fut.done():
+        await fut
+    await asyncio.sleep(0)
+";
+        let s = st(src);
+        // The step that ends at the last sleep began at asyncio.wait: the
+        // awaits of the done tasks and of the finished future do not
+        // suspend.
+        let step = super::step(&s, 13, Basis::SuspendedAfterSlowStep).unwrap();
+        assert_eq!(step.window, Window { first: 8, last: 13 });
+        let step = super::step(&s, 7, Basis::SuspendedAfterSlowStep).unwrap();
+        assert_eq!(step.window, Window { first: 3, last: 7 });
+        // A future not known to be finished, or an await of anything else,
+        // suspends.
+        let s = st("async def h(fut):\n    await fut\n    time.sleep(1)\n    await fut\n");
+        let step = super::step(&s, 4, Basis::SuspendedAfterSlowStep).unwrap();
+        assert_eq!(step.window, Window { first: 3, last: 4 });
+        let s = st("async def h(fut):\n    await x\n    if not fut.done():\n        await fut\n    await y\n");
+        let step = super::step(&s, 5, Basis::SuspendedAfterSlowStep).unwrap();
+        assert_eq!(step.window, Window { first: 5, last: 5 });
     }
 
     #[test]
