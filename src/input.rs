@@ -175,6 +175,10 @@ pub enum LiveMsg {
 /// back without bound.
 const MERGE_MAX_PARTIAL: usize = 1 << 20;
 
+/// One source of a merged input: what is read, and where its bytes are
+/// copied unchanged (the terminal, under `aiolog run`), if anywhere.
+pub type MergedSource = (Box<dyn Read + Send>, Option<Box<dyn Write + Send>>);
+
 /// Reads several sources of one process (a child's standard error and
 /// standard output) as one input: each source's bytes are handed on in
 /// whole lines, so that lines of the two interleave as they arrive but never
@@ -182,11 +186,7 @@ const MERGE_MAX_PARTIAL: usize = 1 << 20;
 /// source's last line without a newline gets one, so that it does not run
 /// into the other source's next line. Each `tee` receives its own source's
 /// bytes unchanged, as they are read, after their whole lines are queued.
-pub fn spawn_merged_readers(
-    input: usize,
-    sources: Vec<(Box<dyn Read + Send>, Option<Box<dyn Write + Send>>)>,
-    tx: SyncSender<LiveMsg>,
-) {
+pub fn spawn_merged_readers(input: usize, sources: Vec<MergedSource>, tx: SyncSender<LiveMsg>) {
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::Arc;
     let live = Arc::new(AtomicUsize::new(sources.len()));

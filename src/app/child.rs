@@ -79,7 +79,7 @@ pub(super) fn run_child(r: &RunArgs, ctx: &mut Ctx) -> io::Result<Option<u8>> {
     // The child's standard error and standard output are one process's
     // output, read as one input: an access log on stdout is the context of
     // the warnings on stderr.
-    let mut sources: Vec<(Box<dyn io::Read + Send>, Option<Box<dyn io::Write + Send>>)> = vec![(
+    let mut sources: Vec<input::MergedSource> = vec![(
         Box::new(child.stderr.take().unwrap()),
         Some(Box::new(io::stderr())),
     )];
