@@ -489,6 +489,7 @@ mod tests {
             during_shutdown: false,
             pid: None,
             step_of: None,
+            object: None,
             occurrences: 1,
         }
     }

@@ -239,6 +239,8 @@ pub struct Finding {
     pub during_shutdown: bool,
     /// What ran the step, for a record of one step.
     pub step_of: Option<crate::kinds::StepOf>,
+    /// The object the record is about ([`crate::kinds::KindSpec::object`]).
+    pub object: Option<String>,
     /// The process that wrote it: the pid its log prefix gives, else the
     /// one the record states (the stall probe's).
     pub pid: Option<u64>,
@@ -340,6 +342,7 @@ pub fn correlate(ev: &Event, origin: Origin<'_>) -> Finding {
         context_after: Vec::new(),
         during_shutdown: false,
         step_of: ev.step_of(),
+        object: ev.object(),
         pid: origin
             .pid
             .and_then(|p| p.trim().parse().ok())

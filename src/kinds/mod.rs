@@ -126,6 +126,10 @@ pub trait KindSpec: Sized {
     /// the probe's record and debug mode's warning of the same step are
     /// joined into the probe's finding.
     const STEP: Option<StepRecord> = None;
+    /// Whether two records of the kind may report one object
+    /// ([`KindSpec::object`]) and be joined: the parallel splitter never
+    /// cuts before one.
+    const JOINS_BY_OBJECT: bool = false;
     /// The rules it reports under.
     const RULES: &'static [Rule];
     /// How a table of the kind is ranked and how to read its sites.
@@ -169,6 +173,13 @@ pub trait KindSpec: Sized {
     }
     /// What ran the step, for a kind that reports one ([`Self::STEP`]).
     fn step_of(&self) -> Option<StepOf> {
+        None
+    }
+    /// The object the record is about, when it prints its identity (`type
+    /// object at 0x…`): two records of one object within a few lines (the
+    /// warnings module's line and aiohttp's exception-handler record for
+    /// one unclosed session) are one finding.
+    fn object(&self) -> Option<String> {
         None
     }
     /// The rule code of this event.
@@ -246,6 +257,10 @@ macro_rules! registry {
             /// See [`KindSpec::SHUTDOWN_SENSITIVE`].
             pub fn shutdown_sensitive(self) -> bool {
                 match self { $($(#[$meta])* Kind::$variant => <$module::$ty as KindSpec>::SHUTDOWN_SENSITIVE,)* }
+            }
+            /// See [`KindSpec::JOINS_BY_OBJECT`].
+            pub fn joins_by_object(self) -> bool {
+                match self { $($(#[$meta])* Kind::$variant => <$module::$ty as KindSpec>::JOINS_BY_OBJECT,)* }
             }
             /// See [`KindSpec::STEP`].
             pub fn step(self) -> Option<StepRecord> {
@@ -348,6 +363,10 @@ macro_rules! registry {
             /// See [`KindSpec::step_of`].
             pub fn step_of(&self) -> Option<StepOf> {
                 match self { $($(#[$meta])* Event::$variant(e) => e.step_of(),)* }
+            }
+            /// See [`KindSpec::object`].
+            pub fn object(&self) -> Option<String> {
+                match self { $($(#[$meta])* Event::$variant(e) => e.object(),)* }
             }
             /// See [`KindSpec::process`].
             pub fn process(&self) -> Option<u64> {

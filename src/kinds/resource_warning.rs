@@ -18,6 +18,21 @@ pub struct ResourceWarning {
     pub location: Option<Location>,
     /// tracemalloc's `Object allocated at` frames.
     pub allocated: Vec<Frame>,
+    /// The object's identity as printed: `aiohttp.client.ClientSession
+    /// object at 0x7f9de2861950`.
+    pub object: Option<String>,
+}
+
+/// `TYPE object at 0xADDR` in a record's text, the object's identity.
+fn object_identity(text: &str) -> Option<String> {
+    let i = text.find(" object at 0x")?;
+    let start = text[..i].rfind('<')? + 1;
+    let addr_start = i + " object at ".len();
+    let len = text[addr_start + 2..]
+        .bytes()
+        .take_while(|b| b.is_ascii_hexdigit())
+        .count();
+    (len > 0).then(|| text[start..addr_start + 2 + len].to_string())
 }
 
 /// The type at the start of an object's repr, after its `<`
@@ -38,6 +53,7 @@ fn resource_warning(text: &str) -> Option<ResourceWarning> {
             resource,
             location: warning_path(&first[..i]),
             allocated: blocks.get("allocated").cloned().unwrap_or_default(),
+            object: object_identity(first),
         });
     }
     if first.contains("Unclosed ") {
@@ -73,6 +89,12 @@ fn resource_warning(text: &str) -> Option<ResourceWarning> {
             // Debug mode's `source_traceback: Object created at …`: where
             // the session was created.
             allocated: blocks.get("source_traceback").cloned().unwrap_or_default(),
+            object: object_identity(first).or_else(|| {
+                text.lines()
+                    .skip(1)
+                    .filter(|l| !l.starts_with(' '))
+                    .find_map(object_identity)
+            }),
         });
     }
     None
@@ -82,6 +104,7 @@ impl KindSpec for ResourceWarning {
     const NAME: &'static str = "resource_warning";
     const TITLE: &'static str = "Resources never closed";
     const HELP: &'static str = "Resources never closed";
+    const JOINS_BY_OBJECT: bool = true;
     const MARKERS: &'static [&'static str] = &[
         "ResourceWarning: unclosed",
         // aiohttp's unclosed objects, reported through the exception handler.
@@ -126,6 +149,10 @@ async with aiohttp.ClientSession() as session:
 
     fn location(&self) -> Option<Location> {
         self.location.clone()
+    }
+
+    fn object(&self) -> Option<String> {
+        self.object.clone()
     }
 
     fn created_at(&self) -> Option<Location> {

@@ -9,8 +9,14 @@
 //! a plain callback, and their durations agree, they become the probe's finding, which names the statement that
 //! blocked, with the warning's own line kept as its `location`.
 //!
-//! Findings pass through in order: a timed finding waits for its partner,
-//! and what comes after it waits behind it.
+//! Records of one object are joined the same way: aiohttp reports an
+//! unclosed session twice, by the warnings module's line and by its
+//! exception handler's record (with the `source_traceback` that places
+//! it); within [`JOIN_LINES`] lines, of one process, the same `TYPE object
+//! at 0x…` is one finding, the one that names a site.
+//!
+//! Findings pass through in order: a finding that may have a partner waits
+//! for it, and what comes after it waits behind it.
 
 use std::collections::VecDeque;
 
@@ -27,11 +33,16 @@ pub struct Joiner {
 }
 
 fn joinable(f: &Finding) -> bool {
-    f.kind.step().is_some()
+    f.kind.step().is_some() || f.object.is_some()
 }
 
-/// Whether `a` and `b` are the probe's record and the warning of one step.
+/// Whether `a` and `b` are the probe's record and the warning of one step,
+/// or two records of one object.
 fn pair(a: &Finding, b: &Finding) -> bool {
+    if let (Some(x), Some(y)) = (&a.object, &b.object) {
+        let other_process = matches!((a.pid, b.pid), (Some(p), Some(q)) if p != q);
+        return x == y && a.kind == b.kind && !other_process;
+    }
     let (Some(x), Some(y)) = (a.kind.step(), b.kind.step()) else {
         return false;
     };
@@ -56,8 +67,24 @@ fn pair(a: &Finding, b: &Finding) -> bool {
     }
 }
 
+/// Two records of one object: the one that names a site (else the
+/// first), with the other's line when it has none.
+fn merged_object(a: Finding, b: Finding) -> Finding {
+    let (mut keep, other) = if a.site.is_none() && b.site.is_some() {
+        (b, a)
+    } else {
+        (a, b)
+    };
+    keep.location = keep.location.or(other.location);
+    keep.created_at = keep.created_at.or(other.created_at);
+    keep
+}
+
 /// The probe's finding, with the warning's own line and creation site.
 fn merged(a: Finding, b: Finding) -> Finding {
+    if a.object.is_some() {
+        return merged_object(a, b);
+    }
     let (mut stall, warning) = if a.kind.step() == Some(StepRecord::Sampled) {
         (a, b)
     } else {

@@ -379,12 +379,12 @@ pub fn hit_line_always_starts_record(framed: &Framed<'_>, grammars: &Grammars) -
     let m = framed.message;
     // An exception line whose record is the traceback before it
     // (`Shape::EndsTraceback`) takes lines from before the cut; a record of
-    // a loop step may be joined with the one before it
-    // (`crate::kinds::KindSpec::STEP`).
+    // a loop step, or of an object, may be joined with the one before it
+    // (`crate::kinds::KindSpec::STEP`, `JOINS_BY_OBJECT`).
     if framed.stream.is_some()
         || framed.partial
         || Shape::of(m) == Shape::EndsTraceback
-        || reports_a_step(m)
+        || may_be_joined(m)
     {
         return false;
     }
@@ -392,10 +392,11 @@ pub fn hit_line_always_starts_record(framed: &Framed<'_>, grammars: &Grammars) -
         || !(m.starts_with([' ', '\t']) || m.is_empty() || is_key_line(m))
 }
 
-/// Whether a line holds the marker of a kind that reports a loop step.
-fn reports_a_step(msg: &str) -> bool {
+/// Whether a line holds the marker of a kind whose records may be joined
+/// with the one before: a loop step's, an object's.
+fn may_be_joined(msg: &str) -> bool {
     crate::kinds::Kind::ALL
         .iter()
-        .filter(|k| k.step().is_some())
+        .filter(|k| k.step().is_some() || k.joins_by_object())
         .any(|k| k.markers().iter().any(|m| msg.contains(m)))
 }
