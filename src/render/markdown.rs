@@ -104,11 +104,12 @@ fn cut_chars(s: &str, n: usize) -> (&str, bool) {
     }
 }
 
-/// How much of the report to show.
+/// How much of the report to show: the rows of each kind, and how many of
+/// each kind's top rows get their evidence and first record.
 #[derive(Clone, Copy)]
 struct Budget {
     rows_per_kind: usize,
-    evidence: usize,
+    evidence_per_kind: usize,
 }
 
 fn render(r: &Report, b: Budget) -> (String, Vec<String>) {
@@ -121,7 +122,6 @@ fn render(r: &Report, b: Budget) -> (String, Vec<String>) {
         return (s, cut);
     }
     summary(&mut s, r);
-    let mut evidence_left = b.evidence;
     for &kind in Kind::ALL {
         let rows: Vec<&Ranked> = r.of_kind(kind).collect();
         if rows.is_empty() {
@@ -131,8 +131,10 @@ fn render(r: &Report, b: Budget) -> (String, Vec<String>) {
         kind_table(&mut s, kind, &rows, b, &mut cut);
         owners_and_rules(&mut s, r, &rows, b);
         let shown = &rows[..rows.len().min(b.rows_per_kind)];
-        evidence(&mut s, r, kind, shown, evidence_left, &mut cut);
-        records(&mut s, kind, shown, &mut evidence_left, &mut cut);
+        let with_evidence = &shown[..shown.len().min(b.evidence_per_kind)];
+        let without = &shown[with_evidence.len()..];
+        evidence(&mut s, r, kind, with_evidence, without, &mut cut);
+        records(&mut s, kind, with_evidence, without, &mut cut);
     }
     footer(&mut s, r);
     (s, cut)
@@ -281,22 +283,24 @@ fn evidence(
     r: &Report,
     kind: Kind,
     shown: &[&Ranked],
-    evidence_left: usize,
+    left_out: &[&Ranked],
     cut: &mut Vec<String>,
 ) {
-    for rk in shown {
-        let Some(ev) = r.read_evidence(r.index_of(rk)).or_else(|| {
+    let has = |rk: &Ranked| {
+        r.read_evidence(r.index_of(rk)).or_else(|| {
             r.evidence
                 .get(r.index_of(rk))
                 .and_then(Option::as_ref)
                 .filter(|e| e.sampled.is_some())
-        }) else {
+        })
+    };
+    for rk in left_out.iter().filter(|rk| has(rk).is_some()) {
+        cut.push(format!("the source of {} #{}", kind.as_str(), rk.rank));
+    }
+    for rk in shown {
+        let Some(ev) = has(rk) else {
             continue;
         };
-        if evidence_left == 0 {
-            cut.push(format!("the source of {} #{}", kind.as_str(), rk.rank));
-            continue;
-        }
         let _ = write!(s, "\n**#{}** {}", rk.rank, inline(&ev.summary));
         if let Some(h) = &ev.hint {
             let _ = write!(s, " *Hint:* {}", inline(h));
@@ -340,19 +344,20 @@ fn records(
     s: &mut String,
     kind: Kind,
     shown: &[&Ranked],
-    evidence_left: &mut usize,
+    left_out: &[&Ranked],
     cut: &mut Vec<String>,
 ) {
+    for rk in left_out
+        .iter()
+        .filter(|rk| !rk.group.sample_record.is_empty())
+    {
+        cut.push(format!("the record of {} #{}", kind.as_str(), rk.rank));
+    }
     for rk in shown {
         let g = &rk.group;
         if g.sample_record.is_empty() {
             continue;
         }
-        if *evidence_left == 0 {
-            cut.push(format!("the record of {} #{}", kind.as_str(), rk.rank));
-            continue;
-        }
-        *evidence_left -= 1;
         let (text, shortened) = cut_chars(&g.sample_record, RECORD_CHARS);
         let _ = write!(
             s,
@@ -392,8 +397,13 @@ fn footer(s: &mut String, r: &Report) {
 pub fn to_markdown(r: &Report) -> String {
     let mut b = Budget {
         rows_per_kind: usize::MAX,
-        evidence: usize::MAX,
+        evidence_per_kind: usize::MAX,
     };
+    let most_rows = Kind::ALL
+        .iter()
+        .map(|&k| r.of_kind(k).count())
+        .max()
+        .unwrap_or(0);
     loop {
         let (mut s, cut) = render(r, b);
         if !cut.is_empty() {
@@ -413,15 +423,17 @@ pub fn to_markdown(r: &Report) -> String {
             }
             s.push_str(". Run `aiolog --format json` for everything.*\n");
         }
-        if s.chars().count() <= MAX_CHARS || (b.evidence == 0 && b.rows_per_kind <= 1) {
+        if s.chars().count() <= MAX_CHARS || (b.evidence_per_kind == 0 && b.rows_per_kind <= 1) {
             return s;
         }
-        // Cut the least important parts first: evidence, then rows.
-        let evidence_shown = r.ranked.len().min(b.evidence);
+        // Cut the least important parts first: the evidence of each kind's
+        // lowest-ranked rows (so that every kind keeps its top record while
+        // it can), then rows.
+        let evidence_shown = most_rows.min(b.evidence_per_kind);
         if evidence_shown > 0 {
-            b.evidence = evidence_shown / 2;
+            b.evidence_per_kind = evidence_shown / 2;
         } else {
-            b.rows_per_kind = (r.ranked.len().min(b.rows_per_kind) / 2).max(1);
+            b.rows_per_kind = (most_rows.min(b.rows_per_kind) / 2).max(1);
         }
     }
 }
