@@ -36,6 +36,9 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 
 mod check;
+mod timestamp;
+
+pub use timestamp::normalize_timestamp;
 
 pub use check::check;
 use check::parse;
@@ -456,27 +459,6 @@ impl Grammars {
         ];
         normalize_timestamp(ts, formats.iter().flatten().copied())
     }
-}
-
-/// Reads `ts` with the first format that fits, then a few common ones, and
-/// writes it as ISO 8601; falls back to the text as written.
-pub fn normalize_timestamp<'f>(ts: &str, formats: impl Iterator<Item = &'f str>) -> Option<String> {
-    use chrono::NaiveDateTime;
-    let ts = ts.trim();
-    let fallbacks = [
-        "%Y-%m-%d %H:%M:%S%.f",
-        "%Y-%m-%dT%H:%M:%S%.f",
-        "%Y-%m-%d %H:%M:%S,%f",
-    ];
-    let cleaned = ts.trim_end_matches('Z').replace(',', ".");
-    for f in formats.chain(fallbacks.iter().copied()) {
-        let parsed = NaiveDateTime::parse_from_str(ts, f)
-            .or_else(|_| NaiveDateTime::parse_from_str(&cleaned, f));
-        if let Ok(dt) = parsed {
-            return Some(dt.format("%Y-%m-%dT%H:%M:%S%.3f").to_string());
-        }
-    }
-    Some(ts.to_string())
 }
 
 /// The usual end of a pattern: the message is the rest of the line.
