@@ -98,7 +98,35 @@ fn stdlib_frames(out: &mut Vec<String>) {
 
 /// Writes about `size` bytes of mixed log to `w`.
 pub fn generate(w: &mut impl Write, seed: u64, size: u64) -> io::Result<u64> {
+    generate_dense(w, seed, size, None)
+}
+
+/// About one asyncio record for every this many loop iterations (mostly
+/// application lines) in the default, sparse workload: some 57 records
+/// per MiB.
+const SPARSE_ONE_IN: u64 = 200;
+
+/// [`generate`] with a density: about `records_per_mib` asyncio records per
+/// MiB (a service in trouble logs a slow step every few dozen lines), or
+/// the default sparse mix with `None`. The records stay scattered at
+/// random among the application lines.
+pub fn generate_dense(
+    w: &mut impl Write,
+    seed: u64,
+    size: u64,
+    records_per_mib: Option<u64>,
+) -> io::Result<u64> {
     let mut r = Rng(seed);
+    // The average application line is about 105 bytes, and the average
+    // record about 720 bytes (its lines together): of N draws, one in
+    // `one_in` a record, N/one_in*720 + N*105 bytes hold N/one_in records.
+    let one_in = match records_per_mib {
+        None => SPARSE_ONE_IN,
+        Some(d) => {
+            let d = d.max(1) as f64;
+            ((1_048_576.0 / d - 720.0) / 105.0).max(1.0).round() as u64 + 1
+        }
+    };
     let mut written = 0u64;
     let mut n = 0u64;
     let mut lines: Vec<String> = Vec::with_capacity(64);
@@ -117,7 +145,7 @@ pub fn generate(w: &mut impl Write, seed: u64, size: u64) -> io::Result<u64> {
         let pid = 800 + r.below(4);
         // One asyncio record for roughly every 200 application lines; the
         // records are multi-line, so about 3 % of all lines are asyncio's.
-        if r.below(200) == 0 {
+        if r.below(one_in) == 0 {
             record(&mut r, &ts, pid, n, &mut lines);
         } else {
             app_line(&mut r, &ts, pid, n, &mut lines);
@@ -230,5 +258,29 @@ mod tests {
         let mut c = Vec::new();
         generate(&mut c, 2, 200_000).unwrap();
         assert_ne!(a, c);
+    }
+
+    #[test]
+    fn the_density_knob_gives_about_the_records_asked() {
+        let records = |d: Option<u64>| {
+            let mut v = Vec::new();
+            generate_dense(&mut v, 3, 8 << 20, d).unwrap();
+            let text = String::from_utf8(v).unwrap();
+            let n = [
+                "Executing <",
+                "was never awaited",
+                "Task was destroyed",
+                "never retrieved",
+                "Exception in callback",
+            ]
+            .iter()
+            .map(|m| text.matches(m).count())
+            .sum::<usize>();
+            n as f64 / 8.0
+        };
+        let sparse = records(None);
+        assert!((30.0..90.0).contains(&sparse), "{sparse} per MiB");
+        let dense = records(Some(320));
+        assert!((250.0..400.0).contains(&dense), "{dense} per MiB");
     }
 }
