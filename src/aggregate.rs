@@ -219,7 +219,7 @@ pub fn cut(s: &str, n: usize) -> &str {
 /// Groups findings.
 #[derive(Debug, Default, Clone)]
 pub struct Aggregator {
-    groups: HashMap<GroupKey, Group>,
+    groups: HashMap<GroupKey, Group, crate::hash::FxBuild>,
     /// Findings seen, including those folded into `other`.
     pub events: u64,
     /// Slow callbacks with a timestamp, thinned out past [`MAX_TIMELINE`].
@@ -262,7 +262,11 @@ impl Aggregator {
             other: false,
             shutdown: f.during_shutdown,
         };
-        if !self.groups.contains_key(&key) && self.groups.len() >= MAX_GROUPS {
+        if let Some(g) = self.groups.get_mut(&key) {
+            g.add(f);
+            return;
+        }
+        if self.groups.len() >= MAX_GROUPS {
             key = GroupKey {
                 kind: f.kind,
                 site: None,

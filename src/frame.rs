@@ -40,14 +40,16 @@ pub fn clean_line(raw: &[u8], max_len: usize) -> CleanLine {
     if truncated {
         raw = &raw[..max_len];
     }
-    let stripped: Cow<[u8]> = if raw.iter().any(|&b| b == 0x1b || b == b'\r' || b == 0) {
+    let stripped: Cow<[u8]> = if memchr::memchr3(0x1b, b'\r', 0, raw).is_some() {
         Cow::Owned(strip_controls(raw))
     } else {
         Cow::Borrowed(raw)
     };
-    let (text, invalid_utf8) = match String::from_utf8_lossy(&stripped) {
-        Cow::Borrowed(s) => (s.to_string(), false),
-        Cow::Owned(s) => (s, true),
+    // Valid UTF-8 (nearly every line) is checked at memory speed; only
+    // invalid text goes through the lossy conversion.
+    let (text, invalid_utf8) = match std::str::from_utf8(&stripped) {
+        Ok(s) => (s.to_string(), false),
+        Err(_) => (String::from_utf8_lossy(&stripped).into_owned(), true),
     };
     CleanLine {
         text,

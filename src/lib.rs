@@ -28,6 +28,9 @@
 //! benchmarks and tests.
 #![deny(missing_docs)]
 
+// A utility every stage may use: the tables' hasher.
+pub mod hash;
+
 // The kinds of finding, one file each, whose columns the stages read, and
 // their rules.
 pub mod kinds;

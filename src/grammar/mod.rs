@@ -210,8 +210,6 @@ pub struct Grammars {
     record_set: regex::RegexSet,
     /// Grammar index of each pattern in `record_set`.
     record_set_idx: Vec<usize>,
-    /// The wrappers, in one automaton, in the order of `wrappers`.
-    wrapper_set: regex::RegexSet,
     /// Record grammars (as in `record_set`) then wrappers, in one
     /// automaton: most lines framed match none, and cost one pass.
     all_set: regex::RegexSet,
@@ -279,12 +277,6 @@ impl Grammars {
                     file: "(all record grammars)".into(),
                     message: e.to_string(),
                 })?;
-        let wrapper_set =
-            regex::RegexSet::new(wrappers.iter().map(|&i: &usize| all[i].matcher().as_str()))
-                .map_err(|e| GrammarError::Pattern {
-                    file: "(all wrapper grammars)".into(),
-                    message: e.to_string(),
-                })?;
         let all_set = regex::RegexSet::new(
             record_set_idx
                 .iter()
@@ -301,7 +293,6 @@ impl Grammars {
             bare,
             record_set,
             record_set_idx,
-            wrapper_set,
             all_set,
         })
     }
@@ -349,20 +340,19 @@ impl Grammars {
             return self.frame_records(line, false);
         }
         // One pass over every prefix pattern: most lines framed are
-        // continuation lines that match none.
-        if !self.all_set.is_match(line) {
+        // continuation lines that match none, and a line that matches is
+        // framed from the same pass.
+        let matched = self.all_set.matches(line);
+        if !matched.matched_any() {
             return self.frame_records(line, false);
         }
-        let fr = self.frame_records(line, true);
+        let fr = self.first_record(line, |si| matched.matched(si));
         if fr.grammar != self.bare {
             return fr;
         }
-        let matched = self.wrapper_set.matches(line);
-        if !matched.matched_any() {
-            return fr;
-        }
+        let n = self.record_set_idx.len();
         for (wi, &w) in self.wrappers.iter().enumerate() {
-            if !matched.matched(wi) {
+            if !matched.matched(n + wi) {
                 continue;
             }
             let g = &self.all[w];
@@ -387,14 +377,25 @@ impl Grammars {
     fn frame_records<'a>(&self, line: &'a str, all: bool) -> Framed<'a> {
         if all {
             let matched = self.record_set.matches(line);
-            for (si, &gi) in self.record_set_idx.iter().enumerate() {
-                if matched.matched(si) {
-                    if let Some(f) = self.try_record(gi, line) {
-                        return f;
-                    }
+            return self.first_record(line, |si| matched.matched(si));
+        }
+        self.as_bare(line)
+    }
+
+    /// The first record grammar by priority whose pattern matched
+    /// (`matched`, by index in `record_set`) and that frames `line`, or bare.
+    fn first_record<'a>(&self, line: &'a str, matched: impl Fn(usize) -> bool) -> Framed<'a> {
+        for (si, &gi) in self.record_set_idx.iter().enumerate() {
+            if matched(si) {
+                if let Some(f) = self.try_record(gi, line) {
+                    return f;
                 }
             }
         }
+        self.as_bare(line)
+    }
+
+    fn as_bare<'a>(&self, line: &'a str) -> Framed<'a> {
         Framed {
             grammar: self.bare,
             wrapper: None,

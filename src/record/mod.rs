@@ -44,6 +44,10 @@ pub const MAX_RECORD_LINES: u64 = 10_000;
 /// At most this many bytes of text in one record.
 pub const MAX_RECORD_BYTES: usize = 8 << 20;
 
+/// Bytes reserved for a record's text when it starts: most multi-line
+/// records fit, so the text grows once at most.
+const RECORD_CAPACITY: usize = 1024;
+
 /// One reassembled record.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Record {
@@ -167,7 +171,13 @@ impl Builder {
                 level: framed.level.map(str::to_string),
                 logger: framed.logger.map(str::to_string),
                 pid: framed.pid.map(str::to_string),
-                text: msg.trim_end().to_string(),
+                text: {
+                    // Room for a typical multi-line record, grown once at most.
+                    let first = msg.trim_end();
+                    let mut t = String::with_capacity(first.len().max(RECORD_CAPACITY));
+                    t.push_str(first);
+                    t
+                },
                 repeat: 1,
             },
             shape,
