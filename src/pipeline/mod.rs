@@ -274,35 +274,54 @@ impl<'a> InputAnalyzer<'a> {
                 self.stats.truncated_lines += 1;
             }
         } else {
-            self.read_line(line, None, out);
+            let hit = self.is_hit(line);
+            self.read_line(line, hit, None, out);
         }
         self.lookback.remember(line);
     }
 
     /// Complete lines, each ending with `\n`.
+    ///
+    /// One search serves both paths: the next marker's span is found once
+    /// and kept, and a line read in full (while a record is open) is a hit
+    /// exactly when that marker starts inside it. Markers hold no newline,
+    /// so a marker that starts in a line ends there.
     fn block_lines(&mut self, block: &[u8], out: &mut Vec<Finding>) {
         let mut pos = 0;
+        // The leftmost marker at or after `pos`, once searched for.
+        let mut next: Option<(usize, usize)> = None;
+        let mut searched = false;
         while pos < block.len() {
+            if !searched || next.is_some_and(|(s, _)| s < pos) {
+                next = self
+                    .scanner
+                    .find_span(&block[pos..])
+                    .map(|(s, e)| (pos + s, pos + e));
+                searched = true;
+            }
             if self.busy() {
                 let end =
                     pos + memchr::memchr(b'\n', &block[pos..]).expect("block ends with a newline");
-                self.read_line(&block[pos..end], Some((block, pos)), out);
+                let hit = match next {
+                    Some((s, e)) if s < end => self.hit_at(&block[pos..end], e - pos),
+                    _ => false,
+                };
+                self.read_line(&block[pos..end], hit, Some((block, pos)), out);
                 pos = end + 1;
                 continue;
             }
-            // The fast path: search for the next marker, count what lies before.
-            let Some(off) = self.scanner.find(&block[pos..]) else {
+            // The fast path: the next marker; what lies before is counted.
+            let Some((hit, hit_end)) = next else {
                 let n = count_lines_long(&block[pos..], self.opts.max_line);
                 self.skip_lines(n, out);
                 return;
             };
-            let hit = pos + off;
             let start = memchr::memrchr(b'\n', &block[pos..hit]).map_or(pos, |i| pos + i + 1);
             let end =
                 start + memchr::memchr(b'\n', &block[start..]).expect("block ends with a newline");
             // Only a marker within the line's first `max_line` bytes
             // counts, as in a line cut at the bound.
-            if !self.is_hit(&block[start..end]) {
+            if !self.hit_at(&block[start..end], hit_end - start) {
                 let n = count_lines_long(&block[pos..end + 1], self.opts.max_line);
                 self.skip_lines(n, out);
                 pos = end + 1;
@@ -310,9 +329,16 @@ impl<'a> InputAnalyzer<'a> {
             }
             let n = count_lines_long(&block[pos..start], self.opts.max_line);
             self.skip_lines(n, out);
-            self.read_line(&block[start..end], Some((block, start)), out);
+            self.read_line(&block[start..end], true, Some((block, start)), out);
             pos = end + 1;
         }
+    }
+
+    /// Whether `line`, whose leftmost marker ends at `marker_end`, is a hit:
+    /// at once when that marker lies within the first `max_line` bytes,
+    /// else by searching the bounded view (another marker may fit).
+    fn hit_at(&self, line: &[u8], marker_end: usize) -> bool {
+        marker_end <= self.opts.max_line || self.is_hit(line)
     }
 
     fn skip_lines(&mut self, (n, long): (u64, u64), out: &mut Vec<Finding>) {
@@ -339,10 +365,15 @@ impl<'a> InputAnalyzer<'a> {
 
     /// One line read in full: framed and offered to the open record, or
     /// started as a new one.
-    fn read_line(&mut self, raw: &[u8], at: Option<(&[u8], usize)>, out: &mut Vec<Finding>) {
+    fn read_line(
+        &mut self,
+        raw: &[u8],
+        hit: bool,
+        at: Option<(&[u8], usize)>,
+        out: &mut Vec<Finding>,
+    ) {
         self.line_no += 1;
         self.stats.lines += 1;
-        let hit = self.is_hit(raw);
         if !self.router.busy() && !hit {
             // An application line read only for the context of a finding: no
             // prefix to read.
