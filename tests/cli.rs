@@ -29,6 +29,20 @@ fn missing_file_is_named_and_exits_2_but_other_inputs_are_still_reported() {
 }
 
 #[test]
+fn rules_follow_the_format_flag() {
+    let o = run(&["rules", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0));
+    let rules: serde_json::Value = serde_json::from_slice(&o.stdout).expect("rules as JSON");
+    let rules = rules.as_array().unwrap();
+    assert_eq!(rules.len(), aiolog::rules::RULES.len());
+    assert_eq!(rules[0]["code"], aiolog::rules::RULES[0].code);
+    assert!(rules.iter().all(|r| r["fix"].is_string()));
+    // The text table is the default.
+    let text = stdout(&run(&["rules"]));
+    assert!(text.starts_with(aiolog::rules::RULES[0].code), "{text}");
+}
+
+#[test]
 fn a_directory_is_an_input_error() {
     let o = run(&[root().join("samples").to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));

@@ -114,6 +114,22 @@ fn grammars_are_listed_and_user_files_checked_and_used() {
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("bad.json") && err.contains("help:"), "{err}");
+    // A user's file is named as given, not as if it were in grammars/.
+    assert!(
+        err.starts_with(&format!("aiolog: error: {}: ", bad.display())),
+        "{err}"
+    );
+    let missing = dir.join("missing.json");
+    let o = output_of(bin().args(["grammars", "--check"]).arg(&missing));
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(
+        err.trim_end(),
+        format!(
+            "aiolog: error: {}: cannot read it: No such file or directory",
+            missing.display()
+        )
+    );
     // --grammar FILE reads a log in that format.
     let log = dir.join("app.log");
     std::fs::write(&log, "APP|INFO|app|started\nAPP|ERROR|asyncio|Task was destroyed but it is pending!\ntask: <Task pending name='Task-1' coro=<poll() running at /srv/p.py:3>>\n").unwrap();

@@ -50,6 +50,12 @@ pub(super) fn command(command: &Command, format: Format) -> io::Result<Status> {
         }
         Command::Rules => {
             let mut out = io::stdout().lock();
+            if format == Format::Json {
+                let rules: Vec<&aiolog::rules::Rule> = aiolog::rules::RULES.iter().collect();
+                serde_json::to_writer_pretty(&mut out, &rules)?;
+                writeln!(out)?;
+                return Ok(Status::Success);
+            }
             for r in aiolog::rules::RULES.iter() {
                 writeln!(out, "{}  {:<32} {}", r.code, r.name, r.summary)?;
             }

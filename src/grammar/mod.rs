@@ -133,7 +133,7 @@ impl std::ops::Deref for Grammar {
 #[derive(Debug, thiserror::Error)]
 pub enum GrammarError {
     /// Not valid JSON or not the expected shape.
-    #[error("grammars/{file}: {message}")]
+    #[error("{file}: {message}")]
     Json {
         /// The file.
         file: String,
@@ -141,7 +141,7 @@ pub enum GrammarError {
         message: String,
     },
     /// The pattern does not compile.
-    #[error("grammars/{file}: invalid pattern: {message}")]
+    #[error("{file}: invalid pattern: {message}")]
     Pattern {
         /// The file.
         file: String,
@@ -149,7 +149,7 @@ pub enum GrammarError {
         message: String,
     },
     /// A sample check failed.
-    #[error("grammars/{file}: {problem}\n  help: {help}")]
+    #[error("{file}: {problem}\n  help: {help}")]
     Check {
         /// The file.
         file: String,
@@ -221,7 +221,7 @@ impl Grammars {
         Grammars::load(
             BUILTIN_GRAMMARS
                 .iter()
-                .map(|(f, s)| (f.to_string(), s.to_string())),
+                .map(|(f, s)| (format!("grammars/{f}"), s.to_string())),
         )
     }
 
@@ -230,12 +230,12 @@ impl Grammars {
     pub fn builtin_plus(extra: &[std::path::PathBuf]) -> Result<Grammars, GrammarError> {
         let mut files: Vec<(String, String)> = BUILTIN_GRAMMARS
             .iter()
-            .map(|(f, s)| (f.to_string(), s.to_string()))
+            .map(|(f, s)| (format!("grammars/{f}"), s.to_string()))
             .collect();
         for p in extra {
             let text = std::fs::read_to_string(p).map_err(|e| GrammarError::Json {
                 file: p.display().to_string(),
-                message: e.to_string(),
+                message: format!("cannot read it: {}", crate::input::describe_io_error(&e)),
             })?;
             files.push((p.display().to_string(), text));
         }
@@ -263,7 +263,7 @@ impl Grammars {
             Some(b) => b,
             None => {
                 return Err(GrammarError::Check {
-                    file: "bare.json".into(),
+                    file: "grammars/bare.json".into(),
                     problem: "the `bare` grammar is missing".into(),
                     help: "aiolog needs a record grammar named `bare` that matches every line"
                         .into(),
