@@ -28,8 +28,9 @@
 //! benchmarks and tests.
 #![deny(missing_docs)]
 
-// A utility every stage may use: the tables' hasher.
+// Utilities every stage may use: the tables' hasher, English for counts.
 pub mod hash;
+pub mod text;
 
 // The kinds of finding, one file each, whose columns the stages read, and
 // their rules.

@@ -191,6 +191,14 @@ fn stats_accounts_for_every_line() {
     assert_eq!(n("parsed"), 2);
     assert_eq!(n("passed through"), 3);
     assert_eq!(n("skipped"), 0);
+    // The debug lines are counted among the parsed ones, and shown there;
+    // counts take their noun in the right number.
+    let rows: Vec<&str> = e.lines().map(str::trim_start).collect();
+    let parsed = rows.iter().position(|l| l.starts_with("parsed")).unwrap();
+    assert!(rows[parsed + 1].starts_with("debug lines"), "{e}");
+    assert!(e.contains("line account of 1 input,"), "{e}");
+    assert!(e.contains("lines of 2 asyncio records that"), "{e}");
+    assert!(e.contains("lines of 0 records with"), "{e}");
 }
 
 #[test]

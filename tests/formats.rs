@@ -529,6 +529,9 @@ fn html_is_self_contained_escaped_and_renders_in_chromium_without_errors() {
         "no fetches"
     );
     assert!(!page.contains("<script"));
+    // One finding at one site reads so.
+    let (_, one, _) = output(&["--format", "html", &sample("cpu_work.log")]);
+    assert!(one.contains(". 1 finding at 1 site.</p>"), "{one}");
     let (_, hostile, _) = output(&["--format", "html", &hostile_log(&dir)]);
     assert!(!hostile.contains("<script>") && hostile.contains("&lt;script&gt;"));
     assert!(!hostile.contains('\u{1b}'));

@@ -138,8 +138,8 @@ pub(super) fn print_stats(r: &Report) {
     let mut e = io::stderr().lock();
     let _ = writeln!(
         e,
-        "aiolog: line account of {} input(s), {} bytes",
-        r.inputs.len(),
+        "aiolog: line account of {}, {} bytes",
+        aiolog::text::plural(r.inputs.len() as u64, "input", "inputs"),
         s.bytes
     );
     let rows = [
@@ -148,9 +148,14 @@ pub(super) fn print_stats(r: &Report) {
             "parsed",
             s.parsed,
             format!(
-                "lines of {} asyncio record(s) that became findings",
-                s.records
+                "lines of {} that became findings, and of debug-mode lines",
+                aiolog::text::plural(s.records, "asyncio record", "asyncio records")
             ),
+        ),
+        (
+            "  debug lines",
+            s.debug_records,
+            "of them: asyncio debug-mode DEBUG/INFO lines, recognized".into(),
         ),
         (
             "passed through",
@@ -161,14 +166,9 @@ pub(super) fn print_stats(r: &Report) {
             "skipped",
             s.skipped,
             format!(
-                "lines of {} record(s) with asyncio markers that aiolog could not read",
-                s.unrecognized_records
+                "lines of {} with asyncio markers that aiolog could not read",
+                aiolog::text::plural(s.unrecognized_records, "record", "records")
             ),
-        ),
-        (
-            "  debug lines",
-            s.debug_records,
-            "of them: asyncio debug-mode DEBUG/INFO lines, recognized".into(),
         ),
         (
             "truncated",

@@ -176,8 +176,10 @@ impl StatusLine {
         let mut e = io::stderr().lock();
         let _ = write!(
             e,
-            "\r\x1b[2Kaiolog: {lines} lines ({:.0}/s), {findings} findings",
-            self.rate
+            "\r\x1b[2Kaiolog: {} ({:.0}/s), {}",
+            aiolog::text::plural(lines, "line", "lines"),
+            self.rate,
+            aiolog::text::plural(findings, "finding", "findings")
         );
         let _ = e.flush();
         self.shown = true;

@@ -333,12 +333,11 @@ asyncio.create_task(flush_metrics())"#,
             }
             Some(c) => {
                 let summary = format!(
-                    "CPU-bound work: the loop at {}:{}{}, in a step that ran lines {}–{} of {}",
+                    "CPU-bound work: the loop at {}:{}{}, in a step that ran {} of {}",
                     site.path,
                     c.line,
                     reached(c),
-                    w.first,
-                    w.last,
+                    crate::text::line_range(w.first, w.last),
                     site.path
                 );
                 r.marked = c.line;
@@ -348,8 +347,9 @@ asyncio.create_task(flush_metrics())"#,
             None => {
                 r.marked = w.first;
                 r.ev.summary = format!(
-                    "nothing in the step's lines explains the time: CPU-bound work or an unlisted blocking call in lines {}–{} of {}",
-                    w.first, w.last, site.path
+                    "nothing in the step's lines explains the time: CPU-bound work or an unlisted blocking call in {} of {}",
+                    crate::text::line_range(w.first, w.last),
+                    site.path
                 );
             }
         }

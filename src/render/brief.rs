@@ -175,7 +175,11 @@ fn finding(n: usize, rk: &Ranked, r: &Report) -> String {
         Some(ev) => {
             let _ = writeln!(part, "- What the source shows: {}.", inline(&ev.summary));
             if let Some(w) = ev.window {
-                let _ = writeln!(part, "- Step window: lines {}–{}.", w.first, w.last);
+                let _ = writeln!(
+                    part,
+                    "- Step window: {}.",
+                    crate::text::line_range(w.first, w.last)
+                );
             }
             if !ev.code.is_empty() {
                 let code: Vec<String> = ev

@@ -194,9 +194,9 @@ pub fn to_html(r: &Report) -> String {
     }
     let _ = writeln!(
         s,
-        ". {} findings at {} sites.</p>",
-        r.events,
-        r.ranked.len()
+        ". {} at {}.</p>",
+        crate::text::plural(r.events, "finding", "findings"),
+        crate::text::plural(r.ranked.len() as u64, "site", "sites")
     );
     if r.timed().next().is_some() {
         let _ = writeln!(

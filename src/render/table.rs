@@ -4,6 +4,7 @@
 //! `path:line: kind: message` line the moment its record is complete; at the
 //! end (or on Ctrl-C) one ranked table per kind follows, then the totals.
 
+use crate::text::plural;
 use comfy_table::{
     presets, Cell, CellAlignment, ColumnConstraint, ContentArrangement, Table, Width,
 };
@@ -33,10 +34,6 @@ impl<W: Write> TableSink<W> {
             terminal,
         }
     }
-}
-
-fn plural(n: u64, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 impl<W: Write> Sink for TableSink<W> {
