@@ -586,3 +586,67 @@ fn probe_lines() -> Vec<u64> {
         .map(|(n, _)| n)
         .collect()
 }
+
+/// Code scanning places an annotation on a repository's file: after the
+/// path map, relative to the repository's root, at the blocking statement
+/// the scenario names (`# expect-blocking:`), with the warning's line
+/// beside it.
+#[test]
+fn github_and_sarif_name_the_repository_path_and_the_blocking_line() {
+    let (blocking, _) = markers("blocking_sleep.py", "expect-blocking")[0].clone();
+    let (warned, _) = markers("blocking_sleep.py", "expect")
+        .into_iter()
+        .find(|(_, m)| m.starts_with("slow_callback"))
+        .unwrap();
+    assert_ne!(blocking, warned);
+    let src = root().join("samples/scenarios");
+    let map = format!("/app={}", src.display());
+    let log = sample("blocking_sleep.timestamped.log");
+    let args = |format: &str| -> Vec<String> {
+        [
+            "--format",
+            format,
+            "--src",
+            src.to_str().unwrap(),
+            "--path-map",
+            &map,
+            &log,
+        ]
+        .map(str::to_string)
+        .to_vec()
+    };
+    // From another directory: the path is the repository's, not the cwd's.
+    let elsewhere = TempDir::new("formats");
+    let run_in = |format: &str| {
+        let o = output_of(aiolog().args(args(format)).current_dir(&*elsewhere));
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    let gh = run_in("github");
+    let line = gh.lines().find(|l| l.starts_with("::warning")).unwrap();
+    assert!(
+        line.starts_with(&format!(
+            "::warning file=samples/scenarios/blocking_sleep.py,line={blocking},"
+        )),
+        "{line}"
+    );
+    assert!(
+        line.contains(&format!("blocking_sleep.py%3A{warned}"))
+            || line.contains(&format!("blocking_sleep.py:{warned}")),
+        "{line}"
+    );
+    let doc: serde_json::Value = serde_json::from_str(&run_in("sarif")).unwrap();
+    let res = &doc["runs"][0]["results"][0];
+    let loc = &res["locations"][0]["physicalLocation"];
+    assert_eq!(
+        loc["artifactLocation"]["uri"],
+        "samples/scenarios/blocking_sleep.py"
+    );
+    assert_eq!(loc["artifactLocation"]["uriBaseId"], "%SRCROOT%");
+    assert_eq!(loc["region"]["startLine"], blocking);
+    let rel = &res["relatedLocations"][0]["physicalLocation"];
+    assert_eq!(
+        rel["artifactLocation"]["uri"],
+        "samples/scenarios/blocking_sleep.py"
+    );
+    assert_eq!(rel["region"]["startLine"], warned);
+}

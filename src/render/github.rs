@@ -6,8 +6,11 @@
 //! ```
 //!
 //! Values are escaped as the runner requires: `%`, `\r` and `\n` everywhere,
-//! and `:` and `,` in properties. An absolute path under the current
-//! directory is made relative to it, as annotations need.
+//! and `:` and `,` in properties. With `--src`, the file is named relative
+//! to the repository (after the path maps) and the line is the blocking
+//! call's where the source confirms it (the warning's line is named in the
+//! message); otherwise an absolute path under the current directory is made
+//! relative to it, as annotations need.
 
 use std::io::{self, Write};
 
@@ -68,8 +71,24 @@ impl<W: Write> Sink for Github<W> {
             if let Some(rule) = rule {
                 msg.push_str(&format!("\nFix: {}", rule.fix));
             }
-            match &g.key.site {
-                Some(site) => writeln!(
+            let annotation = r
+                .evidence
+                .get(r.index_of(rk))
+                .and_then(Option::as_ref)
+                .and_then(|e| e.annotation.as_ref());
+            if let Some(w) = annotation.and_then(|a| a.warned.as_ref()) {
+                msg.push_str(&format!("\nasyncio's warning names {}:{}.", w.path, w.line));
+            }
+            match (&g.key.site, annotation) {
+                (_, Some(a)) => writeln!(
+                    self.out,
+                    "::{command} file={},line={},title={}::{}",
+                    escape_property(&a.at.path),
+                    a.at.line,
+                    escape_property(&title),
+                    escape_data(&msg)
+                )?,
+                (Some(site), None) => writeln!(
                     self.out,
                     "::{command} file={},line={},title={}::{}",
                     escape_property(&relative(&site.path)),
@@ -77,7 +96,7 @@ impl<W: Write> Sink for Github<W> {
                     escape_property(&title),
                     escape_data(&msg)
                 )?,
-                None => writeln!(
+                (None, None) => writeln!(
                     self.out,
                     "::{command} title={}::{}",
                     escape_property(&title),

@@ -8,9 +8,13 @@
 //! the result's properties. `tests/formats.rs` validates the output against
 //! the official SARIF 2.1.0 JSON schema.
 //!
-//! Paths: one that lies under the current directory is written relative to
-//! it (with `uriBaseId` `%SRCROOT%`); any other absolute path as a `file://`
-//! URI; paths as the log printed them otherwise.
+//! Paths: with `--src`, a file found under the roots is written relative to
+//! its repository (the git top level, else the current directory; after the
+//! path maps) with `uriBaseId` `%SRCROOT%`, at the blocking call's line where
+//! the source confirms it, with the warning's line as a related location.
+//! Otherwise one that lies under the current directory is written relative
+//! to it (with `%SRCROOT%`); any other absolute path as a `file://` URI;
+//! paths as the log printed them otherwise.
 
 use serde_json::{json, Value};
 use std::io::{self, Write};
@@ -123,17 +127,30 @@ pub fn sarif(r: &Report) -> Value {
             if let Some(site) = &g.key.site {
                 // Relative to the --src root when the source was found there.
                 let ev = r.read_evidence(i);
-                let artifact = match ev.and_then(|e| e.source_file.as_deref()) {
-                    Some(rel) => json!({"uri": encode(rel), "uriBaseId": "%SRCROOT%"}),
-                    None => artifact(&site.path),
+                let annotation = ev.and_then(|e| e.annotation.as_ref());
+                let in_repo = |p: &str| json!({"uri": encode(p), "uriBaseId": "%SRCROOT%"});
+                let (artifact, line) = match annotation {
+                    Some(a) => (in_repo(&a.at.path), a.at.line as u64),
+                    None => (artifact(&site.path), u64::from(site.line.max(1))),
                 };
                 let mut loc = json!({
                     "physicalLocation": {
                         "artifactLocation": artifact,
-                        "region": {"startLine": site.line.max(1)},
+                        "region": {"startLine": line},
                     }
                 });
-                if let Some(c) = ev.and_then(|e| e.candidates.first()) {
+                if let Some(w) = annotation.and_then(|a| a.warned.as_ref()) {
+                    // At the blocking call: the line asyncio's warning
+                    // names is a related location.
+                    res["relatedLocations"] = json!([{
+                        "id": 1,
+                        "message": {"text": "the line asyncio's warning names"},
+                        "physicalLocation": {
+                            "artifactLocation": in_repo(&w.path),
+                            "region": {"startLine": w.line},
+                        }
+                    }]);
+                } else if let Some(c) = ev.and_then(|e| e.candidates.first()) {
                     // The blocking call itself, as a related location.
                     res["relatedLocations"] = json!([{
                         "id": 1,

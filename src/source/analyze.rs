@@ -168,6 +168,10 @@ pub struct Evidence {
     /// For a sampled site: how many of the stall's samples show it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sampled: Option<Sampled>,
+    /// Where code scanning annotates it (GitHub annotations, SARIF): paths
+    /// in the repository, the blocking line where the source confirms it.
+    #[serde(skip)]
+    pub annotation: Option<super::repo::Annotation>,
 }
 
 /// What the stall probe's record shows: the statement its samples agree
@@ -278,8 +282,17 @@ impl Analyzer {
         self.cache.opened()
     }
 
-    /// The evidence for one finding group.
+    /// The evidence for one finding group, and where to annotate it.
     pub fn evidence(&mut self, g: &Group) -> Evidence {
+        let mut ev = self.read_evidence(g);
+        if let Some(site) = &g.key.site {
+            ev.annotation =
+                super::repo::annotation(&self.roots, &site.path, site.line as usize, &ev);
+        }
+        ev
+    }
+
+    fn read_evidence(&mut self, g: &Group) -> Evidence {
         let kind = g.key.kind;
         let loc = location_kind(g.basis);
         let from_trace = matches!(g.basis, Basis::CreationTraceback | Basis::RaisedAt);
@@ -300,6 +313,7 @@ impl Analyzer {
             hint: kind.hint(g.basis, false).map(str::to_string),
             attribution: None,
             sampled: None,
+            annotation: None,
         };
         kind.record_evidence(g, &mut ev);
         let Some(site) = &g.key.site else {

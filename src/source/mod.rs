@@ -22,6 +22,7 @@ pub mod analyze;
 pub mod blocking;
 pub mod infer;
 pub mod python;
+pub mod repo;
 pub mod routes;
 
 use std::collections::HashMap;
