@@ -43,6 +43,53 @@ fn rules_follow_the_format_flag() {
 }
 
 #[test]
+fn an_empty_report_says_what_happened_instead_of_asking_about_debug_mode() {
+    let dir = TempDir::new("cli");
+    let log = sample("cpu_work.log");
+    let summary = |args: &[&str]| {
+        let o = run(args);
+        let out = stdout(&o);
+        out.lines()
+            .find(|l| l.starts_with("No "))
+            .unwrap_or_else(|| panic!("no summary line in {out}"))
+            .to_string()
+    };
+    // Filtered by a flag.
+    let s = summary(&["--kind", "never_awaited", &log]);
+    assert!(s.contains("1 finding was filtered out"), "{s}");
+    // Every site known from the baseline.
+    let baseline = dir.join("baseline.json");
+    let o = run(&["baseline", "save", baseline.to_str().unwrap(), &log]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let s = summary(&["--baseline", baseline.to_str().unwrap(), &log]);
+    assert!(
+        s.contains("1 finding site is known from the baseline"),
+        "{s}"
+    );
+    // Left out by --owner.
+    let s = summary(&["--owner", "@nobody", &log]);
+    assert!(s.contains("1 finding site was left out by --owner"), "{s}");
+    // Nothing read: a missing log, a missing report.
+    let s = summary(&["no/such/file.log"]);
+    assert_eq!(
+        s,
+        "No input was read: 1 input could not be read (see the errors above)."
+    );
+    let s = summary(&["merge", "no/such/report.json"]);
+    assert!(s.starts_with("No input was read"), "{s}");
+    for s in [
+        summary(&["--kind", "never_awaited", &log]),
+        summary(&["no/such/file.log"]),
+    ] {
+        assert!(!s.contains("Is debug mode on"), "{s}");
+    }
+    // A log without any warning still asks.
+    let empty = dir.file("empty.log", "");
+    let s = summary(&[empty.to_str().unwrap()]);
+    assert!(s.contains("Is debug mode on?"), "{s}");
+}
+
+#[test]
 fn a_directory_is_an_input_error() {
     let o = run(&[root().join("samples").to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));

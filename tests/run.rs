@@ -183,6 +183,20 @@ fn warns_when_the_child_ran_no_debug_loop() {
         se.contains("ran no asyncio event loop in debug mode"),
         "{se}"
     );
+    // The summary says so too, instead of asking whether debug mode is on.
+    let dir = TempDir::new("run");
+    let out = output_of(
+        aiolog()
+            .args(["run", "--", &py, "-c", "print('no asyncio here')"])
+            .env_remove("PYTHONASYNCIODEBUG")
+            .env("TMPDIR", &*dir),
+    );
+    let se = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        se.contains("the program ran no asyncio event loop in debug mode.")
+            && !se.contains("Is debug mode on"),
+        "{se}"
+    );
     assert_eq!(String::from_utf8_lossy(&out.stdout), "no asyncio here\n");
 }
 

@@ -32,6 +32,7 @@ fuzz_target!(|data: &[u8]| {
         owners: Vec::new(),
         severity: Default::default(),
         baseline_hidden: None,
+        withheld: Default::default(),
     };
     let json = render::json::document(&report);
     let _: serde_json_check::Value = serde_json_check::from_str(&json.to_string()).unwrap();

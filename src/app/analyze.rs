@@ -30,6 +30,7 @@ pub(super) fn read_inputs(files: &[String], ctx: &mut Ctx) -> io::Result<()> {
                     describe_io_error(&e.source)
                 );
                 ctx.errored = true;
+                ctx.withheld.unread_inputs += 1;
                 continue;
             }
         };
@@ -121,6 +122,7 @@ pub(super) fn merge_reports(reports: &[std::path::PathBuf], ctx: &mut Ctx) {
             Err(e) => {
                 eprintln!("aiolog: error: cannot read report {name}: {e}");
                 ctx.errored = true;
+                ctx.withheld.unread_inputs += 1;
                 continue;
             }
         };
@@ -129,6 +131,7 @@ pub(super) fn merge_reports(reports: &[std::path::PathBuf], ctx: &mut Ctx) {
         {
             eprintln!("aiolog: error: {name} is not an aiolog JSON report: {e}");
             ctx.errored = true;
+            ctx.withheld.unread_inputs += 1;
         }
     }
 }

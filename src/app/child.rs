@@ -111,6 +111,7 @@ pub(super) fn run_child(r: &RunArgs, ctx: &mut Ctx) -> io::Result<Option<u8>> {
     };
     if let Some(inj) = inject.as_ref().filter(|_| !r.light) {
         if !inj.marker.exists() {
+            ctx.withheld.no_loop = true;
             eprintln!(
                 "aiolog: warning: {program} ran no asyncio event loop in debug mode, so its output holds no \
                  debug-mode warnings (an event loop such as uvloop that does not derive from asyncio's, or a \

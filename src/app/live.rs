@@ -28,6 +28,7 @@ pub(super) fn follow(path: &std::path::Path, from_start: bool, ctx: &mut Ctx) ->
                 describe_io_error(&e.source)
             );
             ctx.errored = true;
+            ctx.withheld.unread_inputs += 1;
             return Ok(());
         }
     }

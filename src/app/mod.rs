@@ -74,12 +74,16 @@ struct Ctx<'g> {
     stderr_is_childs: bool,
     errored: bool,
     interrupted: bool,
+    /// What kept findings or input out (the filter's drops, unread inputs,
+    /// a child without a loop), for the report's account.
+    withheld: aiolog::report::Withheld,
 }
 
 impl Ctx<'_> {
     fn emit(&mut self, out: &mut Vec<Finding>, live: bool) -> io::Result<()> {
         for f in out.drain(..) {
             if !self.filter.keep(&f) {
+                self.withheld.filtered += f.occurrences.max(1);
                 continue;
             }
             self.agg.add(&f);
@@ -170,6 +174,7 @@ pub fn run(args: Args) -> io::Result<Status> {
         notices: c.stats,
         stderr_is_childs: false,
         errored: false,
+        withheld: Default::default(),
         interrupted: false,
         filter: settings.filter.clone(),
     };

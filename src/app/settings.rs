@@ -46,6 +46,7 @@ impl Settings {
             owners: Vec::new(),
             severity: self.severity.clone(),
             baseline_hidden: None,
+            withheld: ctx.withheld.clone(),
         };
         report.owners = report
             .ranked
@@ -60,11 +61,14 @@ impl Settings {
             report.baseline_hidden = Some(hidden);
         }
         if let Some(owner) = &c.owner {
-            report.retain(|_, _, owners| owners.iter().any(|o| o.eq_ignore_ascii_case(owner)));
+            let (sites, _) =
+                report.retain(|_, _, owners| owners.iter().any(|o| o.eq_ignore_ascii_case(owner)));
+            report.withheld.narrowed_sites += sites;
         }
         if let Some(top) = c.top {
             let mut keep = noise::top_per_kind(top);
-            report.retain(|rk, _, _| keep(rk));
+            let (sites, _) = report.retain(|rk, _, _| keep(rk));
+            report.withheld.narrowed_sites += sites;
         }
         Ok(report)
     }

@@ -107,7 +107,7 @@ fn symptoms(s: &mut String, r: &Report) {
         let _ = writeln!(s, "{}", kind.symptom(&tally));
     }
     if r.events == 0 {
-        s.push_str("- No asyncio debug-mode warnings were found. Is debug mode on (PYTHONASYNCIODEBUG=1)?\n");
+        let _ = writeln!(s, "- {}", r.why_empty());
     }
 }
 

@@ -118,7 +118,7 @@ fn render(r: &Report, b: Budget) -> (String, Vec<String>) {
     s.push_str("## aiolog report\n\n");
     header(&mut s, r);
     if r.events == 0 {
-        s.push_str("No asyncio debug-mode warnings were found.\n");
+        let _ = writeln!(s, "{}", inline(&r.why_empty()));
         return (s, cut);
     }
     summary(&mut s, r);

@@ -121,12 +121,7 @@ impl<W: Write> TableSink<W> {
     fn totals(&mut self, r: &Report) -> io::Result<()> {
         let s = &r.stats;
         if r.events == 0 {
-            writeln!(
-                self.out,
-                "No asyncio debug warnings found in {}. Is debug mode on? Run with PYTHONASYNCIODEBUG=1, \
-                 `python -X dev` or asyncio.run(main(), debug=True).",
-                plural(s.lines, "line", "lines")
-            )?;
+            writeln!(self.out, "{}", r.why_empty())?;
         } else {
             writeln!(
                 self.out,

@@ -14,6 +14,22 @@ use crate::aggregate::{Ranked, TimePoint};
 use crate::kinds::Kind;
 use crate::source::analyze::{Evidence, Sampled, SourceStatus};
 
+/// What kept findings, or the input itself, out of the report besides a
+/// baseline: so that an empty report says what happened instead of asking
+/// whether debug mode is on.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Withheld {
+    /// Findings the filters dropped (`--kind`, `--select`, `--ignore`,
+    /// `--since`, `--until`, the configuration's).
+    pub filtered: u64,
+    /// Finding sites `--owner` and `--top` left out.
+    pub narrowed_sites: u64,
+    /// Inputs (logs, followed files, reports) that could not be read at all.
+    pub unread_inputs: u64,
+    /// Under `aiolog run`: the program ran no asyncio event loop in debug mode.
+    pub no_loop: bool,
+}
+
 /// Everything a renderer needs at the end.
 #[derive(Debug, Clone)]
 pub struct Report {
@@ -40,9 +56,64 @@ pub struct Report {
     /// With `--baseline`: the known finding sites hidden, and their
     /// occurrences.
     pub baseline_hidden: Option<(u64, u64)>,
+    /// What else kept findings or input out of the report.
+    pub withheld: Withheld,
 }
 
 impl Report {
+    /// Why a report without findings has none, in one sentence: no input
+    /// read, everything known from the baseline, filtered, narrowed, a
+    /// program without an asyncio loop; else the question whether debug
+    /// mode is on.
+    pub fn why_empty(&self) -> String {
+        use crate::text::plural;
+        let w = &self.withheld;
+        let lines = plural(self.stats.lines, "line", "lines");
+        if self.inputs.is_empty() && w.unread_inputs > 0 {
+            return format!(
+                "No input was read: {} could not be read (see the errors above).",
+                plural(w.unread_inputs, "input", "inputs")
+            );
+        }
+        if let Some((sites, _)) = self.baseline_hidden.filter(|&(s, _)| s > 0) {
+            return format!(
+                "No new findings in {lines}: {} known from the baseline, and hidden.",
+                plural(sites, "finding site is", "finding sites are")
+            );
+        }
+        if w.filtered > 0 {
+            return format!(
+                "No findings left in {lines}: {} filtered out (--kind, --select, --ignore, \
+                 --since, --until or the configuration).",
+                plural(w.filtered, "finding was", "findings were")
+            );
+        }
+        if w.narrowed_sites > 0 {
+            return format!(
+                "No findings left in {lines}: {} left out by --owner or --top.",
+                plural(w.narrowed_sites, "finding site was", "finding sites were")
+            );
+        }
+        if w.no_loop {
+            return format!(
+                "No asyncio debug warnings in {lines}: the program ran no asyncio event loop in \
+                 debug mode."
+            );
+        }
+        let unread = if w.unread_inputs > 0 {
+            format!(
+                " ({} could not be read)",
+                plural(w.unread_inputs, "input", "inputs")
+            )
+        } else {
+            String::new()
+        };
+        format!(
+            "No asyncio debug warnings found in {lines}{unread}. Is debug mode on? Run with \
+             PYTHONASYNCIODEBUG=1, `python -X dev` or asyncio.run(main(), debug=True)."
+        )
+    }
+
     /// Keeps the ranked groups for which `keep` holds (with their evidence
     /// and owners) and numbers the ranks again within each kind. Returns the
     /// sites and occurrences dropped.
