@@ -171,6 +171,20 @@ fn slow_sets_the_threshold_in_the_child() {
     assert_eq!(doc["findings"].as_array().unwrap().len(), 1);
 }
 
+/// tracemalloc slows a program several times over: it is on only when
+/// asked for, and then traces as many frames as asked.
+#[test]
+fn tracemalloc_is_opt_in() {
+    let Some(py) = python(module_path!()) else {
+        return;
+    };
+    let probe = "import os, tracemalloc; print(os.environ.get('PYTHONTRACEMALLOC'), tracemalloc.is_tracing(), tracemalloc.get_traceback_limit())";
+    let (out, _) = aiolog_run(&["--", &py, "-c", probe]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "None False 1\n");
+    let (out, _) = aiolog_run(&["--tracemalloc", "5", "--", &py, "-c", probe]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "5 True 5\n");
+}
+
 #[test]
 fn warns_when_the_child_ran_no_debug_loop() {
     let Some(py) = python(module_path!()) else {
