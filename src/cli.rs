@@ -63,6 +63,17 @@ fn kind_parser() -> impl clap::builder::TypedValueParser<Value = aiolog::kinds::
     .map(|name| Kind::from_name(&name).expect("a possible value is a kind's name"))
 }
 
+/// When to colour the table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// On a terminal, unless NO_COLOR is set; CLICOLOR_FORCE forces it.
+    Auto,
+    /// Always, even into a pipe or file.
+    Always,
+    /// Never.
+    Never,
+}
+
 /// Output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
@@ -161,6 +172,19 @@ pub struct Common {
     /// it is rotated or truncated.
     #[arg(long, global = true, help_heading = "Output")]
     pub stats: bool,
+
+    /// Colour the table: severity and kind in the headings, the site, the
+    /// blocking statement in source excerpts.
+    ///
+    /// `auto` colours a terminal only, and honours NO_COLOR (set and not
+    /// empty: no colour) and CLICOLOR_FORCE (set and not 0: colour even
+    /// into a pipe), as ruff and ripgrep do.
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto, global = true, help_heading = "Output")]
+    pub color: ColorChoice,
+
+    /// Findings only: no totals, no notes under the tables, no hints.
+    #[arg(short = 'q', long, global = true, help_heading = "Output")]
+    pub quiet: bool,
 
     /// Read logging prefixes with this grammar (a name, or a grammar file) instead of detecting them.
     ///

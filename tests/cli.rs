@@ -90,6 +90,86 @@ fn an_empty_report_says_what_happened_instead_of_asking_about_debug_mode() {
 }
 
 #[test]
+fn colour_follows_the_flag_no_color_and_clicolor_force() {
+    let log = sample("blocking_sleep.timestamped.log");
+    let coloured = |args: &[&str], env: &[(&str, &str)]| -> bool {
+        let mut cmd = aiolog();
+        cmd.args(args)
+            .arg(&log)
+            .env_remove("NO_COLOR")
+            .env_remove("CLICOLOR_FORCE");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let o = output_of(&mut cmd);
+        assert_eq!(o.status.code(), Some(0));
+        o.stdout.contains(&0x1b)
+    };
+    // Into a pipe: no colour unless asked.
+    assert!(!coloured(&[], &[]));
+    assert!(coloured(&["--color", "always"], &[]));
+    assert!(!coloured(&["--color", "never"], &[("CLICOLOR_FORCE", "1")]));
+    assert!(coloured(&[], &[("CLICOLOR_FORCE", "1")]));
+    assert!(!coloured(&[], &[("CLICOLOR_FORCE", "0")]));
+    assert!(!coloured(
+        &[],
+        &[("NO_COLOR", "1"), ("CLICOLOR_FORCE", "1")]
+    ));
+    assert!(coloured(&["--color", "always"], &[("NO_COLOR", "1")]));
+    // An empty NO_COLOR is unset, as no-color.org says.
+    assert!(coloured(&[], &[("NO_COLOR", ""), ("CLICOLOR_FORCE", "1")]));
+}
+
+#[test]
+fn quiet_prints_the_findings_only() {
+    let log = sample("blocking_sleep.timestamped.log");
+    let src = root().join("samples/scenarios");
+    let map = format!("/app={}", src.display());
+    let args = ["--src", src.to_str().unwrap(), "--path-map", &map, &log];
+    let loud = stdout(&run(&args));
+    let mut q = vec!["-q"];
+    q.extend(args);
+    let quiet = stdout(&run(&q));
+    for s in [&loud, &quiet] {
+        assert!(s.contains("/app/blocking_sleep.py:18"), "{s}");
+        assert!(s.contains("time.sleep"), "{s}");
+    }
+    for noise in ["Ranked by", "lines read from", "hint: "] {
+        assert!(!quiet.contains(noise), "{noise} in {quiet}");
+    }
+    assert!(loud.contains("Ranked by") && loud.contains("lines read from"));
+}
+
+#[test]
+fn errors_have_one_style_whoever_finds_them() {
+    // An argument error (clap's) and aiolog's own read the same way.
+    for args in [
+        &["--bogus"][..],
+        &["--format", "yaml", "x.log"],
+        &["no/such/file.log"],
+    ] {
+        let o = run(args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        let e = stderr(&o);
+        assert!(e.starts_with("aiolog: error: "), "{args:?}: {e}");
+    }
+    // A value from the environment names its variable.
+    let o = output_of(aiolog().arg("x.log").env("AIOLOG_FORMAT", "yaml"));
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).starts_with(
+            "aiolog: error: invalid value 'yaml' in the environment variable AIOLOG_FORMAT"
+        ),
+        "{}",
+        stderr(&o)
+    );
+    // Help and version are not errors.
+    let o = run(&["--version"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(stdout(&o).starts_with("aiolog "));
+}
+
+#[test]
 fn a_directory_is_an_input_error() {
     let o = run(&[root().join("samples").to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));

@@ -169,7 +169,13 @@ pub fn run(args: Args) -> io::Result<Status> {
         agg: Aggregator::new(),
         stats: LineStats::default(),
         names: Vec::new(),
-        sink: sink_for(c.format, out, terminal),
+        sink: sink_for(
+            c.format,
+            out,
+            terminal,
+            color_wanted(c.color, terminal),
+            c.quiet,
+        ),
         status_line: None,
         notices: c.stats,
         stderr_is_childs: false,
@@ -293,10 +299,30 @@ fn forced_grammar(
     }
 }
 
+/// Whether to colour: `--color`, then NO_COLOR and CLICOLOR_FORCE, then
+/// whether the output is a terminal.
+fn color_wanted(choice: crate::cli::ColorChoice, terminal: bool) -> bool {
+    use crate::cli::ColorChoice;
+    let set = |v: &str| std::env::var_os(v).filter(|x| !x.is_empty());
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto if set("NO_COLOR").is_some() => false,
+        ColorChoice::Auto if set("CLICOLOR_FORCE").is_some_and(|x| x != "0") => true,
+        ColorChoice::Auto => terminal,
+    }
+}
+
 /// The renderer for `--format`.
-fn sink_for<'w>(format: Format, out: Box<dyn Write + 'w>, terminal: bool) -> Box<dyn Sink + 'w> {
+fn sink_for<'w>(
+    format: Format,
+    out: Box<dyn Write + 'w>,
+    terminal: bool,
+    color: bool,
+    quiet: bool,
+) -> Box<dyn Sink + 'w> {
     match format {
-        Format::Table => Box::new(TableSink::new(out, terminal)),
+        Format::Table => Box::new(TableSink::new(out, terminal).styled(color, quiet)),
         Format::Json => Box::new(Json::new(out)),
         Format::Ndjson => Box::new(Ndjson::new(out)),
         Format::Github => Box::new(Github::new(out)),

@@ -22,6 +22,8 @@ pub struct TableSink<W: Write> {
     out: W,
     printed_live: bool,
     terminal: bool,
+    color: bool,
+    quiet: bool,
 }
 
 impl<W: Write> TableSink<W> {
@@ -32,7 +34,36 @@ impl<W: Write> TableSink<W> {
             out,
             printed_live: false,
             terminal,
+            color: false,
+            quiet: false,
         }
+    }
+
+    /// `color`: ANSI colours (severity and kind in headings, sites, the
+    /// marked source line); `quiet`: findings only (no notes, hints or
+    /// totals).
+    pub fn styled(mut self, color: bool, quiet: bool) -> Self {
+        self.color = color;
+        self.quiet = quiet;
+        self
+    }
+
+    /// `s` in the SGR style `sgr` (`1;31`: bold red) when colouring.
+    fn paint(&self, s: &str, sgr: &str) -> String {
+        if self.color {
+            format!("\x1b[{sgr}m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
+    }
+}
+
+/// The SGR style of a severity: errors red, warnings yellow, notes blue.
+fn severity_sgr(severity: &str) -> &'static str {
+    match severity {
+        "error" => "1;31",
+        "note" => "1;34",
+        _ => "1;33",
     }
 }
 
@@ -67,13 +98,23 @@ impl<W: Write> Sink for TableSink<W> {
                     fmt_ms(r.blocked_ms_of(kind))
                 ));
             }
+            let severity = r.severity_of(rows[0].group.code);
+            let heading = self.paint(&heading, severity_sgr(severity));
             writeln!(self.out, "{heading}")?;
-            writeln!(self.out, "{}", kind_table(kind, &rows, self.terminal))?;
-            writeln!(self.out, "{}", kind.table_note())?;
+            writeln!(
+                self.out,
+                "{}",
+                kind_table(kind, &rows, self.terminal, self.color)
+            )?;
+            if !self.quiet {
+                writeln!(self.out, "{}", kind.table_note())?;
+            }
             self.details(r, kind)?;
             writeln!(self.out)?;
         }
-        self.totals(r)?;
+        if !self.quiet {
+            self.totals(r)?;
+        }
         self.out.flush()
     }
 }
@@ -103,13 +144,23 @@ impl<W: Write> TableSink<W> {
                 .site
                 .as_ref()
                 .map_or(String::new(), |s| s.location());
-            writeln!(self.out, "\n#{} {}", rk.rank, terminal_safe(&site))?;
+            let heading = format!("#{} {}", rk.rank, terminal_safe(&site));
+            writeln!(self.out, "\n{}", self.paint(&heading, "1;36"))?;
             for line in ev
                 .map(evidence_lines)
                 .unwrap_or_default()
                 .into_iter()
                 .chain(ctx)
             {
+                if self.quiet && line.starts_with("hint: ") {
+                    continue;
+                }
+                let line = if line.starts_with("> ") {
+                    // The statement aiolog points at, in a source excerpt.
+                    self.paint(&line, "1;33")
+                } else {
+                    line
+                };
                 writeln!(self.out, "    {line}")?;
             }
         }
@@ -159,7 +210,7 @@ impl<W: Write> TableSink<W> {
 }
 
 /// A kind's ranked rows as a table: only the last column (why) wraps.
-fn kind_table(kind: Kind, rows: &[&Ranked], terminal: bool) -> Table {
+fn kind_table(kind: Kind, rows: &[&Ranked], terminal: bool, color: bool) -> Table {
     let mut t = Table::new();
     if terminal {
         t.load_preset(presets::UTF8_FULL_CONDENSED);
@@ -167,6 +218,10 @@ fn kind_table(kind: Kind, rows: &[&Ranked], terminal: bool) -> Table {
     } else {
         t.load_preset(presets::ASCII_FULL_CONDENSED);
         t.set_content_arrangement(ContentArrangement::Disabled);
+    }
+    if color {
+        // Into a pipe too, when asked (--color always, CLICOLOR_FORCE).
+        t.enforce_styling();
     }
     let mut header = vec!["#", "site", "function"];
     if !kind.timed() {
@@ -188,7 +243,11 @@ fn kind_table(kind: Kind, rows: &[&Ranked], terminal: bool) -> Table {
         // Text from the log never reaches the terminal raw.
         let mut row = vec![
             Cell::new(rk.rank),
-            Cell::new(terminal_safe(&site)),
+            if color {
+                Cell::new(terminal_safe(&site)).fg(comfy_table::Color::Cyan)
+            } else {
+                Cell::new(terminal_safe(&site))
+            },
             Cell::new(terminal_safe(&function)),
         ];
         if !kind.timed() {
