@@ -368,7 +368,7 @@ pub enum Command {
     /// Run a Python program with asyncio debug mode on and analyze its output as it runs.
     ///
     /// The child gets PYTHONASYNCIODEBUG=1, PYTHONWARNINGS=default,
-    /// PYTHONUNBUFFERED=1 and PYTHONTRACEMALLOC (see --tracemalloc), and a
+    /// PYTHONUNBUFFERED=1 (PYTHONTRACEMALLOC with --tracemalloc), and a
     /// sitecustomize module that keeps every asyncio event loop in debug mode
     /// even where the program turns it off (uvicorn does) and applies --slow
     /// (see --no-inject). Its standard output and standard error pass through

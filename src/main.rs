@@ -9,7 +9,62 @@ use clap::Parser;
 use std::io;
 use std::process::ExitCode;
 
+/// The flags each informational subcommand reads: its `--help` shows these
+/// (and its own arguments), not every flag of an analysis.
+const INFO_FLAGS: &[(&str, &[&str])] = &[
+    ("rules", &["format"]),
+    ("explain", &["format"]),
+    ("grammars", &[]),
+    ("man", &[]),
+    ("completions", &[]),
+    ("probe-path", &[]),
+];
+
+/// `aiolog SUB --help` (or `-h`, or `aiolog help SUB`) for an informational
+/// subcommand: its help with only the flags it reads. `None` for the rest.
+fn info_help(argv: &[String]) -> Option<String> {
+    use clap::CommandFactory;
+    let words: Vec<&str> = argv.iter().skip(1).map(String::as_str).collect();
+    // `-h` asks for the short help, `--help` and `aiolog help SUB` the long.
+    let (sub, long) = match words.as_slice() {
+        ["help", sub] => (*sub, true),
+        [sub, rest @ ..] if rest.contains(&"--help") => (*sub, true),
+        [sub, rest @ ..] if rest.contains(&"-h") => (*sub, false),
+        _ => return None,
+    };
+    let (_, keep) = INFO_FLAGS.iter().find(|(name, _)| *name == sub)?;
+    let mut cmd = cli::Args::command();
+    cmd.build();
+    let sc = cmd.find_subcommand_mut(sub)?;
+    let own: Vec<String> = sc
+        .get_arguments()
+        .filter(|a| !a.is_global_set())
+        .map(|a| a.get_id().to_string())
+        .collect();
+    let mut sc = sc.clone().mut_args(|a| {
+        let id = a.get_id().as_str();
+        if own.iter().any(|o| o == id) || keep.contains(&id) || id == "help" {
+            a
+        } else {
+            a.hide(true)
+        }
+    });
+    Some(
+        if long {
+            sc.render_long_help()
+        } else {
+            sc.render_help()
+        }
+        .to_string(),
+    )
+}
+
 fn main() -> ExitCode {
+    let argv: Vec<String> = std::env::args().collect();
+    if let Some(help) = info_help(&argv) {
+        print!("{help}");
+        return ExitCode::SUCCESS;
+    }
     let args = match cli::Args::try_parse() {
         Ok(args) => args,
         Err(e) if !e.use_stderr() => {

@@ -170,6 +170,36 @@ fn errors_have_one_style_whoever_finds_them() {
 }
 
 #[test]
+fn an_informational_subcommands_help_shows_only_its_own_flags() {
+    for (args, want, not) in [
+        (
+            &["rules", "--help"][..],
+            &["--format"][..],
+            &["--src", "--stats", "--threads", "--fail-on"][..],
+        ),
+        (
+            &["explain", "-h"],
+            &["--format", "--all", "[CODE]"],
+            &["--src", "--baseline"],
+        ),
+        (&["help", "grammars"], &["--check"], &["--format", "--src"]),
+        (&["man", "--help"], &["--help"], &["--format", "--src"]),
+    ] {
+        let o = run(args);
+        assert_eq!(o.status.code(), Some(0), "{args:?}");
+        let help = stdout(&o);
+        for w in want {
+            assert!(help.contains(w), "{args:?} lacks {w}: {help}");
+        }
+        for n in not {
+            assert!(!help.contains(n), "{args:?} shows {n}: {help}");
+        }
+    }
+    // An analysis's help still teaches every flag.
+    assert!(stdout(&run(&["--help"])).contains("--src"));
+}
+
+#[test]
 fn a_directory_is_an_input_error() {
     let o = run(&[root().join("samples").to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
