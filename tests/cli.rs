@@ -200,6 +200,54 @@ fn an_informational_subcommands_help_shows_only_its_own_flags() {
 }
 
 #[test]
+fn top_says_how_many_sites_it_left_out() {
+    let log = sample("blocking_families.log");
+    let all = run_json(&[&log])["findings"].as_array().unwrap().len();
+    assert!(all > 2, "{all}");
+    let out = stdout(&run(&["--top", "1", &log]));
+    let kinds = run_json(&["--top", "1", &log])["findings"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert!(
+        out.contains(&format!(
+            "{} finding sites left out by --owner or --top.",
+            all - kinds
+        )),
+        "{out}"
+    );
+}
+
+/// The README's "Try it" example: its command (after `cargo run --release
+/// --`) run from the checkout's root prints exactly the output it shows.
+#[test]
+fn the_readmes_example_is_the_binarys_real_output() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let cmd = readme
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("cargo run --release -- "))
+        .expect("the README's cargo run command");
+    let start = readme.find("The output, as printed to a pipe").unwrap();
+    let block = &readme[start..];
+    let open = block.find("```\n").unwrap() + 4;
+    let close = open + block[open..].find("```\n").unwrap();
+    let shown = &block[open..close];
+    let o = output_of(
+        aiolog()
+            .args(cmd.split_whitespace())
+            .current_dir(root())
+            .env_remove("NO_COLOR")
+            .env_remove("CLICOLOR_FORCE"),
+    );
+    assert_eq!(o.status.code(), Some(0));
+    let real = stdout(&o);
+    assert!(
+        real == shown,
+        "README.md's example output is out of date; the binary prints:\n{real}"
+    );
+}
+
+#[test]
 fn a_directory_is_an_input_error() {
     let o = run(&[root().join("samples").to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));

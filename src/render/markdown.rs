@@ -384,6 +384,13 @@ fn footer(s: &mut String, r: &Report) {
             "\n{sites} finding site(s) known from the baseline hidden ({found} occurrences)."
         );
     }
+    if r.withheld.narrowed_sites > 0 && r.events > 0 {
+        let _ = writeln!(
+            s,
+            "\n{} left out by --owner or --top.",
+            crate::text::plural(r.withheld.narrowed_sites, "finding site", "finding sites")
+        );
+    }
     if st.unrecognized_records > 0 {
         let _ = writeln!(
             s,

@@ -192,6 +192,14 @@ impl<W: Write> TableSink<W> {
                 plural(found, "occurrence", "occurrences")
             )?;
         }
+        let narrowed = r.withheld.narrowed_sites;
+        if narrowed > 0 && r.events > 0 {
+            writeln!(
+                self.out,
+                "{} left out by --owner or --top.",
+                plural(narrowed, "finding site", "finding sites")
+            )?;
+        }
         if s.unrecognized_records > 0 {
             writeln!(
                 self.out,
