@@ -117,6 +117,11 @@ impl Config {
             ..Config::default()
         };
         for (key, v) in &table {
+            // `file:line` of the key, where the text shows it.
+            let name = match line_of(&text, key, is_pyproject) {
+                Some(n) => format!("{}:{n}", path.display()),
+                None => name.clone(),
+            };
             let strings = |v: &toml::Value| -> Result<Vec<String>, String> {
                 v.as_array()
                     .ok_or_else(|| {
@@ -132,7 +137,16 @@ impl Config {
             };
             match key.as_str() {
                 "src" => c.src = strings(v)?.into_iter().map(|s| base.join(s)).collect(),
-                "path-map" => c.path_map = strings(v)?,
+                "path-map" => {
+                    c.path_map = strings(v)?;
+                    for m in &c.path_map {
+                        if m.split_once('=').is_none_or(|(from, _)| from.is_empty()) {
+                            return Err(format!(
+                                "{name}: `path-map` in {section}: {m:?} is not FROM=TO\n  help: map the log's paths to where the source is, e.g. \"/app=.\""
+                            ));
+                        }
+                    }
+                }
                 "min-seconds" => {
                     c.min_seconds = Some(
                         v.as_float()
@@ -142,8 +156,22 @@ impl Config {
                             })?,
                     )
                 }
-                "select" => c.select = strings(v)?,
-                "ignore" => c.ignore = strings(v)?,
+                "select" | "ignore" => {
+                    let codes = strings(v)?;
+                    if let Some(bad) = codes
+                        .iter()
+                        .find(|x| super::RuleSelector::code(x).is_none())
+                    {
+                        return Err(format!(
+                            "{name}: `{key}` in {section}: `{bad}` names no rule\n  help: use a code or code prefix (AIO101, AIO1; see `aiolog rules`)"
+                        ));
+                    }
+                    if key == "select" {
+                        c.select = codes;
+                    } else {
+                        c.ignore = codes;
+                    }
+                }
                 "ignore-files" => c.ignore_files = strings(v)?,
                 "ignore-functions" => c.ignore_functions = strings(v)?,
                 "baseline" => {
@@ -184,6 +212,29 @@ impl Config {
     }
 }
 
+/// The 1-based line where `key = …` is written: under `[tool.aiolog]` in
+/// a `pyproject.toml`, at the top level of an `aiolog.toml`.
+fn line_of(text: &str, key: &str, in_tool_table: bool) -> Option<usize> {
+    let mut inside = !in_tool_table;
+    for (i, line) in text.lines().enumerate() {
+        let t = line.trim_start();
+        if t.starts_with('[') {
+            inside = in_tool_table && t.starts_with("[tool.aiolog]");
+            continue;
+        }
+        if !inside {
+            continue;
+        }
+        let rest = t
+            .strip_prefix(key)
+            .or_else(|| t.strip_prefix(&format!("\"{key}\"")));
+        if rest.is_some_and(|r| r.trim_start().starts_with('=')) {
+            return Some(i + 1);
+        }
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -196,5 +247,36 @@ mod tests {
             Some("min-seconds")
         );
         assert_eq!(did_you_mean("colour", KEYS), None);
+    }
+
+    #[test]
+    fn errors_name_the_file_the_key_and_the_line() {
+        let dir = std::env::temp_dir().join(format!("aiolog-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let py = dir.join("pyproject.toml");
+        let err = |text: &str| {
+            std::fs::write(&py, text).unwrap();
+            Config::load(&py).unwrap_err()
+        };
+        let at = |n: usize| format!("{}:{n}: ", py.display());
+        let e =
+            err("[project]\nname = \"x\"\n\n[tool.aiolog]\nsrc = [\".\"]\npath-map = [\"/app\"]\n");
+        assert!(
+            e.starts_with(&at(6))
+                && e.contains("`path-map`")
+                && e.contains("\"/app\" is not FROM=TO"),
+            "{e}"
+        );
+        let e = err("[tool.aiolog]\nignore = [\"AIO999\"]\n");
+        assert!(
+            e.starts_with(&at(2)) && e.contains("`ignore`") && e.contains("`AIO999` names no rule"),
+            "{e}"
+        );
+        let e = err("[tool.aiolog]\nslow = 1\n");
+        assert!(
+            e.starts_with(&at(2)) && e.contains("unknown key `slow`"),
+            "{e}"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
