@@ -529,3 +529,102 @@ fn help_teaches_the_exit_codes_and_the_slow_step_semantics() {
     );
     assert!(h.contains("between the"), "{h}");
 }
+
+/// Runs aiolog with its standard output on a pseudo-terminal `cols` wide
+/// and returns what it wrote, escape sequences removed.
+fn on_a_terminal(cols: u16, args: &[&str]) -> String {
+    use std::os::fd::FromRawFd;
+    let (mut master, mut slave) = (0, 0);
+    let ws = libc::winsize {
+        ws_row: 200,
+        ws_col: cols,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    // SAFETY: openpty fills two descriptors; each is owned by one File below.
+    let rc = unsafe {
+        libc::openpty(
+            &mut master,
+            &mut slave,
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            &ws,
+        )
+    };
+    assert_eq!(rc, 0, "openpty");
+    let (mut master, slave) = unsafe {
+        (
+            std::fs::File::from_raw_fd(master),
+            std::fs::File::from_raw_fd(slave),
+        )
+    };
+    let mut child = aiolog()
+        .args(args)
+        .current_dir(root())
+        .env_remove("COLUMNS")
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .stdout(slave.try_clone().unwrap())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    drop(slave);
+    // Read until the child's side closes (EIO on Linux once it has exited).
+    let mut out = Vec::new();
+    let mut buf = [0u8; 8192];
+    loop {
+        match master.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => out.extend_from_slice(&buf[..n]),
+        }
+    }
+    assert!(child.wait().unwrap().success());
+    let text = String::from_utf8_lossy(&out).replace('\r', "");
+    let mut clean = String::new();
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            if chars.next() == Some('[') {
+                for c in chars.by_ref() {
+                    if ('\u{40}'..='\u{7e}').contains(&c) {
+                        break;
+                    }
+                }
+            }
+            continue;
+        }
+        clean.push(c);
+    }
+    clean
+}
+
+/// At every width from 60 to 200 columns, in a real pseudo-terminal, no
+/// line is wider than the terminal, and each site keeps its file name and
+/// line whole.
+#[test]
+fn the_report_fits_the_terminal_at_every_width() {
+    let args = [
+        "--src",
+        "samples/scenarios",
+        "--path-map",
+        "/app=samples/scenarios",
+        "samples/blocking_sleep.timestamped.log",
+        "samples/forgot_await_method.log",
+        "samples/blocking_families.log",
+    ];
+    for cols in [60u16, 80, 120, 200] {
+        let out = on_a_terminal(cols, &args);
+        let widest = out.lines().map(|l| l.chars().count()).max().unwrap_or(0);
+        assert!(
+            widest <= cols as usize,
+            "{widest} columns at {cols}:\n{out}"
+        );
+        for site in ["blocking_sleep.py:18", "forgot_await_method.py:13"] {
+            assert!(out.contains(site), "{site} at {cols}:\n{out}");
+        }
+        assert!(out.contains("lines read from"), "{out}");
+    }
+    // Wide enough, the ranked table itself is drawn.
+    assert!(on_a_terminal(200, &args).contains("┆ site"));
+    assert!(!on_a_terminal(60, &args).contains("┆ site"));
+}

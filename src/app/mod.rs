@@ -175,6 +175,9 @@ pub fn run(args: Args) -> io::Result<Status> {
             terminal,
             color_wanted(c.color, terminal),
             c.quiet,
+            terminal
+                .then(|| terminal_width(if run_args.is_some() { 2 } else { 1 }))
+                .flatten(),
         ),
         status_line: None,
         notices: c.stats,
@@ -226,6 +229,23 @@ fn output(c: &crate::cli::Common, is_run: bool) -> Result<(Box<dyn Write>, bool)
         None if is_run => (Box::new(io::stderr()), io::stderr().is_terminal()),
         None => (Box::new(io::stdout().lock()), io::stdout().is_terminal()),
     })
+}
+
+/// The width of the terminal on `fd`, else `COLUMNS`, else none.
+fn terminal_width(fd: libc::c_int) -> Option<usize> {
+    // SAFETY: TIOCGWINSZ writes one `winsize` into the struct passed; the
+    // call fails harmlessly on a descriptor that is not a terminal.
+    let mut ws: libc::winsize = unsafe { std::mem::zeroed() };
+    let ok = unsafe { libc::ioctl(fd, libc::TIOCGWINSZ, &mut ws) } == 0;
+    if ok && ws.ws_col > 0 {
+        return Some(usize::from(ws.ws_col));
+    }
+    std::env::var("COLUMNS")
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+        .filter(|&n| n > 0)
 }
 
 /// After the analysis: ranking and source evidence, then the baseline to
@@ -320,9 +340,14 @@ fn sink_for<'w>(
     terminal: bool,
     color: bool,
     quiet: bool,
+    width: Option<usize>,
 ) -> Box<dyn Sink + 'w> {
     match format {
-        Format::Table => Box::new(TableSink::new(out, terminal).styled(color, quiet)),
+        Format::Table => Box::new(
+            TableSink::new(out, terminal)
+                .styled(color, quiet)
+                .fit(width),
+        ),
         Format::Json => Box::new(Json::new(out)),
         Format::Ndjson => Box::new(Ndjson::new(out)),
         Format::Github => Box::new(Github::new(out)),

@@ -17,6 +17,7 @@
 //! | `brief` | [`brief`] | the analysis request for a colleague or an AI assistant |
 
 pub mod brief;
+pub mod fit;
 pub mod github;
 pub mod html;
 pub mod json;

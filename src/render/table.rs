@@ -10,6 +10,7 @@ use comfy_table::{
 };
 use std::io::{self, Write};
 
+use super::fit::{shorten_left, visible_width, Fit};
 use super::{context_lines, evidence_lines, fmt_ms, live_line, terminal_safe, Sink};
 use crate::aggregate::Ranked;
 use crate::correlate::Finding;
@@ -19,11 +20,13 @@ use crate::source::analyze::SourceStatus;
 
 /// The table renderer.
 pub struct TableSink<W: Write> {
-    out: W,
+    out: Fit<W>,
     printed_live: bool,
     terminal: bool,
     color: bool,
     quiet: bool,
+    /// The terminal's width, when it is one: what is printed fits it.
+    width: Option<usize>,
 }
 
 impl<W: Write> TableSink<W> {
@@ -31,12 +34,22 @@ impl<W: Write> TableSink<W> {
     /// its width).
     pub fn new(out: W, terminal: bool) -> Self {
         TableSink {
-            out,
+            out: Fit::new(out, None),
             printed_live: false,
             terminal,
             color: false,
             quiet: false,
+            width: None,
         }
+    }
+
+    /// Fit the output to a terminal `width` columns wide: tables that would
+    /// be wider are laid out stacked, other lines wrap at spaces.
+    pub fn fit(mut self, width: Option<usize>) -> Self {
+        let width = width.filter(|_| self.terminal).map(|w| w.max(20));
+        self.width = width;
+        self.out = Fit::new(self.out.into_inner(), width);
+        self
     }
 
     /// `color`: ANSI colours (severity and kind in headings, sites, the
@@ -101,11 +114,19 @@ impl<W: Write> Sink for TableSink<W> {
             let severity = r.severity_of(rows[0].group.code);
             let heading = self.paint(&heading, severity_sgr(severity));
             writeln!(self.out, "{heading}")?;
-            writeln!(
-                self.out,
-                "{}",
-                kind_table(kind, &rows, self.terminal, self.color)
-            )?;
+            let mut table = kind_table(kind, &rows, self.terminal, self.color);
+            match self.width {
+                Some(w) => {
+                    table.set_width(w.min(u16::MAX as usize) as u16);
+                    let text = table.to_string();
+                    if text.lines().all(|l| visible_width(l) <= w) {
+                        writeln!(self.out, "{text}")?;
+                    } else {
+                        self.stacked(kind, &rows, w)?;
+                    }
+                }
+                None => writeln!(self.out, "{table}")?,
+            }
             if !self.quiet {
                 writeln!(self.out, "{}", kind.table_note())?;
             }
@@ -167,6 +188,43 @@ impl<W: Write> TableSink<W> {
         Ok(())
     }
 
+    /// A kind's rows one under the other, for a terminal too narrow for its
+    /// table: the rank and site (shortened from the left, the file name and
+    /// line kept), then the figures, then why.
+    fn stacked(&mut self, kind: Kind, rows: &[&Ranked], width: usize) -> io::Result<()> {
+        for (i, rk) in rows.iter().enumerate() {
+            if i > 0 {
+                writeln!(self.out)?;
+            }
+            let g = &rk.group;
+            let (site, function) = row_site(rk);
+            let site = shorten_left(&terminal_safe(&site), width.saturating_sub(5));
+            writeln!(self.out, "{:>3}  {}", rk.rank, self.paint(&site, "36"))?;
+            let mut facts = Vec::new();
+            if !function.is_empty() {
+                facts.push(terminal_safe(&function));
+            }
+            if !kind.timed() {
+                if let Some(s) = g.subject.as_deref().filter(|s| !s.is_empty()) {
+                    facts.push(format!("coroutine {}", terminal_safe(s)));
+                }
+            }
+            facts.push(format!("count {}", g.count));
+            if kind.timed() {
+                facts.push(format!("total {} s", fmt_ms(g.total_ms())));
+                if let Some(m) = g.max_ms() {
+                    facts.push(format!("max {} s", fmt_ms(m)));
+                }
+                if let Some(p) = g.p95_ms() {
+                    facts.push(format!("p95 {} s", fmt_ms(p)));
+                }
+            }
+            writeln!(self.out, "     {}", facts.join(" · "))?;
+            writeln!(self.out, "     {}", terminal_safe(&rk.why))?;
+        }
+        Ok(())
+    }
+
     /// The totals, and what the baseline hid, what was not read, whether a
     /// signal cut the run short.
     fn totals(&mut self, r: &Report) -> io::Result<()> {
@@ -217,6 +275,16 @@ impl<W: Write> TableSink<W> {
     }
 }
 
+/// A row's site and function as the table shows them.
+fn row_site(rk: &Ranked) -> (String, String) {
+    let g = &rk.group;
+    match &g.key.site {
+        Some(s) => (s.location(), s.function.clone().unwrap_or_default()),
+        None if g.key.other => ("(other sites)".to_string(), String::new()),
+        None => ("(no line in the log)".to_string(), String::new()),
+    }
+}
+
 /// A kind's ranked rows as a table: only the last column (why) wraps.
 fn kind_table(kind: Kind, rows: &[&Ranked], terminal: bool, color: bool) -> Table {
     let mut t = Table::new();
@@ -243,11 +311,7 @@ fn kind_table(kind: Kind, rows: &[&Ranked], terminal: bool, color: bool) -> Tabl
     t.set_header(header);
     for rk in rows {
         let g = &rk.group;
-        let (site, function) = match &g.key.site {
-            Some(s) => (s.location(), s.function.clone().unwrap_or_default()),
-            None if g.key.other => ("(other sites)".to_string(), String::new()),
-            None => ("(no line in the log)".to_string(), String::new()),
-        };
+        let (site, function) = row_site(rk);
         // Text from the log never reaches the terminal raw.
         let mut row = vec![
             Cell::new(rk.rank),
