@@ -558,7 +558,7 @@ fn html_is_self_contained_escaped_and_renders_in_chromium_without_errors() {
                 "--no-first-run",
                 "--enable-logging=stderr",
                 "--v=0",
-                "--window-size=1200,1600",
+                "--window-size=1100,1600",
             ])
             .arg(format!("--user-data-dir={}", profile.display()))
             .arg(format!("--screenshot={}", shot.display()))
@@ -649,4 +649,99 @@ fn github_and_sarif_name_the_repository_path_and_the_blocking_line() {
         "samples/scenarios/blocking_sleep.py"
     );
     assert_eq!(rel["region"]["startLine"], warned);
+}
+
+/// The HTML report's charts: every colour on the timeline is in the
+/// legend (the sites past the palette share one grey, "other sites"), the
+/// histogram labels its bins and both axes, and a slow step's table has no
+/// column that repeats its function. In Chromium at 1100 px, the page does
+/// not scroll sideways, even with a very long path in a site.
+#[test]
+fn html_charts_are_labelled_and_the_page_fits_1100_pixels() {
+    let dir = TempDir::new("formats");
+    // Derived (not an interpreter's output): a slow step whose path is far
+    // longer than any column, from the format of FORMATS.md.
+    let long = format!(
+        "Executing <Task pending name='Task-1' coro=<handler() running at /srv/{}/api.py:88> wait_for=<Future pending cb=[Task.task_wakeup()]>> took 0.250 seconds\n",
+        "very_long_directory_name/".repeat(12)
+    );
+    let derived = dir.file("long_path.log", long);
+    let page_path = dir.join("report.html");
+    let mut args: Vec<String> = ["--format", "html", "-o", page_path.to_str().unwrap()]
+        .map(str::to_string)
+        .to_vec();
+    args.extend(all_samples());
+    args.push(derived.display().to_string());
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (code, _, err) = output(&args);
+    assert_eq!(code, 0, "{err}");
+    let page = std::fs::read_to_string(&page_path).unwrap();
+    let timeline = &page[page.find("slow callbacks over time").unwrap()..];
+    let timeline = &timeline[..timeline.find("</p>").unwrap()];
+    let (svg, legend) = timeline.split_at(timeline.find("<p class=legend>").unwrap());
+    let fills: std::collections::BTreeSet<&str> = svg
+        .split("fill=\"")
+        .skip(1)
+        .map(|s| &s[..s.find('"').unwrap()])
+        .collect();
+    assert!(fills.len() > 2, "{fills:?}");
+    for f in &fills {
+        assert!(
+            legend.contains(&format!("color:{f}")),
+            "{f} missing from the legend"
+        );
+    }
+    assert!(legend.contains("other sites"), "{legend}");
+    let hist = &page[page.find("histogram of slow callback durations").unwrap()..];
+    let hist = &hist[..hist.find("</svg>").unwrap()];
+    assert!(hist.matches(" s</text>").count() >= 5, "bin labels");
+    assert!(
+        hist.contains("seconds the loop was blocked") && hist.contains("slow callbacks</text>")
+    );
+    let blocking = &page[page.find("<h2>Blocking calls").unwrap()..];
+    let header = &blocking[..blocking.find("</tr>").unwrap()];
+    assert!(
+        !header.contains("subject") && !header.contains("coroutine"),
+        "{header}"
+    );
+
+    let Some(browser) = chromium() else {
+        skipped(
+            "html_charts_are_labelled_and_the_page_fits_1100_pixels (the browser check)",
+            "no chromium on PATH; `.ci/run` installs it (apt-get install chromium)",
+        );
+        return;
+    };
+    // A copy of the page that records how wide it lays out (the report
+    // itself has no script).
+    let probe = dir.join("probe.html");
+    std::fs::write(
+        &probe,
+        page.replace(
+            "</body>",
+            "<script>window.addEventListener('load',()=>document.body.setAttribute('data-scroll-width',document.documentElement.scrollWidth))</script></body>",
+        ),
+    )
+    .unwrap();
+    let out = output_of(
+        Command::new(&browser)
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-first-run",
+                "--window-size=1100,900",
+                "--virtual-time-budget=5000",
+                "--dump-dom",
+            ])
+            .arg(format!("--user-data-dir={}", dir.join("profile").display()))
+            .arg(format!("file://{}", probe.display())),
+    );
+    let dom = String::from_utf8_lossy(&out.stdout);
+    let at = dom.find("data-scroll-width=\"").expect("the probe ran") + 19;
+    let width: u32 = dom[at..at + dom[at..].find('"').unwrap()].parse().unwrap();
+    assert!(
+        width <= 1100,
+        "the page is {width} px wide in a 1100 px window"
+    );
 }

@@ -47,6 +47,9 @@ const PALETTE: [&str; 8] = [
     "#d62728", "#1f77b4", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf",
 ];
 
+/// The colour of the timeline's sites past the palette.
+const OTHER: &str = "#999999";
+
 fn millis(ts: &str) -> Option<i64> {
     chrono::NaiveDateTime::parse_from_str(ts, "%Y-%m-%dT%H:%M:%S%.f")
         .ok()
@@ -67,7 +70,27 @@ fn timeline_svg(r: &Report) -> String {
     let t0 = pts.iter().map(|p| p.0).min().unwrap();
     let t1 = pts.iter().map(|p| p.0).max().unwrap().max(t0 + 1);
     let ymax = pts.iter().map(|p| p.1).max().unwrap().max(1) as f64;
-    let mut sites: Vec<&str> = Vec::new();
+    // The sites with the most points get a colour each, in that order; the
+    // rest share one grey, so that the legend names every colour.
+    let mut by_points: Vec<(&str, usize)> = Vec::new();
+    for (_, _, site) in &pts {
+        match by_points.iter_mut().find(|(x, _)| x == site) {
+            Some(e) => e.1 += 1,
+            None => by_points.push((site, 1)),
+        }
+    }
+    by_points.sort_by_key(|p| std::cmp::Reverse(p.1));
+    let coloured = if by_points.len() <= PALETTE.len() {
+        by_points.len()
+    } else {
+        PALETTE.len() - 1
+    };
+    let colour_of = |site: &str| {
+        by_points[..coloured]
+            .iter()
+            .position(|(x, _)| *x == site)
+            .map_or(OTHER, |i| PALETTE[i])
+    };
     let mut s = format!(
         "<svg class=chart viewBox=\"0 0 {w} {h}\" role=img aria-label=\"slow callbacks over time\" xmlns=\"http://www.w3.org/2000/svg\">\
          <line x1=\"{pad}\" y1=\"{y0}\" x2=\"{x1}\" y2=\"{y0}\" stroke=\"#888\"/><line x1=\"{pad}\" y1=\"10\" x2=\"{pad}\" y2=\"{y0}\" stroke=\"#888\"/>\
@@ -77,19 +100,12 @@ fn timeline_svg(r: &Report) -> String {
         ymax_s = fmt_ms(ymax as u64)
     );
     for (t, ms, site) in &pts {
-        let idx = match sites.iter().position(|x| x == site) {
-            Some(i) => i,
-            None => {
-                sites.push(site);
-                sites.len() - 1
-            }
-        };
         let x = pad + (w - pad - 10.0) * ((t - t0) as f64 / (t1 - t0) as f64);
         let y = (h - pad) - (h - pad - 10.0) * (*ms as f64 / ymax);
         let _ = write!(
             s,
             "<circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"3\" fill=\"{}\"><title>{} s at {}</title></circle>",
-            PALETTE[idx % PALETTE.len()],
+            colour_of(site),
             fmt_ms(*ms),
             esc(site)
         );
@@ -104,12 +120,23 @@ fn timeline_svg(r: &Report) -> String {
         esc(&r.timeline.last().map(|p| p.ts.clone()).unwrap_or_default()),
     );
     s.push_str("<p class=legend>");
-    for (i, site) in sites.iter().enumerate().take(PALETTE.len()) {
+    for (i, (site, _)) in by_points[..coloured].iter().enumerate() {
         let _ = write!(
             s,
-            "<span style=\"color:{}\">●</span> {} ",
+            "<span style=\"color:{}\">●</span> <code>{}</code> ",
             PALETTE[i],
             esc(site)
+        );
+    }
+    if coloured < by_points.len() {
+        let _ = write!(
+            s,
+            "<span style=\"color:{OTHER}\">●</span> {} ",
+            esc(&crate::text::plural(
+                (by_points.len() - coloured) as u64,
+                "other site",
+                "other sites"
+            ))
         );
     }
     s.push_str("</p>");
@@ -151,14 +178,37 @@ fn histogram_svg(r: &Report) -> String {
             fmt_ms(max * i as u64 / (BINS as u64 - 1))
         );
     }
+    // Both axes labelled: a tick under every fourth bin with its
+    // duration, the counts at the top and bottom of the y axis.
     let _ = write!(
         s,
-        "<text x=\"{pad}\" y=\"{}\" font-size=\"11\">0 s</text><text x=\"{}\" y=\"{}\" font-size=\"11\" text-anchor=\"end\">{} s</text><text x=\"4\" y=\"16\" font-size=\"11\">{}</text></svg>",
-        h - 22.0,
-        w - 10.0,
-        h - 22.0,
-        fmt_ms(max),
-        top as u64
+        "<line x1=\"{pad}\" y1=\"10\" x2=\"{pad}\" y2=\"{}\" stroke=\"#888\"/>",
+        h - pad
+    );
+    for i in (0..BINS).step_by(4).chain(std::iter::once(BINS - 1)) {
+        let x = pad + (i as f64 + 0.5) * bw;
+        let _ = write!(
+            s,
+            "<line x1=\"{x:.1}\" y1=\"{y0}\" x2=\"{x:.1}\" y2=\"{y1}\" stroke=\"#888\"/><text x=\"{x:.1}\" y=\"{yt}\" font-size=\"11\" text-anchor=\"middle\">{} s</text>",
+            fmt_ms(max * i as u64 / (BINS as u64 - 1)),
+            y0 = h - pad,
+            y1 = h - pad + 4.0,
+            yt = h - pad + 16.0,
+        );
+    }
+    let _ = write!(
+        s,
+        "<text x=\"{}\" y=\"16\" font-size=\"11\" text-anchor=\"end\">{}</text><text x=\"{}\" y=\"{}\" font-size=\"11\" text-anchor=\"end\">0</text>\
+         <text x=\"{}\" y=\"{}\" font-size=\"12\" text-anchor=\"middle\">seconds the loop was blocked (each bar: the slow callbacks of about that duration)</text>\
+         <text x=\"12\" y=\"{}\" font-size=\"12\" text-anchor=\"middle\" transform=\"rotate(-90 12 {})\">slow callbacks</text></svg>",
+        pad - 4.0,
+        top as u64,
+        pad - 4.0,
+        h - pad,
+        pad + (w - pad - 10.0) / 2.0,
+        h - 4.0,
+        (h - pad) / 2.0,
+        (h - pad) / 2.0,
     );
     s
 }
@@ -168,7 +218,8 @@ pub fn to_html(r: &Report) -> String {
     let mut s = String::from(
         "<!DOCTYPE html>\n<html lang=en><head><meta charset=utf-8><title>aiolog report</title>\n<style>\
          body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:1100px;color:#222}\
-         table{border-collapse:collapse;margin:.5em 0 1em}td,th{border:1px solid #ccc;padding:3px 8px;vertical-align:top}\
+         table{border-collapse:collapse;margin:.5em 0 1em;max-width:100%}td,th{border:1px solid #ccc;padding:3px 8px;vertical-align:top}\
+         td.n,td.k{white-space:nowrap}td.s{min-width:16em;overflow-wrap:anywhere}\
          th{background:#f3f3f3}td.n{text-align:right}code,pre{font:12px ui-monospace,monospace}\
          pre{background:#f7f7f7;padding:8px;overflow:auto;white-space:pre-wrap}.chart{width:100%;height:auto}\
          .note,.legend{color:#555}</style></head><body>\n<h1>aiolog report</h1>\n",
@@ -224,20 +275,26 @@ pub fn to_html(r: &Report) -> String {
 /// A kind's ranked rows.
 fn kind_table(s: &mut String, kind: Kind, rows: &[&Ranked]) {
     let slow = kind.timed();
-    let _ = writeln!(s, "<h2>{}</h2>\n<table><tr><th>#</th><th>code</th><th>site</th><th>function</th><th>subject</th><th>count</th>{}<th>why</th></tr>",
+    // A slow step's subject is its function: the column would repeat it.
+    let _ = writeln!(s, "<h2>{}</h2>\n<table><tr><th>#</th><th>code</th><th>site</th><th>function</th>{}<th>count</th>{}<th>why</th></tr>",
         esc(kind.title()),
+        if slow { "" } else { "<th>coroutine or object</th>" },
         if slow { "<th>total s</th><th>max s</th><th>p95 s</th>" } else { "" });
     for rk in rows {
         let g = &rk.group;
         let (site, func) = g.site_and_function();
         let _ = write!(
             s,
-            "<tr><td class=n>{}</td><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td><td class=n>{}</td>",
+            "<tr><td class=n>{}</td><td class=k>{}</td><td class=s><code>{}</code></td><td>{}</td>{}<td class=n>{}</td>",
             rk.rank,
             esc(g.code),
             esc(&site),
             esc(&func),
-            esc(g.subject.as_deref().unwrap_or("")),
+            if slow {
+                String::new()
+            } else {
+                format!("<td>{}</td>", esc(g.subject.as_deref().unwrap_or("")))
+            },
             g.count
         );
         if slow {
