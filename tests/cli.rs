@@ -247,6 +247,29 @@ fn the_readmes_example_is_the_binarys_real_output() {
     );
 }
 
+/// A finding's details are headed by its site, or, without one, by what it
+/// is about: never an empty `#3 `.
+#[test]
+fn every_details_heading_names_something() {
+    let mut logs: Vec<String> = sample_logs();
+    for e in std::fs::read_dir(root().join("tests/corpus")).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "log") {
+            logs.push(p.display().to_string());
+        }
+    }
+    let mut headings = 0;
+    for log in &logs {
+        let out = stdout(&run(&[log]));
+        for l in out.lines().filter(|l| l.starts_with('#')) {
+            let rest = l.split_once(' ').map_or("", |(_, r)| r.trim());
+            assert!(!rest.is_empty(), "{log}: empty heading {l:?}");
+            headings += 1;
+        }
+    }
+    assert!(headings > 20, "{headings}");
+}
+
 #[test]
 fn a_directory_is_an_input_error() {
     let o = run(&[root().join("samples").to_str().unwrap()]);

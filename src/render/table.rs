@@ -159,12 +159,17 @@ impl<W: Write> TableSink<W> {
             if ev.is_none() && ctx.is_empty() {
                 continue;
             }
-            let site = rk
+            // A finding without a line is named by what it is about.
+            let (site, _) = row_site(rk);
+            let site = match rk
                 .group
-                .key
-                .site
-                .as_ref()
-                .map_or(String::new(), |s| s.location());
+                .subject
+                .as_deref()
+                .filter(|_| rk.group.key.site.is_none())
+            {
+                Some(subject) if !subject.is_empty() => format!("{site}: {subject}"),
+                _ => site,
+            };
             let heading = format!("#{} {}", rk.rank, terminal_safe(&site));
             writeln!(self.out, "\n{}", self.paint(&heading, "1;36"))?;
             for line in ev
