@@ -23,5 +23,6 @@ mod properties;
 mod regenerate;
 mod run;
 mod samples;
+mod shapes;
 mod source;
 mod versions;

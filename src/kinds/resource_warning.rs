@@ -5,7 +5,13 @@ use super::{KindSpec, Placed, Tally};
 use crate::aggregate::{times, Group};
 use crate::correlate::{classify, frame_site, innermost_user, loc_site, Basis, Finding, PathClass};
 use crate::event::{frame_blocks, warning_path, Frame, Location, Unrecognized};
+use crate::record::Shape;
 use crate::rules::Rule;
+
+/// The unraisable hook's last line (3.7 and 3.8, `sys.unraisablehook`,
+/// IPython): `ResourceWarning: unclosed …` with no `path:N:` before it,
+/// after the `Exception ignored in: <repr>` line and the traceback, if any.
+const UNRAISABLE: &str = "ResourceWarning: unclosed";
 
 /// An unclosed resource: the warnings module's `path:N: ResourceWarning:
 /// unclosed <…>`, or aiohttp's `Unclosed client session` record.
@@ -46,6 +52,25 @@ fn repr_type(inner: &str) -> String {
 fn resource_warning(text: &str) -> Option<ResourceWarning> {
     let first = text.lines().next()?;
     let blocks = frame_blocks(text);
+    if !first.contains(": ResourceWarning: unclosed") {
+        if let Some(line) = text.lines().rev().find(|l| l.trim_start().starts_with(UNRAISABLE)) {
+            // The unraisable hook: the object's type from the warning, the
+            // location from the traceback's innermost frame (the `__del__`
+            // that warned, or the line that finalized a socket).
+            let what = line.trim_start()[UNRAISABLE.len()..].trim();
+            let frames: Vec<Frame> = text
+                .lines()
+                .filter_map(|l| crate::event::repr::frame_line(l.trim_start()).ok())
+                .map(|(_, f)| f)
+                .collect();
+            return Some(ResourceWarning {
+                resource: what.split_once('<').map(|(_, inner)| repr_type(inner)),
+                location: frames.last().map(Frame::location),
+                allocated: blocks.get("allocated").cloned().unwrap_or_default(),
+                object: object_identity(line),
+            });
+        }
+    }
     if let Some(i) = first.find(": ResourceWarning: unclosed") {
         let what = first[i + ": ResourceWarning: unclosed".len()..].trim();
         let resource = what.split_once('<').map(|(_, inner)| repr_type(inner));
@@ -136,8 +161,20 @@ async with aiohttp.ClientSession() as session:
     },
     ];
 
+    fn shape(first: &str) -> Option<Shape> {
+        // The unraisable hook prints the warning after its traceback.
+        first
+            .trim_start()
+            .starts_with(UNRAISABLE)
+            .then_some(Shape::EndsTraceback)
+    }
+
     fn parse(first: &str, text: &str) -> Option<Result<Self, Unrecognized>> {
-        (first.contains("ResourceWarning: unclosed") || first.contains("Unclosed ")).then(|| {
+        let unraisable = text
+            .lines()
+            .last()
+            .is_some_and(|l| l.trim_start().starts_with(UNRAISABLE));
+        (first.contains("ResourceWarning: unclosed") || first.contains("Unclosed ") || unraisable).then(|| {
             resource_warning(text)
                 .ok_or_else(|| Unrecognized::new("ResourceWarning that does not parse"))
         })
