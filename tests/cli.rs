@@ -603,22 +603,7 @@ fn on_a_terminal(cols: u16, args: &[&str]) -> String {
     }
     assert!(child.wait().unwrap().success());
     let text = String::from_utf8_lossy(&out).replace('\r', "");
-    let mut clean = String::new();
-    let mut chars = text.chars();
-    while let Some(c) = chars.next() {
-        if c == '\u{1b}' {
-            if chars.next() == Some('[') {
-                for c in chars.by_ref() {
-                    if ('\u{40}'..='\u{7e}').contains(&c) {
-                        break;
-                    }
-                }
-            }
-            continue;
-        }
-        clean.push(c);
-    }
-    clean
+    aiolog::render::fit::visible_chars(&text).collect()
 }
 
 /// At every width from 60 to 200 columns, in a real pseudo-terminal, no

@@ -71,25 +71,28 @@ impl<W: Write> Write for Fit<W> {
     }
 }
 
-/// Columns `s` takes on a terminal: characters, not counting ANSI escape
-/// sequences (CSI: `ESC [ … final`).
-pub fn visible_width(s: &str) -> usize {
-    let mut n = 0;
+/// The characters of `s` a terminal shows: ANSI escape sequences (CSI:
+/// `ESC [ … final`) left out.
+pub fn visible_chars(s: &str) -> impl Iterator<Item = char> + '_ {
     let mut chars = s.chars();
-    while let Some(c) = chars.next() {
-        if c == '\u{1b}' {
-            if chars.next() == Some('[') {
-                for c in chars.by_ref() {
-                    if ('\u{40}'..='\u{7e}').contains(&c) {
-                        break;
-                    }
+    std::iter::from_fn(move || loop {
+        let c = chars.next()?;
+        if c != '\u{1b}' {
+            return Some(c);
+        }
+        if chars.next() == Some('[') {
+            for c in chars.by_ref() {
+                if ('\u{40}'..='\u{7e}').contains(&c) {
+                    break;
                 }
             }
-            continue;
         }
-        n += 1;
-    }
-    n
+    })
+}
+
+/// Columns `s` takes on a terminal: its [`visible_chars`].
+pub fn visible_width(s: &str) -> usize {
+    visible_chars(s).count()
 }
 
 /// `line` in pieces of at most `width` columns, broken at spaces (a word
