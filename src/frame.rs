@@ -4,8 +4,12 @@
 //! Only lines at or right after a scan hit get here. [`clean_line`] drops the
 //! `\r` of CRLF endings (and a lone `\r` a terminal paste may leave) and NUL
 //! bytes, strips
-//! ANSI colour and cursor sequences, replaces invalid UTF-8 with U+FFFD and cuts
-//! a line longer than the configured bound. Nothing here is fatal: whatever the
+//! ANSI colour and cursor sequences (and the colour codes a copy from a
+//! terminal left as visible text: `ESC[0m`, `^[[0m`, `\x1b[0m`, `\033[0m`),
+//! replaces invalid UTF-8 with U+FFFD and cuts
+//! a line longer than the configured bound. [`ReadLine`] then reads the line
+//! a wrapper holds: a JSON log object, or the bytes literal a relay printed
+//! a child's line as ([`decode_bytes_literal`]). Nothing here is fatal: whatever the
 //! bytes, a line comes out, with flags that say what was done to it. The line
 //! grammar (module [`crate::grammar`]) then splits the prefix from the message.
 //!
@@ -40,11 +44,14 @@ pub fn clean_line(raw: &[u8], max_len: usize) -> CleanLine {
     if truncated {
         raw = &raw[..max_len];
     }
-    let stripped: Cow<[u8]> = if memchr::memchr3(0x1b, b'\r', 0, raw).is_some() {
+    let mut stripped: Cow<[u8]> = if memchr::memchr3(0x1b, b'\r', 0, raw).is_some() {
         Cow::Owned(strip_controls(raw))
     } else {
         Cow::Borrowed(raw)
     };
+    if let Some(visible) = strip_visible_escapes(&stripped) {
+        stripped = Cow::Owned(visible);
+    }
     // Valid UTF-8 (nearly every line) is checked at memory speed; only
     // invalid text goes through the lossy conversion.
     let (text, invalid_utf8) = match std::str::from_utf8(&stripped) {
@@ -105,9 +112,87 @@ fn strip_controls(raw: &[u8]) -> Vec<u8> {
     out
 }
 
+/// How a colour code reads once a copy from a terminal, a pager or a
+/// program's source has made its escape byte visible text: `ESC[0m`,
+/// `^[[0m`, `\x1b[0m`, `\033[0m`, `\u001b[0m`, `\e[0m`. Each is followed by
+/// the sequence's parameters and final letter.
+const VISIBLE_ESCAPES: &[&[u8]] = &[
+    b"ESC[",
+    b"^[[",
+    b"\\x1b[",
+    b"\\x1B[",
+    b"\\033[",
+    b"\\u001b[",
+    b"\\u001B[",
+    b"\\e[",
+];
+
+/// Removes colour codes written as visible text ([`VISIBLE_ESCAPES`]), as
+/// [`strip_controls`] removes the real ones: an introducer, parameters
+/// (digits and `;`) and the final letter of a colour (`m`), an erase
+/// (`K`, `J`) or a cursor move (`H`, `A`–`D`, `G`). `None` when the line holds none,
+/// so that the common line is not copied.
+fn strip_visible_escapes(raw: &[u8]) -> Option<Vec<u8>> {
+    // Every introducer ends in `[`: a line without one is passed by.
+    memchr::memchr(b'[', raw)?;
+    let sequence_len = |at: usize| -> Option<usize> {
+        let intro = VISIBLE_ESCAPES.iter().find(|e| raw[at..].starts_with(e))?;
+        // `ESC` inside a word (`DESC[`) is not an introducer.
+        if intro[0] == b'E' && at > 0 && raw[at - 1].is_ascii_alphanumeric() {
+            return None;
+        }
+        let params = raw[at + intro.len()..]
+            .iter()
+            .take_while(|b| b.is_ascii_digit() || **b == b';')
+            .count();
+        let last = at + intro.len() + params;
+        raw.get(last)
+            .filter(|b| b"mKJHABCDG".contains(b))
+            .map(|_| last + 1 - at)
+    };
+    let mut out: Option<Vec<u8>> = None;
+    let mut copied = 0;
+    let mut i = 0;
+    while let Some(off) = memchr::memchr3(b'E', b'^', b'\\', &raw[i..]) {
+        let at = i + off;
+        match sequence_len(at) {
+            Some(len) => {
+                out.get_or_insert_with(|| Vec::with_capacity(raw.len()))
+                    .extend_from_slice(&raw[copied..at]);
+                copied = at + len;
+                i = copied;
+            }
+            None => i = at + 1,
+        }
+    }
+    let mut out = out?;
+    out.extend_from_slice(&raw[copied..]);
+    Some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn colour_codes_written_as_visible_text_are_removed() {
+        // Derived: the forms a copy from a terminal or a pager leaves.
+        for (raw, want) in [
+            ("ESC[32mok ESC[0m.", "ok ."),
+            ("^[[1;31mERROR^[[0m x", "ERROR x"),
+            (
+                r"\x1b[31mred\x1b[0m \033[0mend \u001b[2Kz \e[1mq",
+                "red end z q",
+            ),
+            // Not a colour code: a word, a character class, a bracket.
+            (
+                "DESC[1m ESC[x \\033[0-9]m [INFO]",
+                "DESC[1m ESC[x \\033[0-9]m [INFO]",
+            ),
+        ] {
+            assert_eq!(clean_line(raw.as_bytes(), 1000).text, want, "{raw}");
+        }
+    }
 
     #[test]
     fn strips_crlf_ansi_and_replaces_bad_utf8() {
@@ -146,10 +231,11 @@ const JSON_LOGGER_KEYS: &[&str] = &["logger", "name", "logger_name"];
 const JSON_TIME_KEYS: &[&str] = &["timestamp", "time", "ts", "asctime", "@timestamp"];
 const JSON_PID_KEYS: &[&str] = &["pid", "process", "_PID"];
 
-/// A JSON log line read by [`decode_json`]: the text, and the stream a
-/// collector's per-line object names.
+/// The line a wrapper holds, read: a JSON log object ([`decode_json`]) or
+/// a relay's bytes literal ([`decode_bytes_literal`]); the text, and the
+/// stream a collector's per-line object names.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct JsonLine {
+pub struct InnerLine {
     /// The text a logging format would have written.
     pub text: String,
     /// The stream of a collector's object that holds one physical line of
@@ -161,7 +247,7 @@ pub struct JsonLine {
 }
 
 /// [`decode_json_line`], with the stream of a collector's per-line object.
-pub fn decode_json(text: &str) -> Option<JsonLine> {
+pub fn decode_json(text: &str) -> Option<InnerLine> {
     let obj = json_object(text)?;
     let s = |k: &str| obj.get(k).and_then(|v| v.as_str());
     let stream = if obj.contains_key("log") {
@@ -175,41 +261,132 @@ pub fn decode_json(text: &str) -> Option<JsonLine> {
     } else {
         None
     };
-    Some(JsonLine {
+    Some(InnerLine {
         text: object_text(&obj)?,
         stream,
     })
 }
 
-/// A line as the record stage reads it: cleaned, and, when it holds a JSON
-/// log object (structlog, python-json-logger, docker's json-file), that
-/// object read as the text a logging format would have written. The
-/// analyzer and the parallel splitter read lines the same way through it.
+/// A line as the record stage reads it: cleaned, and, when it wraps
+/// another line, that line: a JSON log object (structlog,
+/// python-json-logger, docker's json-file) read as the text a logging
+/// format would have written, or the bytes literal a relay printed a
+/// child's line as. The analyzer and the parallel splitter read lines the
+/// same way through it.
 #[derive(Debug, Clone)]
 pub struct ReadLine {
     /// The cleaned line.
     pub clean: CleanLine,
-    /// The JSON object it holds, read.
-    pub json: Option<JsonLine>,
+    /// The line it wraps, read.
+    pub inner: Option<InnerLine>,
 }
 
 impl ReadLine {
     /// Cleans and decodes one line (without its `\n`).
     pub fn read(raw: &[u8], max_len: usize) -> ReadLine {
         let clean = clean_line(raw, max_len);
-        let json = decode_json(&clean.text);
-        ReadLine { clean, json }
+        let inner = decode_json(&clean.text).or_else(|| {
+            decode_bytes_literal(&clean.text, max_len).map(|text| InnerLine { text, stream: None })
+        });
+        ReadLine { clean, inner }
     }
 
     /// The text the grammars read.
     pub fn text(&self) -> &str {
-        self.json.as_ref().map_or(&self.clean.text, |j| &j.text)
+        self.inner.as_ref().map_or(&self.clean.text, |j| &j.text)
     }
 
     /// The stream a collector's JSON object names.
     pub fn stream(&self) -> Option<&str> {
-        self.json.as_ref().and_then(|j| j.stream.as_deref())
+        self.inner.as_ref().and_then(|j| j.stream.as_deref())
     }
+}
+
+/// The line inside a relay's Python bytes literal: process runners and
+/// test harnesses log each line a child writes as `repr(line)`, behind
+/// their own prefix (`DEBUG 07-21 00:26:57 runner.py b'\x1b[1m ERROR …
+/// Task was destroyed but it is pending!\n'`). The literal ends the line
+/// and its bytes end in the `\n` the child wrote (escaped); it is decoded
+/// as Python reads it (`\xNN`, `\n`, `\t`, `\r`, `\'`, `\"`, `\\`,
+/// octal, the rest kept), then cleaned as a line is (colour codes, invalid
+/// bytes replaced). `None` when the line ends in no such literal.
+pub fn decode_bytes_literal(text: &str, max_len: usize) -> Option<String> {
+    let t = text.trim_end();
+    let quote = *t.as_bytes().last()?;
+    if !(quote == b'\'' || quote == b'"') || !t[..t.len() - 1].ends_with("\\n") {
+        return None;
+    }
+    let b = t.as_bytes();
+    // The literal's opening: `b'` at the line's start or after a
+    // non-word byte. The leftmost opening whose literal runs to the end.
+    let mut from = 0;
+    while let Some(off) = memchr::memmem::find(&b[from..], &[b'b', quote]) {
+        let at = from + off;
+        from = at + 1;
+        if at > 0 && (b[at - 1].is_ascii_alphanumeric() || b[at - 1] == b'_') {
+            continue;
+        }
+        if let Some(bytes) = unescape_bytes(&b[at + 2..b.len() - 1], quote) {
+            let body = bytes.strip_suffix(b"\n").unwrap_or(&bytes);
+            let body = body.strip_suffix(b"\r").unwrap_or(body);
+            return Some(clean_line(body, max_len).text);
+        }
+    }
+    None
+}
+
+/// The bytes of a Python bytes literal's body (between its quotes), or
+/// `None` when an unescaped closing quote shows it is not one literal.
+fn unescape_bytes(body: &[u8], quote: u8) -> Option<Vec<u8>> {
+    let hex = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
+    let mut out = Vec::with_capacity(body.len());
+    let mut i = 0;
+    while i < body.len() {
+        let c = body[i];
+        if c == quote {
+            return None;
+        }
+        if c != b'\\' || i + 1 == body.len() {
+            out.push(c);
+            i += 1;
+            continue;
+        }
+        let e = body[i + 1];
+        i += 2;
+        match e {
+            b'n' => out.push(b'\n'),
+            b't' => out.push(b'\t'),
+            b'r' => out.push(b'\r'),
+            b'a' => out.push(0x07),
+            b'b' => out.push(0x08),
+            b'f' => out.push(0x0c),
+            b'v' => out.push(0x0b),
+            b'\\' | b'\'' | b'"' => out.push(e),
+            b'x' => match (
+                body.get(i).and_then(|&c| hex(c)),
+                body.get(i + 1).and_then(|&c| hex(c)),
+            ) {
+                (Some(h), Some(l)) => {
+                    out.push(h << 4 | l);
+                    i += 2;
+                }
+                _ => out.extend_from_slice(b"\\x"),
+            },
+            b'0'..=b'7' => {
+                let mut v = u32::from(e - b'0');
+                let mut n = 1;
+                while n < 3 && i < body.len() && (b'0'..=b'7').contains(&body[i]) {
+                    v = v * 8 + u32::from(body[i] - b'0');
+                    i += 1;
+                    n += 1;
+                }
+                out.push(v as u8);
+            }
+            // Python keeps an unknown escape as written.
+            _ => out.extend_from_slice(&[b'\\', e]),
+        }
+    }
+    Some(out)
 }
 
 /// The JSON object a line holds, if it is one.
@@ -290,6 +467,31 @@ fn object_text(obj: &serde_json::Map<String, serde_json::Value>) -> Option<Strin
 #[cfg(test)]
 mod json_tests {
     use super::*;
+
+    #[test]
+    fn a_relays_bytes_literal_is_the_childs_line() {
+        // Derived: `repr()` of the bytes a child wrote, behind a relay's prefix.
+        let read = |s: &str| ReadLine::read(s.as_bytes(), 1000).text().to_string();
+        assert_eq!(
+            read(
+                r"DEBUG 07-21 00:26:57 runner.py b'\x1b[1m\x1b[31m ERROR asyncio Task was destroyed but it is pending!\x1b[0m\n'"
+            ),
+            " ERROR asyncio Task was destroyed but it is pending!"
+        );
+        assert_eq!(
+            read(r#"[w1] b"  File \"/app/a.py\", line 3, in f\r\n""#),
+            r#"  File "/app/a.py", line 3, in f"#
+        );
+        assert_eq!(
+            read(r"out: b'coroutine \'fetch\' was never awaited \\ \xe2\x80\x94 \xff\n'"),
+            "coroutine 'fetch' was never awaited \\ \u{2014} \u{fffd}"
+        );
+        // Not a relay's literal: no line end inside, a quote that closes
+        // early, a word ending in b.
+        for s in [r"sent b'hello'", r"x b'a' + 'b\n'", r"verb'x\n'"] {
+            assert_eq!(read(s), s, "{s}");
+        }
+    }
 
     #[test]
     fn json_lines_become_the_text_a_format_would_write() {

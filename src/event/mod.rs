@@ -354,10 +354,18 @@ mod tests {
             "Executing <garbage",
             "Executing <Task pending> took x seconds",
             "coroutine 'x was never awaited",
-            "RuntimeError: Non-thread-safe operation invoked on an event loop other than the current one",
+            "RuntimeError: Non-thread-safe operation",
             "",
         ] {
             assert!(parse_record(text).is_err(), "{text}");
         }
+        // The whole exception line without its traceback is the kind's
+        // one-line form (a framework's report), with no frame to place it.
+        let Ok(Parsed::Event(Event::NonThreadsafeCall(n))) = parse_record(
+            "RuntimeError: Non-thread-safe operation invoked on an event loop other than the current one",
+        ) else {
+            panic!()
+        };
+        assert!(n.traceback.is_empty() && n.report.is_none());
     }
 }

@@ -14,6 +14,15 @@ use crate::rules::Rule;
 /// RuntimeError(` statement's string in the traceback above it.
 pub const NON_THREADSAFE: &str = "RuntimeError: Non-thread-safe operation";
 
+/// The exception's text, as a framework that caught it logs it inside a
+/// one-line message (`Task setup_frontend failed: Non-thread-safe
+/// operation invoked on an event loop other than the current one`, Home
+/// Assistant), with no traceback and often without the type. 3.13+ split
+/// the string over two source lines in the traceback, so this never hits
+/// there.
+pub const NON_THREADSAFE_TEXT: &str =
+    "Non-thread-safe operation invoked on an event loop other than the current one";
+
 /// A loop method called from a thread other than the loop's (debug mode
 /// raises `RuntimeError: Non-thread-safe operation …`), read from the
 /// traceback printed before the exception line.
@@ -24,8 +33,11 @@ pub struct NonThreadsafeCall {
     pub method: Option<String>,
     /// The thread, from threading's `Exception in thread NAME:` line.
     pub thread: Option<String>,
-    /// The traceback frames, outermost first.
+    /// The traceback frames, outermost first; none in a one-line report.
     pub traceback: Vec<Frame>,
+    /// A one-line report's own words before the exception's text (`Task
+    /// setup_frontend failed`).
+    pub report: Option<String>,
 }
 
 /// The traceback before a `RuntimeError: Non-thread-safe operation …` line,
@@ -52,7 +64,7 @@ fn non_threadsafe_call(text: &str) -> Option<NonThreadsafeCall> {
         }
     }
     if frames.is_empty() {
-        return None;
+        return one_line_report(text);
     }
     // The method is the frame that called `_check_thread` (3.8–3.14).
     let method = frames
@@ -64,6 +76,22 @@ fn non_threadsafe_call(text: &str) -> Option<NonThreadsafeCall> {
         method,
         thread,
         traceback: frames,
+        report: None,
+    })
+}
+
+/// A framework's one-line report of the exception: its kind, with no
+/// site, and the report's own words as the detail.
+fn one_line_report(text: &str) -> Option<NonThreadsafeCall> {
+    let first = text.lines().find(|l| l.contains(NON_THREADSAFE_TEXT))?;
+    let before = first[..first.find(NON_THREADSAFE_TEXT)?].trim_end();
+    let before = before.strip_suffix("RuntimeError:").unwrap_or(before);
+    let before = before.trim_end().trim_end_matches([':', '-', '(']).trim();
+    Some(NonThreadsafeCall {
+        method: None,
+        thread: None,
+        traceback: Vec::new(),
+        report: (!before.is_empty()).then(|| before.to_string()),
     })
 }
 
@@ -71,7 +99,7 @@ impl KindSpec for NonThreadsafeCall {
     const NAME: &'static str = "non_threadsafe_call";
     const TITLE: &'static str = "Loop methods called from other threads";
     const HELP: &'static str = "Loop methods called from other threads";
-    const MARKERS: &'static [&'static str] = &[NON_THREADSAFE];
+    const MARKERS: &'static [&'static str] = &[NON_THREADSAFE, NON_THREADSAFE_TEXT];
     const WHOLE_RECORD: bool = true;
     const TABLE_NOTE: &'static str =
         "Ranked by count. The site is the call in your code, from a thread other than the loop's, that \
@@ -105,14 +133,17 @@ loop.call_soon_threadsafe(progress.append, 50)"#,
     ];
 
     fn shape(first: &str) -> Option<Shape> {
-        first
-            .trim_start()
-            .starts_with(NON_THREADSAFE)
-            .then_some(Shape::EndsTraceback)
+        let t = first.trim_start();
+        if t.starts_with(NON_THREADSAFE) {
+            Some(Shape::EndsTraceback)
+        } else {
+            // A framework's one-line report: nothing follows.
+            t.contains(NON_THREADSAFE_TEXT).then_some(Shape::OneLine)
+        }
     }
 
     fn parse(_first: &str, text: &str) -> Option<Result<Self, Unrecognized>> {
-        text.contains(NON_THREADSAFE).then(|| {
+        (text.contains(NON_THREADSAFE) || text.contains(NON_THREADSAFE_TEXT)).then(|| {
             non_threadsafe_call(text).ok_or_else(|| {
                 Unrecognized::new("`Non-thread-safe operation` without the traceback before it")
             })
@@ -128,7 +159,11 @@ loop.call_soon_threadsafe(progress.append, 50)"#,
     }
 
     fn site(&self) -> Placed {
-        let detail = self.thread.as_ref().map(|t| format!("in thread {t}"));
+        let detail = match (&self.thread, &self.report) {
+            (Some(t), _) => Some(format!("in thread {t}")),
+            (None, Some(r)) => Some(format!("reported as: {r}")),
+            (None, None) => None,
+        };
         match innermost_user(&self.traceback) {
             Some(fr) => (Some(frame_site(fr)), Basis::CalledFromThread, detail),
             None => (None, Basis::Unknown, detail),
@@ -143,9 +178,13 @@ loop.call_soon_threadsafe(progress.append, 50)"#,
     }
 
     fn live(f: &Finding, subject: &str) -> String {
+        let call = match f.subject {
+            Some(_) => format!("loop.{subject}()"),
+            None => "a loop method".to_string(),
+        };
         match &f.detail {
-            Some(d) => format!("loop.{subject}() called from another thread ({d})"),
-            None => format!("loop.{subject}() called from another thread"),
+            Some(d) => format!("{call} called from another thread ({d})"),
+            None => format!("{call} called from another thread"),
         }
     }
 

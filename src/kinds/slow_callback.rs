@@ -38,12 +38,10 @@ fn slow_callback(text: &str) -> Option<SlowCallback> {
     let start = joined
         .find("Executing <")
         .or_else(|| joined.find("Executing Handle("))?;
-    let body = joined[start + "Executing ".len()..].trim_end();
-    let body = body.strip_suffix(" seconds")?;
-    let (repr_text, secs) = body.rsplit_once(" took ")?;
-    if secs.is_empty() || !secs.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
-        return None;
-    }
+    let body = &joined[start + "Executing ".len()..];
+    // A line that quotes the record may go on after `seconds`.
+    let (took, secs) = crate::record::slow_duration(body)?;
+    let repr_text = &body[..took];
     let seconds: f64 = secs.parse().ok()?;
     let repr_text = repr_text.trim();
     let target = if let Some(h) = repr::handle_repr(repr_text) {

@@ -10,20 +10,32 @@ pub(super) fn is_indented(line: &str) -> bool {
     line.starts_with("  ") || line.starts_with('\t')
 }
 
-/// ` took 0.123 seconds` at the end.
+/// ` took 0.123 seconds` at the end, or before the words of a line that
+/// quotes the record (`… seconds' in caplog.text`, `… seconds (skipped)`).
 pub fn is_slow_complete(s: &str) -> bool {
-    let s = s.trim_end();
-    let Some(rest) = s.strip_suffix(" seconds") else {
-        return false;
-    };
-    // Just after the last character that is not part of the number (which
-    // may be a multi-byte one).
-    let num_start = rest
-        .char_indices()
-        .rev()
-        .find(|(_, c)| !(c.is_ascii_digit() || *c == '.'))
-        .map_or(0, |(i, c)| i + c.len_utf8());
-    num_start < rest.len() && rest[..num_start].ends_with("took ")
+    slow_duration(s).is_some()
+}
+
+/// The last `took N seconds` of a slow-callback line: where `took`
+/// starts, and the number.
+pub fn slow_duration(s: &str) -> Option<(usize, &str)> {
+    s.rmatch_indices("took ").find_map(|(at, _)| {
+        if at > 0 && !s[..at].ends_with(' ') {
+            return None;
+        }
+        let rest = &s[at + "took ".len()..];
+        let n = rest
+            .bytes()
+            .take_while(|b| b.is_ascii_digit() || *b == b'.')
+            .count();
+        let after = rest[n..].strip_prefix(" seconds")?;
+        // The word ends there: `seconds` and not `secondsX`.
+        let ends = after
+            .chars()
+            .next()
+            .is_none_or(|c| !c.is_alphanumeric() && c != '_');
+        (n > 0 && ends).then(|| (at, &rest[..n]))
+    })
 }
 
 /// `task: <…>`, `source_traceback: Object created at …`: a lowercase key at
@@ -113,6 +125,12 @@ mod tests {
             "Executing Handle(<function f at 0x1>, ()) "
         ));
         assert!(!is_slow_complete("it took seconds"));
+        // A line that quotes the record goes on after the duration.
+        assert!(is_slow_complete(
+            "assert 'Executing <Handle f()> took 0.150 seconds' in caplog.text"
+        ));
+        assert!(!is_slow_complete("overtook 1.0 seconds"));
+        assert!(!is_slow_complete("took 1.0 secondsx"));
         // A multi-byte character right before the number (found by fuzzing).
         assert!(!is_slow_complete("took i1\u{fffd}001 seconds"));
         assert!(is_slow_complete(

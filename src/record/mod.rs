@@ -32,7 +32,7 @@ mod lines;
 mod lookback;
 
 use lines::{angle_balance, is_indented, is_key_line, strip_indent};
-pub use lines::{is_exception_line, is_slow_complete};
+pub use lines::{is_exception_line, is_slow_complete, slow_duration};
 pub use lookback::{
     is_pytest_summary_warning, pytest_summary_count, traceback_before, MAX_LOOKBACK,
 };
@@ -88,7 +88,8 @@ pub enum Shape {
     /// threading's excepthook, `logger.exception` or an uncaught error print
     /// after the frames).
     EndsTraceback,
-    /// One line: one of debug mode's DEBUG/INFO lines.
+    /// One line: one of debug mode's DEBUG/INFO lines, or a framework's
+    /// one-line report of an exception it caught.
     OneLine,
 }
 
