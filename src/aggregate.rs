@@ -73,6 +73,25 @@ pub struct Group {
     pub context_after: Vec<String>,
     /// Request or trace ids seen around the occurrences (at most 16).
     pub request_ids: Vec<String>,
+    /// The occurrences and blocked time per host, for the findings that
+    /// name one (`--host`, a fleet's NDJSON): `--by host`.
+    pub by_host: BTreeMap<String, HostTally>,
+}
+
+/// One host's share of a group.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct HostTally {
+    /// Occurrences.
+    pub count: u64,
+    /// Blocked milliseconds in total (timed kinds).
+    pub total_ms: u64,
+}
+
+impl HostTally {
+    fn merge(&mut self, o: &HostTally) {
+        self.count += o.count;
+        self.total_ms += o.total_ms;
+    }
 }
 
 /// Request ids kept per site.
@@ -115,6 +134,7 @@ impl Group {
             context_before: f.context_before.clone(),
             context_after: f.context_after.clone(),
             request_ids: Vec::new(),
+            by_host: BTreeMap::new(),
         }
     }
 
@@ -134,11 +154,16 @@ impl Group {
             let ids = request_ids(f.context_before.iter().chain(&f.context_after));
             self.add_ids(&ids);
         }
-        if let Some(s) = f.seconds {
-            *self
-                .durations_ms
-                .entry((s * 1000.0).round() as u64)
-                .or_default() += 1;
+        let ms = f.seconds.map(|s| (s * 1000.0).round() as u64);
+        if let Some(ms) = ms {
+            *self.durations_ms.entry(ms).or_default() += 1;
+        }
+        if let Some(h) = &f.host {
+            let t = self.by_host.entry(h.clone()).or_default();
+            t.merge(&HostTally {
+                count: f.occurrences.max(1),
+                total_ms: ms.unwrap_or(0),
+            });
         }
         if let Some(ts) = &f.timestamp {
             if self.first_seen.as_ref().is_none_or(|fs| ts < fs) {
@@ -155,6 +180,9 @@ impl Group {
         self.add_ids(&other.request_ids.clone());
         for (ms, n) in &other.durations_ms {
             *self.durations_ms.entry(*ms).or_default() += n;
+        }
+        for (h, t) in &other.by_host {
+            self.by_host.entry(h.clone()).or_default().merge(t);
         }
         for ts in other.first_seen.iter().chain(other.last_seen.iter()) {
             if self.first_seen.as_ref().is_none_or(|fs| ts < fs) {
@@ -314,6 +342,20 @@ impl Aggregator {
         t
     }
 
+    /// Attributes to `host` every group that names no host: all a run with
+    /// `--host` read came from it.
+    pub fn assign_host(&mut self, host: &str) {
+        for g in self.groups.values_mut() {
+            if g.by_host.is_empty() {
+                let t = HostTally {
+                    count: g.count,
+                    total_ms: g.total_ms(),
+                };
+                g.by_host.insert(host.to_string(), t);
+            }
+        }
+    }
+
     /// Adds a group read back from a report (see `aiolog merge`).
     pub fn insert_group(&mut self, g: Group, points: &[TimePoint]) {
         self.events += g.count;
@@ -465,132 +507,4 @@ pub fn request_ids<'a>(lines: impl Iterator<Item = &'a String>) -> Vec<String> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::correlate::Basis;
-
-    fn finding(kind: Kind, line: u32, secs: Option<f64>, ts: &str) -> Finding {
-        Finding {
-            kind,
-            subject: Some("f".into()),
-            location: None,
-            created_at: None,
-            seconds: secs,
-            site: Some(Site {
-                path: "/app/a.py".into(),
-                line,
-                function: Some("f".into()),
-            }),
-            basis: Basis::SuspendedAfterSlowStep,
-            timestamp: Some(ts.into()),
-            input: "x.log".into(),
-            line_no: 1,
-            detail: None,
-            code: "AIO101",
-            record: "Executing <Handle f() at /app/a.py:1> took 0.100 seconds".into(),
-            context_before: Vec::new(),
-            context_after: Vec::new(),
-            during_shutdown: false,
-            pid: None,
-            step_of: None,
-            object: None,
-            occurrences: 1,
-        }
-    }
-
-    #[test]
-    fn ranks_blocking_by_total_then_count() {
-        let mut a = Aggregator::new();
-        a.add(&finding(
-            Kind::SlowCallback,
-            1,
-            Some(1.0),
-            "2024-01-01T00:00:02",
-        ));
-        for _ in 0..5 {
-            a.add(&finding(
-                Kind::SlowCallback,
-                2,
-                Some(0.3),
-                "2024-01-01T00:00:01",
-            ));
-        }
-        let r = a.ranked();
-        assert_eq!(r[0].group.key.site.as_ref().unwrap().line, 2);
-        assert_eq!(r[0].group.total_ms(), 1500);
-        assert_eq!(r[0].group.count, 5);
-        assert_eq!(r[1].group.max_ms(), Some(1000));
-        assert!(
-            r[0].why.starts_with("blocked the loop 5 times for 1.500 s"),
-            "{}",
-            r[0].why
-        );
-    }
-
-    #[test]
-    fn distinct_sites_beyond_the_cap_go_to_one_other_group() {
-        let mut a = Aggregator::new();
-        for line in 0..(MAX_GROUPS as u32 + 500) {
-            a.add(&finding(Kind::SlowCallback, line, Some(0.1), "t"));
-        }
-        assert_eq!(a.groups.len(), MAX_GROUPS + 1);
-        let r = a.ranked();
-        let other: Vec<_> = r.iter().filter(|x| x.group.key.other).collect();
-        assert_eq!(other.len(), 1);
-        assert_eq!(other[0].group.count, 500);
-        assert_eq!(a.events, MAX_GROUPS as u64 + 500);
-    }
-
-    #[test]
-    fn p95_is_nearest_rank() {
-        let mut a = Aggregator::new();
-        for ms in 1..=100u64 {
-            a.add(&finding(
-                Kind::SlowCallback,
-                1,
-                Some(ms as f64 / 1000.0),
-                "t",
-            ));
-        }
-        let g = &a.ranked()[0].group;
-        assert_eq!(g.p95_ms(), Some(95));
-        assert_eq!(g.max_ms(), Some(100));
-        assert_eq!(g.total_ms(), 5050);
-    }
-
-    #[test]
-    fn merge_equals_one_run() {
-        let fs: Vec<Finding> = (0..20)
-            .map(|i| {
-                finding(
-                    Kind::SlowCallback,
-                    i % 3,
-                    Some(i as f64 / 10.0),
-                    &format!("2024-01-01T00:00:{i:02}"),
-                )
-            })
-            .collect();
-        let mut whole = Aggregator::new();
-        fs.iter().for_each(|f| whole.add(f));
-        let (mut a, mut b) = (Aggregator::new(), Aggregator::new());
-        fs[..7].iter().for_each(|f| a.add(f));
-        fs[7..].iter().for_each(|f| b.add(f));
-        a.merge(&b);
-        assert_eq!(a.ranked(), whole.ranked());
-    }
-
-    #[test]
-    fn other_kinds_rank_by_count_and_keep_first_and_last_seen() {
-        let mut a = Aggregator::new();
-        a.add(&finding(Kind::NeverAwaited, 1, None, "2024-01-01T00:00:05"));
-        a.add(&finding(Kind::NeverAwaited, 2, None, "2024-01-01T00:00:01"));
-        a.add(&finding(Kind::NeverAwaited, 2, None, "2024-01-01T00:00:09"));
-        let r = a.ranked();
-        assert_eq!(r[0].group.count, 2);
-        assert_eq!(
-            r[0].group.first_seen.as_deref(),
-            Some("2024-01-01T00:00:01")
-        );
-        assert_eq!(r[0].group.last_seen.as_deref(), Some("2024-01-01T00:00:09"));
-    }
-}
+mod tests;

@@ -74,6 +74,13 @@ pub enum ColorChoice {
     Never,
 }
 
+/// What `--by` breaks a site's figures down by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum By {
+    /// The host each finding came from (`--host`, a fleet's NDJSON).
+    Host,
+}
+
 /// Output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
@@ -185,6 +192,39 @@ pub struct Common {
     /// Findings only: no totals, no notes under the tables, no hints.
     #[arg(short = 'q', long, global = true, help_heading = "Output")]
     pub quiet: bool,
+
+    /// The host these logs come from: every finding names it.
+    ///
+    /// NDJSON findings carry `"host"`, and JSON reports `by_host`, so that
+    /// `aiolog merge` of a fleet's streams can break each site's figures
+    /// down by host (`--by host`). See deploy/rsyslog/README.md.
+    #[arg(long, value_name = "NAME", global = true, help_heading = "Fleet")]
+    pub host: Option<String>,
+
+    /// Break each site's figures down: `--by host` adds a hosts column to
+    /// the table and Markdown (occurrences and blocked time per host).
+    ///
+    /// JSON reports have `by_host` whenever the findings name their hosts.
+    #[arg(
+        long,
+        value_enum,
+        value_name = "WHAT",
+        global = true,
+        help_heading = "Fleet"
+    )]
+    pub by: Option<By>,
+
+    /// Run as an rsyslog omprog stage: read the messages on standard input
+    /// as a live stream, append NDJSON findings to --output FILE, and
+    /// confirm each message on standard output (omprog's confirmMessages).
+    ///
+    /// Writes `OK` once ready and after each message has been read, so
+    /// that rsyslog keeps an unconfirmed message in its queue and sends it
+    /// again to the restarted stage. A record still open is complete after
+    /// 2 s without a message. Implies --format ndjson. See
+    /// deploy/rsyslog/README.md.
+    #[arg(long, requires = "output", help_heading = "Fleet")]
+    pub omprog: bool,
 
     /// Read logging prefixes with this grammar (a name, or a grammar file) instead of detecting them.
     ///
@@ -383,14 +423,20 @@ pub enum Command {
     )]
     Run(RunArgs),
 
-    /// Merge JSON reports (from --format json) into one report.
+    /// Merge JSON reports (--format json) and NDJSON streams (--format
+    /// ndjson, a fleet's findings) into one report.
     ///
     /// Counts, totals and duration histograms add up and percentiles are
     /// recomputed exactly, so the logs of many hosts or runs can be analyzed
-    /// where they are and summarized in one place, in any --format.
-    #[command(after_help = "Example:\n  aiolog merge host1.json host2.json --format markdown")]
+    /// where they are and summarized in one place, in any --format. An
+    /// NDJSON stream's findings are read from its finding lines (a line may
+    /// start with the host that sent it, as a syslog collector writes it),
+    /// its line account from its summary lines. `-` reads standard input.
+    #[command(
+        after_help = "Example:\n  aiolog merge host1.json host2.json --format markdown\n  aiolog merge /var/log/aiolog/fleet.ndjson --by host"
+    )]
     Merge {
-        /// The reports.
+        /// The reports and streams.
         #[arg(required = true, value_name = "REPORT")]
         reports: Vec<PathBuf>,
     },

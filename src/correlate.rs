@@ -248,6 +248,9 @@ pub struct Finding {
     /// summary that printed the warning once for several occurrences
     /// (pytest's warnings summary).
     pub occurrences: u64,
+    /// The host whose log it came from (`--host`, or the host a fleet's
+    /// NDJSON line names); `None` on one machine.
+    pub host: Option<String>,
 }
 
 /// The innermost frame of the user's code.
@@ -348,6 +351,7 @@ pub fn correlate(ev: &Event, origin: Origin<'_>) -> Finding {
             .and_then(|p| p.trim().parse().ok())
             .or_else(|| ev.process()),
         occurrences: 1,
+        host: None,
     }
 }
 

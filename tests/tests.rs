@@ -8,6 +8,7 @@ mod common;
 
 mod cli;
 mod corpus;
+mod fleet;
 mod follow;
 mod formats;
 mod frameworks;

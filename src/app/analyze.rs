@@ -39,6 +39,11 @@ pub(super) fn read_inputs(files: &[String], ctx: &mut Ctx) -> io::Result<()> {
             if *spec == InputSpec::Stdin && io::stdin().is_terminal() {
                 eprintln!("aiolog: reading the terminal; pipe a log in or name a file (Ctrl-D ends the input)");
             }
+            if let Some(c) = ctx.confirm.as_mut() {
+                // omprog's handshake: ready for the first message.
+                c.write_all(b"OK\n")?;
+                c.flush()?;
+            }
             let (tx, rx) = input::live_channel();
             input::spawn_reader(0, opened.reader, None, tx);
             live_loop(rx, std::slice::from_ref(&opened.name), ctx, &mut |_| true)?;
@@ -111,20 +116,50 @@ pub(super) fn read_batch(
 }
 
 /// `aiolog merge`.
-pub(super) fn merge_reports(reports: &[std::path::PathBuf], ctx: &mut Ctx) {
+pub(super) fn merge_reports(reports: &[std::path::PathBuf], ctx: &mut Ctx) -> io::Result<()> {
+    use std::io::Read;
     for path in reports {
         let name = path.display();
-        let doc: serde_json::Value = match std::fs::read(path)
-            .map_err(|e| describe_io_error(&e))
-            .and_then(|b| serde_json::from_slice(&b).map_err(|e| e.to_string()))
-        {
-            Ok(d) => d,
+        let bytes = if path.as_os_str() == "-" {
+            let mut b = Vec::new();
+            io::stdin().lock().read_to_end(&mut b).map(|_| b)
+        } else {
+            std::fs::read(path)
+        };
+        let text = match bytes {
+            Ok(b) => String::from_utf8_lossy(&b).into_owned(),
             Err(e) => {
-                eprintln!("aiolog: error: cannot read report {name}: {e}");
+                eprintln!(
+                    "aiolog: error: cannot read report {name}: {}",
+                    describe_io_error(&e)
+                );
                 ctx.errored = true;
                 ctx.withheld.unread_inputs += 1;
                 continue;
             }
+        };
+        let Some(doc) = aiolog::merge::is_report(&text) else {
+            // An NDJSON stream: its findings go through the filter and the
+            // sink as an analysis's would.
+            let mut read = aiolog::merge::read_stream(&text, &mut ctx.stats, &mut ctx.names);
+            let first = read.first_unreadable.as_ref();
+            if read.findings.is_empty() && read.summaries == 0 {
+                let why = first.map_or(String::new(), |(l, why)| format!(" (line {l}: {why})"));
+                eprintln!(
+                    "aiolog: error: cannot read report {name}: neither an aiolog JSON report nor an NDJSON stream{why}"
+                );
+                ctx.errored = true;
+                ctx.withheld.unread_inputs += 1;
+                continue;
+            }
+            if let Some((line, why)) = first {
+                eprintln!(
+                    "aiolog: warning: {name}: {} not read as aiolog NDJSON, the first at line {line}: {why}",
+                    aiolog::text::plural(read.unreadable, "line", "lines")
+                );
+            }
+            ctx.emit(&mut read.findings, false)?;
+            continue;
         };
         if let Err(e) =
             aiolog::merge::read_report(&doc, &mut ctx.agg, &mut ctx.stats, &mut ctx.names)
@@ -134,6 +169,7 @@ pub(super) fn merge_reports(reports: &[std::path::PathBuf], ctx: &mut Ctx) {
             ctx.withheld.unread_inputs += 1;
         }
     }
+    Ok(())
 }
 
 pub(super) fn print_stats(r: &Report) {

@@ -12,6 +12,13 @@ use aiolog::pipeline::{InputAnalyzer, Step};
 use super::{describe_io_error, Ctx};
 use crate::signals;
 
+/// How long a stage under rsyslog (`--omprog`) waits before it takes a
+/// silent stream's open record as complete. rsyslog hands lines over one
+/// at a time, through its queues: on a loaded host two lines of one record
+/// may come further apart than a terminal's pipe would write them, and a
+/// pipeline stage does not need a finding within a fifth of a second.
+pub(super) const OMPROG_IDLE_FLUSH: Duration = Duration::from_secs(2);
+
 /// `-F FILE`.
 pub(super) fn follow(path: &std::path::Path, from_start: bool, ctx: &mut Ctx) -> io::Result<()> {
     let name = path.display().to_string();
@@ -38,7 +45,8 @@ pub(super) fn follow(path: &std::path::Path, from_start: bool, ctx: &mut Ctx) ->
 
 /// Reads live sources until each has ended, or until `on_signal` says to
 /// stop. Findings are printed as their records complete; a record is
-/// complete after [`IDLE_FLUSH`] without new data from its source.
+/// complete after [`IDLE_FLUSH`] without new data from its source
+/// ([`OMPROG_IDLE_FLUSH`] under rsyslog).
 pub(super) fn live_loop(
     rx: Receiver<LiveMsg>,
     names: &[String],
@@ -59,6 +67,13 @@ pub(super) fn live_loop(
     let mut done = vec![false; ans.len()];
     let mut out: Vec<Finding> = Vec::new();
     let mut stopped = false;
+    // `--omprog`: the messages (lines) read and not yet confirmed.
+    let mut to_confirm = 0usize;
+    let idle = if ctx.confirm.is_some() {
+        OMPROG_IDLE_FLUSH
+    } else {
+        IDLE_FLUSH
+    };
     while done.iter().any(|d| !d) {
         if let Some(sig) = signals::take() {
             if on_signal(sig) {
@@ -72,14 +87,15 @@ pub(super) fn live_loop(
             .iter()
             .zip(&last_data)
             .filter(|(a, _)| a.busy())
-            .map(|(_, t)| (*t + IDLE_FLUSH).saturating_duration_since(now))
+            .map(|(_, t)| (*t + idle).saturating_duration_since(now))
             .min()
-            .unwrap_or(IDLE_FLUSH)
+            .unwrap_or(idle)
             .max(Duration::from_millis(5));
         match rx.recv_timeout(wait) {
             Ok(LiveMsg::Data { input, bytes }) => {
                 ans[input].step(Step::Data(&bytes), &mut out);
                 last_data[input] = Instant::now();
+                to_confirm += memchr::memchr_iter(b'\n', &bytes).count();
             }
             Ok(LiveMsg::Eof { input }) => {
                 ans[input].step(Step::End, &mut out);
@@ -116,11 +132,22 @@ pub(super) fn live_loop(
         }
         let now = Instant::now();
         for (a, t) in ans.iter_mut().zip(&last_data) {
-            if a.busy() && now.duration_since(*t) >= IDLE_FLUSH {
+            if a.busy() && now.duration_since(*t) >= idle {
                 a.step(Step::Idle, &mut out);
             }
         }
         ctx.emit(&mut out, true)?;
+        if to_confirm > 0 {
+            // Each message is confirmed once read and its findings written.
+            if let Some(c) = ctx.confirm.as_mut() {
+                let ok = "OK\n".repeat(to_confirm);
+                if c.write_all(ok.as_bytes()).and_then(|_| c.flush()).is_err() {
+                    // rsyslog has gone: nothing more will come.
+                    break;
+                }
+            }
+            to_confirm = 0;
+        }
         if let Some(s) = ctx.status_line.as_mut() {
             let lines: u64 = ans.iter().map(|a| a.stats().lines).sum();
             s.draw(lines, ctx.agg.events);

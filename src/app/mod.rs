@@ -77,11 +77,18 @@ struct Ctx<'g> {
     /// What kept findings or input out (the filter's drops, unread inputs,
     /// a child without a loop), for the report's account.
     withheld: aiolog::report::Withheld,
+    /// `--host`: the host every finding of this run comes from.
+    host: Option<String>,
+    /// `--omprog`: where each message read is confirmed (`OK`).
+    confirm: Option<Box<dyn Write>>,
 }
 
 impl Ctx<'_> {
     fn emit(&mut self, out: &mut Vec<Finding>, live: bool) -> io::Result<()> {
-        for f in out.drain(..) {
+        for mut f in out.drain(..) {
+            if f.host.is_none() {
+                f.host.clone_from(&self.host);
+            }
             if !self.filter.keep(&f) {
                 self.withheld.filtered += f.occurrences.max(1);
                 continue;
@@ -139,6 +146,11 @@ pub fn run(args: Args) -> io::Result<Status> {
         | None => None,
         Some(other) => return info::command(other, c.format),
     };
+    if c.omprog && (!args.files.is_empty() || args.follow.is_some() || args.command.is_some()) {
+        return Ok(failed(
+            "--omprog reads the messages rsyslog writes to standard input: name no file, -F or subcommand".into(),
+        ));
+    }
     let (out, terminal) = match output(c, run_args.is_some()) {
         Ok(o) => o,
         Err(msg) => return Ok(failed(msg)),
@@ -170,7 +182,7 @@ pub fn run(args: Args) -> io::Result<Status> {
         stats: LineStats::default(),
         names: Vec::new(),
         sink: sink_for(
-            c.format,
+            if c.omprog { Format::Ndjson } else { c.format },
             out,
             terminal,
             color_wanted(c.color, terminal),
@@ -186,6 +198,8 @@ pub fn run(args: Args) -> io::Result<Status> {
         withheld: Default::default(),
         interrupted: false,
         filter: settings.filter.clone(),
+        host: c.host.clone(),
+        confirm: c.omprog.then(|| Box::new(io::stdout()) as Box<dyn Write>),
     };
 
     let mut status = Status::Success;
@@ -195,7 +209,7 @@ pub fn run(args: Args) -> io::Result<Status> {
             None => return Ok(Status::Error),
         }
     } else if let Some(Command::Merge { reports }) = &args.command {
-        merge_reports(reports, &mut ctx);
+        merge_reports(reports, &mut ctx)?;
     } else if let Some(path) = &args.follow {
         follow(path, args.from_start, &mut ctx)?;
     } else if let Some(Command::Baseline { logs, .. }) = &args.command {
@@ -215,8 +229,16 @@ fn failed(msg: String) -> Status {
 /// Where findings and the report go: --output, else stderr for `run` (the
 /// child's stdout is its own), else stdout; and whether it is a terminal.
 fn output(c: &crate::cli::Common, is_run: bool) -> Result<(Box<dyn Write>, bool), String> {
+    // A stage that rsyslog restarts appends to the findings it wrote before.
+    let open = |path: &std::path::Path| {
+        if c.omprog {
+            File::options().create(true).append(true).open(path)
+        } else {
+            File::create(path)
+        }
+    };
     Ok(match &c.output {
-        Some(path) => match File::create(path) {
+        Some(path) => match open(path) {
             Ok(f) => (Box::new(io::BufWriter::new(f)), false),
             Err(e) => {
                 return Err(format!(
@@ -259,6 +281,10 @@ fn conclude(
     mut status: Status,
 ) -> io::Result<Status> {
     let c = &args.common;
+    if let Some(h) = &ctx.host {
+        // What the parallel parts counted came from this host too.
+        ctx.agg.assign_host(h);
+    }
     let ranked = ctx.agg.ranked();
     let evidence: Vec<_> = ranked
         .iter()

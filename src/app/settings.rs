@@ -47,6 +47,7 @@ impl Settings {
             severity: self.severity.clone(),
             baseline_hidden: None,
             withheld: ctx.withheld.clone(),
+            by_host: c.by == Some(crate::cli::By::Host),
         };
         report.owners = report
             .ranked

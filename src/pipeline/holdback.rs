@@ -35,6 +35,9 @@ pub fn is_teardown(record: &str) -> bool {
 pub struct HoldBack {
     /// Findings waiting for the lines that follow them.
     pending: Vec<Finding>,
+    /// How many of `pending` (from the first) an application line has
+    /// followed already: released, they are not held for one.
+    followed: usize,
     /// Task-lifecycle findings that no application line has followed yet:
     /// at the end of the input they happened during shutdown.
     tail: Vec<Finding>,
@@ -84,8 +87,9 @@ impl HoldBack {
     /// awaited) wait further, until an application line shows the program
     /// still ran after them.
     pub fn release(&mut self, out: &mut Vec<Finding>) {
-        for f in self.pending.drain(..) {
-            if f.kind.shutdown_sensitive() {
+        let followed = std::mem::take(&mut self.followed);
+        for (i, f) in self.pending.drain(..).enumerate() {
+            if f.kind.shutdown_sensitive() && i >= followed {
                 self.tail.push(f);
             } else {
                 out.push(f);
@@ -111,6 +115,8 @@ impl HoldBack {
     /// An application line: the findings before it were not at shutdown.
     pub fn app_line_seen(&mut self, out: &mut Vec<Finding>) {
         self.saw_app_line = true;
+        // Those still waiting for their context lines were followed too.
+        self.followed = self.pending.len();
         if !self.tail.is_empty() {
             out.append(&mut self.tail);
         }

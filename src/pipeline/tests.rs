@@ -135,3 +135,18 @@ done\n"
     let (other, _) = run_in_pieces(&log(2590), 4096);
     assert_eq!(other.len(), 2, "{other:?}");
 }
+
+#[test]
+fn one_application_line_after_a_destroyed_task_is_enough_to_say_not_at_shutdown() {
+    // Derived (FORMATS.md §3.2): the line after the record is both its
+    // context line and the proof that the program still ran.
+    let g = Grammars::builtin().unwrap();
+    let record = "INFO app: started\n\
+                  Task was destroyed but it is pending!\n\
+                  task: <Task pending name='Task-2' coro=<worker() running at /app/w.py:5>>\n";
+    let (out, _) = analyze_bytes("t", record.as_bytes(), &g, Options::default());
+    assert!(out[0].during_shutdown, "nothing followed it");
+    let followed = format!("{record}INFO app: still serving\n");
+    let (out, _) = analyze_bytes("t", followed.as_bytes(), &g, Options::default());
+    assert!(!out[0].during_shutdown, "an application line followed it");
+}

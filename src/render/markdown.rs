@@ -129,6 +129,17 @@ fn render(r: &Report, b: Budget) -> (String, Vec<String>) {
         }
         let _ = writeln!(s, "\n### {}\n", kind.title());
         kind_table(&mut s, kind, &rows, b, &mut cut);
+        if r.by_host {
+            let _ = writeln!(s, "\nBy host:");
+            for rk in rows.iter().take(b.rows_per_kind) {
+                let _ = writeln!(
+                    s,
+                    "- #{}: {}",
+                    rk.rank,
+                    inline(&super::hosts_cell(&rk.group))
+                );
+            }
+        }
         owners_and_rules(&mut s, r, &rows, b);
         let shown = &rows[..rows.len().min(b.rows_per_kind)];
         let with_evidence = &shown[..shown.len().min(b.evidence_per_kind)];

@@ -1,23 +1,26 @@
 //! `--format ndjson`: one JSON object per line, for jq, Vector or Loki.
 //!
 //! # Format
-//! Each finding, the moment its record is parsed:
+//! Each finding, the moment its record is parsed
+//! ([`crate::report::FindingLine`]):
 //! ```json
 //! {"type": "finding", "data": {"kind": "slow_callback", "rule": "AIO101", "subject": "handler",
 //!   "site": {"path": "/app/api.py", "line": 88, "function": "handler"}, "site_basis": "suspended_after_slow_step",
 //!   "location": "/app/api.py:88", "created_at": null, "seconds": 1.204,
 //!   "timestamp": "2024-05-01T12:00:00.123", "input": "app.log", "line": 1234, "detail": null,
-//!   "occurrences": 1}}
+//!   "occurrences": 1, "during_shutdown": false, "pid": null, "host": "web1",
+//!   "record": "Executing <Task …> took 1.204 seconds", "context": {"before": [], "after": []}}}
 //! ```
 //! then, at the end, one `{"type": "summary", "data": …}` line holding the
-//! document of `--format json`.
+//! document of `--format json`. `aiolog merge` reads such streams back: the
+//! findings from the finding lines, the line account from the summaries.
 
 use serde_json::json;
 use std::io::{self, Write};
 
 use super::{json::document, Sink};
 use crate::correlate::Finding;
-use crate::report::Report;
+use crate::report::{FindingLine, Report};
 
 /// The NDJSON renderer.
 pub struct Ndjson<W: Write> {
@@ -33,23 +36,7 @@ impl<W: Write> Ndjson<W> {
 
 /// A finding as one JSON value.
 pub fn finding_value(f: &Finding) -> serde_json::Value {
-    json!({
-        "kind": f.kind,
-        "rule": f.code,
-        "subject": f.subject,
-        "site": f.site,
-        "site_basis": f.basis,
-        "location": f.location.as_ref().map(|l| l.to_string()),
-        "created_at": f.created_at.as_ref().map(|l| l.to_string()),
-        "seconds": f.seconds,
-        "timestamp": f.timestamp,
-        "input": f.input,
-        "line": f.line_no,
-        "detail": f.detail,
-        // More than 1 when the record stands for several (pytest's
-        // warnings summary); the summary's counts add these up.
-        "occurrences": f.occurrences,
-    })
+    serde_json::to_value(FindingLine::of(f)).expect("a finding serializes")
 }
 
 impl<W: Write> Sink for Ndjson<W> {

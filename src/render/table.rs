@@ -114,7 +114,7 @@ impl<W: Write> Sink for TableSink<W> {
             let severity = r.severity_of(rows[0].group.code);
             let heading = self.paint(&heading, severity_sgr(severity));
             writeln!(self.out, "{heading}")?;
-            let mut table = kind_table(kind, &rows, self.terminal, self.color);
+            let mut table = kind_table(kind, &rows, self.terminal, self.color, r.by_host);
             match self.width {
                 Some(w) => {
                     table.set_width(w.min(u16::MAX as usize) as u16);
@@ -122,7 +122,7 @@ impl<W: Write> Sink for TableSink<W> {
                     if text.lines().all(|l| visible_width(l) <= w) {
                         writeln!(self.out, "{text}")?;
                     } else {
-                        self.stacked(kind, &rows, w)?;
+                        self.stacked(kind, &rows, w, r.by_host)?;
                     }
                 }
                 None => writeln!(self.out, "{table}")?,
@@ -196,7 +196,13 @@ impl<W: Write> TableSink<W> {
     /// A kind's rows one under the other, for a terminal too narrow for its
     /// table: the rank and site (shortened from the left, the file name and
     /// line kept), then the figures, then why.
-    fn stacked(&mut self, kind: Kind, rows: &[&Ranked], width: usize) -> io::Result<()> {
+    fn stacked(
+        &mut self,
+        kind: Kind,
+        rows: &[&Ranked],
+        width: usize,
+        by_host: bool,
+    ) -> io::Result<()> {
         for (i, rk) in rows.iter().enumerate() {
             if i > 0 {
                 writeln!(self.out)?;
@@ -223,6 +229,9 @@ impl<W: Write> TableSink<W> {
                 if let Some(p) = g.p95_ms() {
                     facts.push(format!("p95 {} s", fmt_ms(p)));
                 }
+            }
+            if by_host {
+                facts.push(format!("hosts {}", terminal_safe(&super::hosts_cell(g))));
             }
             writeln!(self.out, "     {}", facts.join(" · "))?;
             writeln!(self.out, "     {}", terminal_safe(&rk.why))?;
@@ -291,7 +300,7 @@ fn row_site(rk: &Ranked) -> (String, String) {
 }
 
 /// A kind's ranked rows as a table: only the last column (why) wraps.
-fn kind_table(kind: Kind, rows: &[&Ranked], terminal: bool, color: bool) -> Table {
+fn kind_table(kind: Kind, rows: &[&Ranked], terminal: bool, color: bool, by_host: bool) -> Table {
     let mut t = Table::new();
     if terminal {
         t.load_preset(presets::UTF8_FULL_CONDENSED);
@@ -311,6 +320,9 @@ fn kind_table(kind: Kind, rows: &[&Ranked], terminal: bool, color: bool) -> Tabl
     header.push("count");
     if kind.timed() {
         header.extend(["total s", "max s", "p95 s"]);
+    }
+    if by_host {
+        header.push("hosts");
     }
     header.push("why");
     t.set_header(header);
@@ -340,6 +352,9 @@ fn kind_table(kind: Kind, rows: &[&Ranked], terminal: bool, color: bool) -> Tabl
                         .set_alignment(CellAlignment::Right),
                 );
             }
+        }
+        if by_host {
+            row.push(Cell::new(terminal_safe(&super::hosts_cell(g))));
         }
         row.push(Cell::new(terminal_safe(&rk.why)));
         t.add_row(row);

@@ -8,7 +8,7 @@
 
 mod wire;
 
-pub use wire::{FindingWire, HiddenWire, InputWire};
+pub use wire::{FindingLine, FindingWire, HiddenWire, HostWire, InputWire};
 
 use crate::aggregate::{Ranked, TimePoint};
 use crate::kinds::Kind;
@@ -58,6 +58,8 @@ pub struct Report {
     pub baseline_hidden: Option<(u64, u64)>,
     /// What else kept findings or input out of the report.
     pub withheld: Withheld,
+    /// `--by host`: show each site's figures per host.
+    pub by_host: bool,
 }
 
 impl Report {

@@ -5,8 +5,9 @@
 use std::collections::BTreeMap;
 
 use super::{LineStats, Report, UnrecognizedSample};
-use crate::aggregate::{Group, GroupKey};
-use crate::correlate::{Basis, Site};
+use crate::aggregate::{Group, GroupKey, HostTally};
+use crate::correlate::{Basis, Finding, Site};
+use crate::event::Location;
 use crate::kinds::Kind;
 use crate::source::analyze::Evidence;
 
@@ -185,9 +186,155 @@ pub struct FindingWire {
     /// What ranks it.
     #[serde(default)]
     pub score: ScoreWire,
+    /// Occurrences and blocked time per host, when the findings name
+    /// their hosts (`--host`, a fleet's NDJSON; `--by host`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub by_host: BTreeMap<String, HostWire>,
     /// What the source shows (written only; `merge` does not need it).
     #[serde(flatten, skip_deserializing)]
     pub evidence: Option<Evidence>,
+}
+
+/// One host's share of a finding site.
+#[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize)]
+pub struct HostWire {
+    /// Occurrences.
+    pub count: u64,
+    /// Blocked time (timed kinds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total_seconds: Option<f64>,
+}
+
+/// One finding as `--format ndjson` writes it the moment its record is
+/// parsed (`{"type": "finding", "data": …}`), and as `aiolog merge` reads
+/// it back from a fleet's streams: everything the aggregate stage counts,
+/// so that merged streams add up to one analysis of all the logs.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct FindingLine {
+    /// The kind.
+    pub kind: Kind,
+    /// The rule code.
+    #[serde(default)]
+    pub rule: String,
+    /// The coroutine or callback qualname as printed.
+    #[serde(default)]
+    pub subject: Option<String>,
+    /// The site in the user's code.
+    #[serde(default)]
+    pub site: Option<Site>,
+    /// How the site was chosen.
+    #[serde(default, deserialize_with = "lenient_basis")]
+    pub site_basis: Basis,
+    /// The `path:line` the warning printed.
+    #[serde(default)]
+    pub location: Option<String>,
+    /// The object's creation site.
+    #[serde(default)]
+    pub created_at: Option<String>,
+    /// Seconds blocked (timed kinds).
+    #[serde(default)]
+    pub seconds: Option<f64>,
+    /// The record's timestamp.
+    #[serde(default)]
+    pub timestamp: Option<String>,
+    /// The input it was read from.
+    #[serde(default)]
+    pub input: String,
+    /// The record's first line in that input.
+    #[serde(default)]
+    pub line: u64,
+    /// A short detail (the exception, the task name).
+    #[serde(default)]
+    pub detail: Option<String>,
+    /// More than 1 when the record stands for several.
+    #[serde(default = "one")]
+    pub occurrences: u64,
+    /// It happened while the program shut down.
+    #[serde(default)]
+    pub during_shutdown: bool,
+    /// The process that wrote it.
+    #[serde(default)]
+    pub pid: Option<u64>,
+    /// The host whose log it came from (`--host`).
+    #[serde(default)]
+    pub host: Option<String>,
+    /// The record's text.
+    #[serde(default)]
+    pub record: String,
+    /// The lines around it.
+    #[serde(default)]
+    pub context: ContextWire,
+}
+
+fn one() -> u64 {
+    1
+}
+
+/// `path:line` read back.
+fn location(s: &Option<String>) -> Option<Location> {
+    let (path, line) = s.as_deref()?.rsplit_once(':')?;
+    Some(Location {
+        path: path.to_string(),
+        line: line.parse().ok()?,
+    })
+}
+
+impl FindingLine {
+    /// The line of a finding.
+    pub fn of(f: &Finding) -> FindingLine {
+        FindingLine {
+            kind: f.kind,
+            rule: f.code.to_string(),
+            subject: f.subject.clone(),
+            site: f.site.clone(),
+            site_basis: f.basis,
+            location: f.location.as_ref().map(|l| l.to_string()),
+            created_at: f.created_at.as_ref().map(|l| l.to_string()),
+            seconds: f.seconds,
+            timestamp: f.timestamp.clone(),
+            input: f.input.clone(),
+            line: f.line_no,
+            detail: f.detail.clone(),
+            occurrences: f.occurrences,
+            during_shutdown: f.during_shutdown,
+            pid: f.pid,
+            host: f.host.clone(),
+            record: f.record.clone(),
+            context: ContextWire {
+                before: f.context_before.clone(),
+                after: f.context_after.clone(),
+            },
+        }
+    }
+
+    /// The finding it describes, for `aiolog merge`; `host` names the
+    /// host when the line itself does not.
+    pub fn finding(self, host: Option<&str>) -> Finding {
+        let code = crate::rules::by_code(&self.rule).map_or("AIO000", |r| r.code);
+        Finding {
+            kind: self.kind,
+            location: location(&self.location),
+            created_at: location(&self.created_at),
+            subject: self.subject,
+            seconds: self.seconds,
+            site: self.site,
+            basis: self.site_basis,
+            timestamp: self.timestamp,
+            input: self.input,
+            line_no: self.line,
+            detail: self.detail,
+            code,
+            record: self.record,
+            context_before: self.context.before,
+            context_after: self.context.after,
+            during_shutdown: self.during_shutdown,
+            step_of: None,
+            object: None,
+            pid: self.pid,
+            occurrences: self.occurrences.max(1),
+            host: self.host.or_else(|| host.map(str::to_string)),
+        }
+    }
 }
 
 /// `first_occurrence`.
@@ -275,6 +422,20 @@ impl FindingWire {
                 after: g.context_after.clone(),
             },
             request_ids: g.request_ids.clone(),
+            by_host: g
+                .by_host
+                .iter()
+                .map(|(h, t)| {
+                    let total_seconds = timed.then(|| seconds(t.total_ms));
+                    (
+                        h.clone(),
+                        HostWire {
+                            count: t.count,
+                            total_seconds,
+                        },
+                    )
+                })
+                .collect(),
             score: if timed {
                 ScoreWire {
                     order: "total_seconds, then count".into(),
@@ -322,6 +483,20 @@ impl FindingWire {
             context_before: self.context.before,
             context_after: self.context.after,
             request_ids: self.request_ids,
+            by_host: self
+                .by_host
+                .into_iter()
+                .map(|(h, w)| {
+                    let total_ms = w.total_seconds.map_or(0, |s| (s * 1000.0).round() as u64);
+                    (
+                        h,
+                        HostTally {
+                            count: w.count,
+                            total_ms,
+                        },
+                    )
+                })
+                .collect(),
         }
     }
 }
