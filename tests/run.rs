@@ -285,7 +285,7 @@ fn stdout_is_analyzed_unless_left_alone() {
 
 /// The child's stdout and stderr are one process's output (issue #17): an
 /// access log line on stdout is the context before a warning on stderr.
-/// The child writes its stderr line only after the stdout line has come
+/// The child writes each line only after the one before it has come
 /// through aiolog (which passes a line on only once it is queued for
 /// analysis), so the order is the child's, not a race of two pipes.
 #[test]
@@ -297,6 +297,7 @@ fn an_access_line_on_stdout_is_context_for_a_warning_on_stderr() {
     let report = dir.join("report.json");
     let code = "import sys\n\
         sys.stderr.write('INFO:     Started server process [1]\\n'); sys.stderr.flush()\n\
+        sys.stdin.readline()\n\
         sys.stdout.write('INFO:     127.0.0.1:5000 - \"GET /report HTTP/1.1\" 200 OK\\n'); sys.stdout.flush()\n\
         sys.stdin.readline()\n\
         sys.stderr.write('Executing <Handle f() at /app/a.py:3 created at /app/a.py:9> took 0.200 seconds\\n')\n";
@@ -307,13 +308,17 @@ fn an_access_line_on_stdout_is_context_for_a_warning_on_stderr() {
             .env("TMPDIR", &*dir)
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::null()),
+            .stderr(std::process::Stdio::piped()),
     );
     let lines = Lines::of(child.stdout.take().unwrap());
-    lines.until("GET /report");
+    let errs = Lines::of(child.stderr.take().unwrap());
     {
         use std::io::Write;
         let mut stdin = child.stdin.take().unwrap();
+        errs.until("Started server process");
+        stdin.write_all(b"go\n").unwrap();
+        stdin.flush().unwrap();
+        lines.until("GET /report");
         stdin.write_all(b"go\n").unwrap();
     }
     assert!(child.wait().success());
