@@ -11,7 +11,7 @@
 //! and the binary replaced. Every rsyslogd is stopped by its PID at the
 //! end, also when the test fails, and so is any aiolog it started.
 
-use crate::common::{aiolog, aiolog_bin, root, skipped, spawn, Lines, TempDir, HANG};
+use crate::common::{aiolog, aiolog_bin, output_of, root, skipped, spawn, Lines, TempDir, HANG};
 use serde_json::Value;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -182,8 +182,9 @@ fn batch_occurrences(log: &Path) -> u64 {
     doc["input"]["findings"].as_u64().unwrap()
 }
 
+/// The JSON document a run of aiolog prints.
 fn json_of(cmd: &mut Command) -> Value {
-    let out = cmd.output().unwrap();
+    let out = output_of(cmd);
     assert!(
         out.status.success(),
         "{cmd:?}: {}",
@@ -459,12 +460,12 @@ fn a_fleet_under_rsyslog_adds_up_to_one_analysis_of_all_its_logs() {
         assert!(text.lines().any(|l| l.starts_with(&format!("{} ", h.name))));
     }
     // The table shows the hosts' column.
-    let out = aiolog()
-        .args(["merge", "--by", "host"])
-        .arg(&fleet)
-        .env("COLUMNS", "250")
-        .output()
-        .unwrap();
+    let out = output_of(
+        aiolog()
+            .args(["merge", "--by", "host"])
+            .arg(&fleet)
+            .env("COLUMNS", "250"),
+    );
     let table = String::from_utf8_lossy(&out.stdout);
     assert!(table.contains("| hosts"), "{table}");
     assert!(table.contains("host1 "), "{table}");
@@ -475,7 +476,7 @@ fn a_fleet_under_rsyslog_adds_up_to_one_analysis_of_all_its_logs() {
 /// line of their files is in `aiolog --help`.
 #[test]
 fn the_deploy_files_use_only_flags_aiolog_has() {
-    let help = String::from_utf8(aiolog().arg("--help").output().unwrap().stdout).unwrap();
+    let help = String::from_utf8(output_of(aiolog().arg("--help")).stdout).unwrap();
     let mut checked = 0;
     for file in [
         "rsyslog/aiolog-host.conf",
@@ -563,11 +564,11 @@ fn merging_ndjson_streams_adds_up_to_one_run_over_the_logs() {
     let a = root().join("samples/blocking_families.log");
     let b = root().join("samples/shutdown_destroyed.log");
     let ndjson = |log: &Path, host: &str| -> String {
-        let out = aiolog()
-            .args(["--format", "ndjson", "--host", host])
-            .arg(log)
-            .output()
-            .unwrap();
+        let out = output_of(
+            aiolog()
+                .args(["--format", "ndjson", "--host", host])
+                .arg(log),
+        );
         String::from_utf8(out.stdout).unwrap()
     };
     // host2's lines carry no host of their own: the prefix names it.

@@ -88,10 +88,26 @@ async def case_httpx_async(client, url):
     await fetch
 
 
+async def warm_up(url):
+    """httpx imports and sets up part of itself on its first request: on a
+    loaded machine that made a step of AsyncClient.get slow. It is done here
+    first, with the threshold out of reach, so that only the cases' steps
+    are slow."""
+    loop = asyncio.get_running_loop()
+    threshold = loop.slow_callback_duration
+    loop.slow_callback_duration = 60
+    try:
+        async with httpx.AsyncClient() as client:
+            await client.get(url)
+    finally:
+        loop.slow_callback_duration = threshold
+
+
 async def main(sock):
     server = ThreadingHTTPServer(("127.0.0.1", 0), Slow)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{server.server_address[1]}/"
+    await warm_up(url)
     await case_redis(sock)  # expect: slow_callback main
     await case_redis_from_url(sock)  # expect: slow_callback main
     await case_requests(url)  # expect: slow_callback main
