@@ -508,6 +508,23 @@ fn chromium() -> Option<String> {
         .map(str::to_string)
 }
 
+/// `browser` headless, with a profile of its own in `profile` and nothing
+/// it would do on a first run.
+fn headless(browser: &str, profile: &std::path::Path) -> Command {
+    let mut cmd = Command::new(browser);
+    cmd.args([
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+    ])
+    .arg(format!("--user-data-dir={}", profile.display()));
+    cmd
+}
+
 #[test]
 fn html_is_self_contained_escaped_and_renders_in_chromium_without_errors() {
     let dir = TempDir::new("formats");
@@ -547,20 +564,12 @@ fn html_is_self_contained_escaped_and_renders_in_chromium_without_errors() {
     let shot = dir.join("aiolog-report.png");
     let profile = dir.join("chromium-profile");
     let out = output_of(
-        Command::new(&browser)
+        headless(&browser, &profile)
             .args([
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
                 "--enable-logging=stderr",
                 "--v=0",
                 "--window-size=1100,1600",
             ])
-            .arg(format!("--user-data-dir={}", profile.display()))
             .arg(format!("--screenshot={}", shot.display()))
             .arg(format!("file://{}", page_path.display())),
     );
@@ -724,17 +733,12 @@ fn html_charts_are_labelled_and_the_page_fits_1100_pixels() {
     )
     .unwrap();
     let out = output_of(
-        Command::new(&browser)
+        headless(&browser, &dir.join("profile"))
             .args([
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--no-first-run",
                 "--window-size=1100,900",
                 "--virtual-time-budget=5000",
                 "--dump-dom",
             ])
-            .arg(format!("--user-data-dir={}", dir.join("profile").display()))
             .arg(format!("file://{}", probe.display())),
     );
     let dom = String::from_utf8_lossy(&out.stdout);
