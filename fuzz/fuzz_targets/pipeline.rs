@@ -20,6 +20,8 @@ fuzz_target!(|data: &[u8]| {
         agg.add(f);
         assert!(!render::live_line(f).chars().any(|c| c.is_control()));
     }
+    // The per-host figures of a fleet's report are rendered too.
+    agg.assign_host("fuzz-host");
     let ranked = agg.ranked();
     let report = Report {
         inputs: vec!["fuzz.log".into()],
@@ -33,6 +35,7 @@ fuzz_target!(|data: &[u8]| {
         severity: Default::default(),
         baseline_hidden: None,
         withheld: Default::default(),
+        by_host: true,
     };
     let json = render::json::document(&report);
     let _: serde_json_check::Value = serde_json_check::from_str(&json.to_string()).unwrap();
