@@ -23,6 +23,63 @@ use crate::kinds::Kind;
 /// megabytes at most, whatever the log.
 pub const MAX_GROUPS: usize = 10_000;
 
+/// Exact durations of a group: milliseconds → occurrences, sorted by
+/// milliseconds, as two `u32` (8 bytes an entry; a `BTreeMap<u64, u64>`
+/// took 16 and its nodes, and a long log has one entry per distinct value
+/// per site). A duration past 49 days or a count past 4 billion saturates.
+/// Written and read as a JSON map (`histogram_ms`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Histogram(Vec<(u32, u32)>);
+
+impl Histogram {
+    /// Counts `n` more occurrences of `ms`.
+    pub fn add(&mut self, ms: u64, n: u64) {
+        let ms = u32::try_from(ms).unwrap_or(u32::MAX);
+        let n = u32::try_from(n).unwrap_or(u32::MAX);
+        match self.0.binary_search_by_key(&ms, |e| e.0) {
+            Ok(i) => self.0[i].1 = self.0[i].1.saturating_add(n),
+            Err(i) => self.0.insert(i, (ms, n)),
+        }
+    }
+
+    /// (milliseconds, occurrences), shortest first.
+    pub fn iter(&self) -> impl Iterator<Item = (u64, u64)> + '_ {
+        self.0.iter().map(|&(ms, n)| (u64::from(ms), u64::from(n)))
+    }
+
+    /// The longest duration.
+    pub fn max(&self) -> Option<u64> {
+        self.0.last().map(|&(ms, _)| u64::from(ms))
+    }
+
+    /// Whether nothing was counted.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl Serialize for Histogram {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(Some(self.0.len()))?;
+        for (ms, n) in self.iter() {
+            m.serialize_entry(&ms, &n)?;
+        }
+        m.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Histogram {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Histogram, D::Error> {
+        let map: BTreeMap<u64, u64> = serde::Deserialize::deserialize(d)?;
+        let mut h = Histogram::default();
+        for (ms, n) in map {
+            h.add(ms, n);
+        }
+        Ok(h)
+    }
+}
+
 /// What findings are grouped by.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct GroupKey {
@@ -46,7 +103,7 @@ pub struct Group {
     /// Occurrences.
     pub count: u64,
     /// Milliseconds → occurrences (slow callbacks).
-    pub durations_ms: BTreeMap<u64, u64>,
+    pub durations_ms: Histogram,
     /// Subject as first seen.
     pub subject: Option<String>,
     /// Location as first seen.
@@ -120,7 +177,7 @@ impl Group {
         Group {
             key,
             count: 0,
-            durations_ms: BTreeMap::new(),
+            durations_ms: Histogram::default(),
             subject: f.subject.clone(),
             location: f.location.as_ref().map(|l| l.to_string()),
             created_at: f.created_at.as_ref().map(|l| l.to_string()),
@@ -156,7 +213,7 @@ impl Group {
         }
         let ms = f.seconds.map(|s| (s * 1000.0).round() as u64);
         if let Some(ms) = ms {
-            *self.durations_ms.entry(ms).or_default() += 1;
+            self.durations_ms.add(ms, 1);
         }
         if let Some(h) = &f.host {
             let t = self.by_host.entry(h.clone()).or_default();
@@ -178,8 +235,8 @@ impl Group {
     fn merge(&mut self, other: &Group) {
         self.count += other.count;
         self.add_ids(&other.request_ids.clone());
-        for (ms, n) in &other.durations_ms {
-            *self.durations_ms.entry(*ms).or_default() += n;
+        for (ms, n) in other.durations_ms.iter() {
+            self.durations_ms.add(ms, n);
         }
         for (h, t) in &other.by_host {
             self.by_host.entry(h.clone()).or_default().merge(t);
@@ -210,21 +267,21 @@ impl Group {
 
     /// Longest block, in milliseconds.
     pub fn max_ms(&self) -> Option<u64> {
-        self.durations_ms.keys().next_back().copied()
+        self.durations_ms.max()
     }
 
     /// The 95th percentile (nearest rank), in milliseconds.
     pub fn p95_ms(&self) -> Option<u64> {
-        let n: u64 = self.durations_ms.values().sum();
+        let n: u64 = self.durations_ms.iter().map(|(_, n)| n).sum();
         if n == 0 {
             return None;
         }
         let rank = (n * 95).div_ceil(100).max(1);
         let mut seen = 0;
-        for (ms, c) in &self.durations_ms {
+        for (ms, c) in self.durations_ms.iter() {
             seen += c;
             if seen >= rank {
-                return Some(*ms);
+                return Some(ms);
             }
         }
         None

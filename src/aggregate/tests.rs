@@ -127,3 +127,20 @@ fn other_kinds_rank_by_count_and_keep_first_and_last_seen() {
     );
     assert_eq!(r[0].group.last_seen.as_deref(), Some("2024-01-01T00:00:09"));
 }
+
+#[test]
+fn a_histogram_is_sorted_exact_and_written_as_a_map() {
+    let mut h = Histogram::default();
+    for (ms, n) in [(300, 1), (150, 2), (300, 4), (u64::MAX, 1)] {
+        h.add(ms, n);
+    }
+    assert_eq!(
+        h.iter().collect::<Vec<_>>(),
+        [(150, 2), (300, 5), (u64::from(u32::MAX), 1)]
+    );
+    assert_eq!(h.max(), Some(u64::from(u32::MAX)));
+    let json = serde_json::to_string(&h).unwrap();
+    assert_eq!(json, r#"{"150":2,"300":5,"4294967295":1}"#);
+    let back: Histogram = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, h);
+}

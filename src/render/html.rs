@@ -146,7 +146,7 @@ fn timeline_svg(r: &Report) -> String {
 fn histogram_svg(r: &Report) -> String {
     let mut all: Vec<(u64, u64)> = Vec::new();
     for rk in r.timed() {
-        all.extend(rk.group.durations_ms.iter().map(|(a, b)| (*a, *b)));
+        all.extend(rk.group.durations_ms.iter());
     }
     if all.is_empty() {
         return String::new();

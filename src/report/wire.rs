@@ -173,7 +173,7 @@ pub struct FindingWire {
     pub why: String,
     /// Exact durations: milliseconds → occurrences (timed kinds).
     #[serde(default)]
-    pub histogram_ms: Option<BTreeMap<u64, u64>>,
+    pub histogram_ms: Option<crate::aggregate::Histogram>,
     /// The first record's text.
     #[serde(default)]
     pub sample_record: String,
