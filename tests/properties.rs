@@ -33,22 +33,7 @@ fn inputs() -> Vec<(String, Vec<u8>)> {
 /// Every captured log: the samples, every version's, the corpus, the
 /// frameworks' and generated workloads.
 fn every_log() -> Vec<(String, Vec<u8>)> {
-    fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
-        for e in std::fs::read_dir(dir).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                walk(&p, out);
-            } else if p.extension().is_some_and(|e| e == "log") {
-                out.push(p);
-            }
-        }
-    }
-    let mut files = Vec::new();
-    for dir in ["samples", "tests/corpus", "tests/frameworks"] {
-        walk(&root().join(dir), &mut files);
-    }
-    files.sort();
-    let mut v: Vec<(String, Vec<u8>)> = files
+    let mut v: Vec<(String, Vec<u8>)> = committed_logs()
         .into_iter()
         .map(|f| (f.display().to_string(), std::fs::read(&f).unwrap()))
         .collect();

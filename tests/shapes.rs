@@ -5,7 +5,6 @@
 use aiolog::correlate::Finding;
 use aiolog::grammar::Grammars;
 use aiolog::pipeline::{analyze_bytes, Options};
-use std::path::Path;
 
 fn findings(log: &str) -> (Vec<Finding>, aiolog::report::LineStats) {
     let g = Grammars::builtin().unwrap();
@@ -192,21 +191,7 @@ E       AssertionError: assert 'WARNING  asyncio:base_events.py:1900 Executing <
 /// record: whatever holds a marker is read as its kind.
 #[test]
 fn every_committed_log_has_no_unrecognized_record() {
-    fn logs(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
-        for e in std::fs::read_dir(dir).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                logs(&p, out);
-            } else if p.extension().is_some_and(|e| e == "log") {
-                out.push(p);
-            }
-        }
-    }
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut all = Vec::new();
-    for dir in ["samples", "tests/corpus", "tests/frameworks"] {
-        logs(&root.join(dir), &mut all);
-    }
+    let all = crate::common::committed_logs();
     assert!(all.len() > 100, "{} logs", all.len());
     let g = Grammars::builtin().unwrap();
     let mut bad = Vec::new();

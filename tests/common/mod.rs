@@ -276,6 +276,27 @@ pub fn sample_logs() -> Vec<String> {
     v
 }
 
+/// Every log the project commits: the samples (each version's too), the
+/// corpus and the frameworks' captures, sorted.
+pub fn committed_logs() -> Vec<PathBuf> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else if p.extension().is_some_and(|e| e == "log") {
+                out.push(p);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    for dir in ["samples", "tests/corpus", "tests/frameworks"] {
+        walk(&root().join(dir), &mut files);
+    }
+    files.sort();
+    files
+}
+
 /// A sample log's path.
 pub fn sample(name: &str) -> String {
     root()
