@@ -51,11 +51,6 @@ impl Histogram {
     pub fn max(&self) -> Option<u64> {
         self.0.last().map(|&(ms, _)| u64::from(ms))
     }
-
-    /// Whether nothing was counted.
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
 }
 
 impl Serialize for Histogram {
@@ -136,7 +131,7 @@ pub struct Group {
 }
 
 /// One host's share of a group.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct HostTally {
     /// Occurrences.
     pub count: u64,

@@ -62,7 +62,7 @@ pub fn read_stream(text: &str, stats: &mut LineStats, inputs: &mut Vec<String>) 
             read.unreadable += 1;
             read.first_unreadable.get_or_insert((i as u64 + 1, why));
         };
-        let v: Value = match serde_json::from_str(json) {
+        let mut v: Value = match serde_json::from_str(json) {
             Ok(v) => v,
             Err(e) => {
                 bad(format!("not JSON: {e}"), &mut read);
@@ -71,8 +71,8 @@ pub fn read_stream(text: &str, stats: &mut LineStats, inputs: &mut Vec<String>) 
         };
         match v.get("type").and_then(Value::as_str) {
             Some("finding") => match v
-                .get("data")
-                .cloned()
+                .get_mut("data")
+                .map(Value::take)
                 .map(serde_json::from_value::<FindingLine>)
             {
                 Some(Ok(f)) => read.findings.push(f.finding(host)),
@@ -81,8 +81,8 @@ pub fn read_stream(text: &str, stats: &mut LineStats, inputs: &mut Vec<String>) 
             },
             Some("summary") => {
                 let input = v
-                    .pointer("/data/input")
-                    .cloned()
+                    .pointer_mut("/data/input")
+                    .map(Value::take)
                     .map(serde_json::from_value::<InputWire>);
                 match input {
                     Some(Ok(input)) => {

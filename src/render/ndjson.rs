@@ -15,7 +15,6 @@
 //! document of `--format json`. `aiolog merge` reads such streams back: the
 //! findings from the finding lines, the line account from the summaries.
 
-use serde_json::json;
 use std::io::{self, Write};
 
 use super::{json::document, Sink};
@@ -34,17 +33,20 @@ impl<W: Write> Ndjson<W> {
     }
 }
 
-/// A finding as one JSON value.
-pub fn finding_value(f: &Finding) -> serde_json::Value {
-    serde_json::to_value(FindingLine::of(f)).expect("a finding serializes")
+/// One line of the stream: `{"type": …, "data": …}`.
+#[derive(serde::Serialize)]
+struct Tagged<T> {
+    r#type: &'static str,
+    data: T,
 }
 
 impl<W: Write> Sink for Ndjson<W> {
     fn finding(&mut self, f: &Finding, _live: bool) -> io::Result<()> {
-        serde_json::to_writer(
-            &mut self.out,
-            &json!({"type": "finding", "data": finding_value(f)}),
-        )?;
+        let line = Tagged {
+            r#type: "finding",
+            data: FindingLine::of(f),
+        };
+        serde_json::to_writer(&mut self.out, &line)?;
         writeln!(self.out)?;
         self.out.flush()
     }
@@ -54,10 +56,11 @@ impl<W: Write> Sink for Ndjson<W> {
     }
 
     fn finish(&mut self, report: &Report) -> io::Result<()> {
-        serde_json::to_writer(
-            &mut self.out,
-            &json!({"type": "summary", "data": document(report)}),
-        )?;
+        let line = Tagged {
+            r#type: "summary",
+            data: document(report),
+        };
+        serde_json::to_writer(&mut self.out, &line)?;
         writeln!(self.out)?;
         self.out.flush()
     }
