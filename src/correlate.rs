@@ -40,7 +40,7 @@ pub enum PathClass {
 /// The third-party package a path is in (`fastapi` for
 /// `…/site-packages/fastapi/routing.py`), if it is in one.
 pub fn package(path: &str) -> Option<String> {
-    let p = path.replace('\\', "/");
+    let p = forward_slashes(path);
     if classify(&p) != PathClass::Library {
         return None;
     }
@@ -51,8 +51,41 @@ pub fn package(path: &str) -> Option<String> {
 }
 
 /// Classifies a path as printed in a log (POSIX or Windows).
+///
+/// A log names the same few files over and over (each record's frames), so
+/// each thread remembers the classes it has worked out.
 pub fn classify(path: &str) -> PathClass {
-    let p = path.replace('\\', "/");
+    /// Paths remembered per thread before the memory is cleared.
+    const REMEMBERED: usize = 4096;
+    thread_local! {
+        static SEEN: std::cell::RefCell<std::collections::HashMap<Box<str>, PathClass, crate::hash::FxBuild>> =
+            Default::default();
+    }
+    SEEN.with(|seen| {
+        if let Some(&c) = seen.borrow().get(path) {
+            return c;
+        }
+        let c = classify_uncached(path);
+        let mut seen = seen.borrow_mut();
+        if seen.len() >= REMEMBERED {
+            seen.clear();
+        }
+        seen.insert(path.into(), c);
+        c
+    })
+}
+
+/// `path` with Windows separators made `/` (borrowed when it has none).
+fn forward_slashes(path: &str) -> std::borrow::Cow<'_, str> {
+    if path.contains('\\') {
+        path.replace('\\', "/").into()
+    } else {
+        path.into()
+    }
+}
+
+fn classify_uncached(path: &str) -> PathClass {
+    let p = forward_slashes(path);
     let lower = p.to_ascii_lowercase();
     if lower.contains("/site-packages/")
         || lower.contains("/dist-packages/")

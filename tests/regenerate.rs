@@ -11,13 +11,17 @@ fn regenerated_samples_give_the_same_findings() {
         return;
     };
     let out_dir = TempDir::new("regen");
-    let out = output_of(
+    // regenerate.py runs every scenario, one after another: about 90 s on
+    // this project's 2-core machine alone, more beside the other tests.
+    // The bound is for a hang.
+    let out = output_within(
         Command::new(&python)
             .arg(root().join("samples/regenerate.py"))
             .arg("--python")
             .arg(&python)
             .arg("--out")
             .arg(&*out_dir),
+        std::time::Duration::from_secs(900),
     );
     let said = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "regenerate.py failed: {said}");

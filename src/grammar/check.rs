@@ -6,32 +6,17 @@ use regex::Regex;
 use std::collections::BTreeMap;
 
 use super::{
-    normalize_timestamp, Grammar, GrammarError, GrammarFile, Layer, FIELDS, MESSAGE_TO_END,
-    WRAPPER_FIELDS,
+    normalize_timestamp, Grammar, GrammarError, GrammarFile, Layer, FIELDS, WRAPPER_FIELDS,
 };
 
+/// Reads a grammar file. Its pattern is compiled by [`check`], or when
+/// first used.
 pub(super) fn parse(file: &str, text: &str) -> Result<Grammar, GrammarError> {
     let def: GrammarFile = serde_json::from_str(text).map_err(|e| GrammarError::Json {
         file: file.to_string(),
         message: e.to_string(),
     })?;
-    let regex = Regex::new(&def.pattern).map_err(|e| GrammarError::Pattern {
-        file: file.to_string(),
-        message: e.to_string(),
-    })?;
-    let starts_records = regex.capture_names().flatten().any(|n| n == "level");
-    let prefix = def
-        .pattern
-        .strip_suffix(MESSAGE_TO_END)
-        .filter(|p| !p.is_empty())
-        .and_then(|p| Regex::new(p).ok());
-    Ok(Grammar {
-        def,
-        file: file.to_string(),
-        regex,
-        prefix,
-        starts_records,
-    })
+    Ok(Grammar::new(def, file.to_string()))
 }
 
 /// Checks a grammar against its own samples. Each rule has a reason and a
@@ -42,7 +27,12 @@ pub fn check(g: &Grammar) -> Result<(), GrammarError> {
         problem,
         help: help.to_string(),
     };
-    for name in g.regex.capture_names().flatten() {
+    let regex = Regex::new(&g.def.pattern).map_err(|e| GrammarError::Pattern {
+        file: g.file.clone(),
+        message: e.to_string(),
+    })?;
+    let regex = g.regex.get_or_init(|| regex);
+    for name in regex.capture_names().flatten() {
         if !FIELDS.contains(&name) {
             return Err(fail(
                 format!("pattern has an unknown group `{name}`"),
@@ -56,7 +46,7 @@ pub fn check(g: &Grammar) -> Result<(), GrammarError> {
             ));
         }
     }
-    if !g.regex.capture_names().flatten().any(|n| n == "message") {
+    if !regex.capture_names().flatten().any(|n| n == "message") {
         return Err(fail(
             "pattern has no `message` group".into(),
             "capture the message with (?P<message>.*)",
@@ -68,14 +58,14 @@ pub fn check(g: &Grammar) -> Result<(), GrammarError> {
             "log message samples must be included in a grammar definition",
         ));
     }
-    if g.regex.capture_names().flatten().any(|n| n == "timestamp") && g.timestamp_format.is_none() {
+    if regex.capture_names().flatten().any(|n| n == "timestamp") && g.timestamp_format.is_none() {
         return Err(fail(
             "pattern captures a timestamp but has no `timestamp_format`".into(),
             "add the chrono format of the timestamp, for example \"%Y-%m-%d %H:%M:%S,%3f\"",
         ));
     }
     for (i, s) in g.samples.iter().enumerate() {
-        let Some(c) = g.regex.captures(&s.line) else {
+        let Some(c) = regex.captures(&s.line) else {
             return Err(fail(
                 format!("sample {} does not match the pattern: {:?}", i + 1, s.line),
                 "fix the pattern or the sample; every sample must match",
@@ -89,7 +79,7 @@ pub fn check(g: &Grammar) -> Result<(), GrammarError> {
             ));
         }
         let mut got = BTreeMap::new();
-        for name in g.regex.capture_names().flatten() {
+        for name in regex.capture_names().flatten() {
             if let Some(m) = c.name(name) {
                 got.insert(name.to_string(), m.as_str().to_string());
             }
@@ -117,7 +107,7 @@ pub fn check(g: &Grammar) -> Result<(), GrammarError> {
         }
     }
     for s in &g.counter_samples {
-        if g.regex.is_match(s) {
+        if regex.is_match(s) {
             return Err(fail(
                 format!("counter-sample matches the pattern: {s:?}"),
                 "tighten the pattern so that it matches only its own dialect",

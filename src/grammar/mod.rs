@@ -34,6 +34,7 @@
 use regex::Regex;
 use serde::Deserialize;
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
 mod check;
 mod timestamp;
@@ -104,7 +105,9 @@ pub struct GrammarFile {
     pub counter_samples: Vec<String>,
 }
 
-/// A loaded grammar.
+/// A loaded grammar. Its regexes are compiled when first used: most runs
+/// frame lines with a few of the built-in grammars, and a log without
+/// asyncio records frames none.
 #[derive(Debug, Clone)]
 pub struct Grammar {
     /// The file's contents.
@@ -112,14 +115,24 @@ pub struct Grammar {
     /// The file it came from.
     pub file: String,
     /// The compiled pattern.
-    pub regex: Regex,
+    regex: OnceLock<Regex>,
+    /// What decides whether a line matches, and how.
+    matcher: OnceLock<Matcher>,
+}
+
+/// The compiled pattern a line is matched with.
+#[derive(Debug, Clone)]
+struct Matcher {
     /// When the pattern ends with `(?P<message>.*)$`: the pattern without
     /// it. The message is then the rest of the line after the prefix match,
-    /// and matching never has to run over a long message.
-    prefix: Option<Regex>,
+    /// and matching never has to run over a long message. Otherwise the
+    /// whole pattern.
+    regex: Regex,
+    /// Whether `regex` is the prefix alone.
+    prefix: bool,
     /// Whether the pattern has a `level` group: a line it matches is surely
     /// the start of a new log record.
-    pub starts_records: bool,
+    starts_records: bool,
 }
 
 impl std::ops::Deref for Grammar {
@@ -193,7 +206,7 @@ impl Framed<'_> {
     /// Whether a record grammar with a level matched: such a line starts a
     /// new log record and cannot continue the previous one.
     pub fn starts_record(&self, grammars: &Grammars) -> bool {
-        grammars.get(self.grammar).starts_records
+        grammars.get(self.grammar).matcher().starts_records
     }
 }
 
@@ -207,39 +220,52 @@ pub struct Grammars {
     /// matched against all of them in one pass, and captured only by the
     /// first that matches. Most lines framed are continuation lines that no
     /// prefix matches; they then cost one quick rejection.
-    record_set: regex::RegexSet,
-    /// Grammar index of each pattern in `record_set`.
+    /// Grammar index of each of the first patterns in `all_set`.
     record_set_idx: Vec<usize>,
-    /// Record grammars (as in `record_set`) then wrappers, in one
-    /// automaton: most lines framed match none, and cost one pass.
-    all_set: regex::RegexSet,
+    /// Record grammars (`record_set_idx`) then wrappers, in one
+    /// automaton: most lines framed match none, and cost one pass. What a
+    /// wrapper leaves is matched with it too, reading the record grammars'
+    /// answers alone. Compiled when first used, as the grammars' own
+    /// regexes.
+    all_set: OnceLock<regex::RegexSet>,
 }
 
 impl Grammars {
     /// Loads and checks the grammars embedded from `grammars/`.
+    ///
+    /// The built-in grammars are not checked against their samples here:
+    /// their test does that (`builtin_grammars_load_and_pass_their_checks`,
+    /// with [`Grammars::check_builtin`]). Their regexes are compiled when
+    /// first used.
     pub fn builtin() -> Result<Grammars, GrammarError> {
-        Grammars::load(
-            BUILTIN_GRAMMARS
-                .iter()
-                .map(|(f, s)| (format!("grammars/{f}"), s.to_string())),
-        )
+        Grammars::builtin_plus(&[])
     }
 
     /// The built-in grammars and the user's grammar files (`--grammar FILE`,
     /// `aiolog grammars --check FILE`), each checked.
     pub fn builtin_plus(extra: &[std::path::PathBuf]) -> Result<Grammars, GrammarError> {
-        let mut files: Vec<(String, String)> = BUILTIN_GRAMMARS
-            .iter()
-            .map(|(f, s)| (format!("grammars/{f}"), s.to_string()))
-            .collect();
+        let mut all = Vec::new();
+        for (f, text) in BUILTIN_GRAMMARS {
+            all.push(parse(&format!("grammars/{f}"), text)?);
+        }
         for p in extra {
             let text = std::fs::read_to_string(p).map_err(|e| GrammarError::Json {
                 file: p.display().to_string(),
                 message: format!("cannot read it: {}", crate::input::describe_io_error(&e)),
             })?;
-            files.push((p.display().to_string(), text));
+            let g = parse(&p.display().to_string(), &text)?;
+            check(&g)?;
+            all.push(g);
         }
-        Grammars::load(files)
+        Grammars::assemble(all, !extra.is_empty())
+    }
+
+    /// Every built-in grammar checked against its samples.
+    pub fn check_builtin() -> Result<(), GrammarError> {
+        for (f, text) in BUILTIN_GRAMMARS {
+            check(&parse(&format!("grammars/{f}"), text)?)?;
+        }
+        Ok(())
     }
 
     /// Loads and checks grammars from `(file name, JSON text)` pairs.
@@ -252,6 +278,13 @@ impl Grammars {
             check(&g)?;
             all.push(g);
         }
+        Grammars::assemble(all, true)
+    }
+
+    /// Orders the grammars and prepares their sets; `eager` compiles the
+    /// sets now, so that a user's grammar that cannot join them is reported
+    /// at load.
+    fn assemble(mut all: Vec<Grammar>, eager: bool) -> Result<Grammars, GrammarError> {
         all.sort_by(|a, b| b.priority.cmp(&a.priority).then(a.name.cmp(&b.name)));
         let records: Vec<usize> = (0..all.len())
             .filter(|&i| all[i].layer == Layer::Record)
@@ -271,30 +304,36 @@ impl Grammars {
             }
         };
         let record_set_idx: Vec<usize> = records.iter().copied().filter(|&i| i != bare).collect();
-        let record_set =
-            regex::RegexSet::new(record_set_idx.iter().map(|&i| all[i].matcher().as_str()))
-                .map_err(|e| GrammarError::Pattern {
-                    file: "(all record grammars)".into(),
-                    message: e.to_string(),
-                })?;
-        let all_set = regex::RegexSet::new(
-            record_set_idx
-                .iter()
-                .chain(wrappers.iter())
-                .map(|&i: &usize| all[i].matcher().as_str()),
-        )
-        .map_err(|e| GrammarError::Pattern {
-            file: "(all grammars)".into(),
-            message: e.to_string(),
-        })?;
-        Ok(Grammars {
+        let g = Grammars {
             all,
             wrappers,
             bare,
-            record_set,
             record_set_idx,
-            all_set,
-        })
+            all_set: OnceLock::new(),
+        };
+        if eager {
+            let all_set = g.build_set().map_err(|e| GrammarError::Pattern {
+                file: "(all grammars)".into(),
+                message: e.to_string(),
+            })?;
+            let _ = g.all_set.set(all_set);
+        }
+        Ok(g)
+    }
+
+    /// The record grammars other than `bare` in one set, then the wrappers.
+    fn build_set(&self) -> Result<regex::RegexSet, regex::Error> {
+        regex::RegexSet::new(
+            self.record_set_idx
+                .iter()
+                .chain(&self.wrappers)
+                .map(|&i| self.all[i].matcher().regex.as_str()),
+        )
+    }
+
+    fn all_set(&self) -> &regex::RegexSet {
+        self.all_set
+            .get_or_init(|| self.build_set().expect("the built-in grammars form a set"))
     }
 
     /// Every grammar, in the order they are tried.
@@ -324,7 +363,7 @@ impl Grammars {
         if let Some(f) = forced {
             let g = &self.all[f];
             if g.layer == Layer::Wrapper {
-                if let Some(c) = g.regex.captures(line) {
+                if let Some(c) = g.regex().captures(line) {
                     let ts = c.name("timestamp").map(|m| m.as_str());
                     let rest = c.name("message").map_or("", |m| m.as_str());
                     let mut fr = self.frame_records(rest, true);
@@ -342,7 +381,7 @@ impl Grammars {
         // One pass over every prefix pattern: most lines framed are
         // continuation lines that match none, and a line that matches is
         // framed from the same pass.
-        let matched = self.all_set.matches(line);
+        let matched = self.all_set().matches(line);
         if !matched.matched_any() {
             return self.frame_records(line, false);
         }
@@ -356,11 +395,12 @@ impl Grammars {
                 continue;
             }
             let g = &self.all[w];
-            if let Some(c) = g.matcher().captures(line) {
+            let m = g.matcher();
+            if let Some(c) = m.regex.captures(line) {
                 let ts = c.name("timestamp").map(|m| m.as_str());
-                let rest = match &g.prefix {
-                    Some(_) => &line[c.get(0).map_or(0, |m| m.end())..],
-                    None => c.name("message").map_or("", |m| m.as_str()),
+                let rest = match m.prefix {
+                    true => &line[c.get(0).map_or(0, |m| m.end())..],
+                    false => c.name("message").map_or("", |m| m.as_str()),
                 };
                 let mut inner = self.frame_records(rest, true);
                 inner.wrapper = Some(w);
@@ -376,14 +416,14 @@ impl Grammars {
     /// Frames `line` with the record grammars (`all`), or as bare.
     fn frame_records<'a>(&self, line: &'a str, all: bool) -> Framed<'a> {
         if all {
-            let matched = self.record_set.matches(line);
+            let matched = self.all_set().matches(line);
             return self.first_record(line, |si| matched.matched(si));
         }
         self.as_bare(line)
     }
 
     /// The first record grammar by priority whose pattern matched
-    /// (`matched`, by index in `record_set`) and that frames `line`, or bare.
+    /// (`matched`, by index in `record_set_idx`) and that frames `line`, or bare.
     fn first_record<'a>(&self, line: &'a str, matched: impl Fn(usize) -> bool) -> Framed<'a> {
         for (si, &gi) in self.record_set_idx.iter().enumerate() {
             if matched(si) {
@@ -412,11 +452,12 @@ impl Grammars {
 
     fn try_record<'a>(&self, i: usize, line: &'a str) -> Option<Framed<'a>> {
         let g = &self.all[i];
-        let c = g.matcher().captures(line)?;
+        let m = g.matcher();
+        let c = m.regex.captures(line)?;
         let get = |n: &str| c.name(n).map(|m| m.as_str());
-        let message = match &g.prefix {
-            Some(_) => &line[c.get(0).map_or(0, |m| m.end())..],
-            None => get("message").unwrap_or(""),
+        let message = match m.prefix {
+            true => &line[c.get(0).map_or(0, |m| m.end())..],
+            false => get("message").unwrap_or(""),
         };
         Some(Framed {
             grammar: i,
@@ -466,10 +507,46 @@ impl Grammars {
 pub(crate) const MESSAGE_TO_END: &str = "(?P<message>.*)$";
 
 impl Grammar {
+    /// The compiled pattern. A user's grammar was compiled (and checked)
+    /// when it was loaded; a built-in one is compiled here, and its test
+    /// guarantees that it compiles.
+    pub fn regex(&self) -> &Regex {
+        self.regex.get_or_init(|| {
+            Regex::new(&self.def.pattern).expect("a built-in grammar's pattern compiles")
+        })
+    }
+
     /// The pattern used to decide whether a line matches: the prefix alone
     /// when the message runs to the end of the line.
-    fn matcher(&self) -> &Regex {
-        self.prefix.as_ref().unwrap_or(&self.regex)
+    fn matcher(&self) -> &Matcher {
+        self.matcher.get_or_init(|| {
+            let prefix = self
+                .def
+                .pattern
+                .strip_suffix(MESSAGE_TO_END)
+                .filter(|p| !p.is_empty())
+                .and_then(|p| Regex::new(p).ok());
+            let (regex, prefix) = match prefix {
+                Some(r) => (r, true),
+                None => (self.regex().clone(), false),
+            };
+            let starts_records = regex.capture_names().flatten().any(|n| n == "level");
+            Matcher {
+                regex,
+                prefix,
+                starts_records,
+            }
+        })
+    }
+
+    /// A grammar read from its file, not compiled yet.
+    fn new(def: GrammarFile, file: String) -> Grammar {
+        Grammar {
+            def,
+            file,
+            regex: OnceLock::new(),
+            matcher: OnceLock::new(),
+        }
     }
 }
 
@@ -479,8 +556,12 @@ mod tests {
 
     #[test]
     fn builtin_grammars_load_and_pass_their_checks() {
+        Grammars::check_builtin().unwrap();
         let g = Grammars::builtin().unwrap();
         assert!(g.all().len() >= 5);
+        for x in g.all() {
+            x.regex();
+        }
         let last_record = g.all().iter().rfind(|x| x.layer == Layer::Record).unwrap();
         assert_eq!(last_record.name, "bare");
     }

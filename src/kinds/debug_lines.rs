@@ -29,7 +29,8 @@ pub const MARKERS: &[&str] = &[
 /// Whether a message is one of debug mode's DEBUG/INFO lines: a record of
 /// one line.
 pub fn is_debug_line(msg: &str) -> bool {
-    !msg.contains("Executing ") && MARKERS.iter().any(|m| msg.contains(m))
+    static ANY: crate::text::Literals = crate::text::Literals::new(MARKERS);
+    ANY.any_in(msg) && !msg.contains("Executing ")
 }
 
 /// A debug line's marker, or why a `poll … took` lookalike is not one;

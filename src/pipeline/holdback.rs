@@ -18,16 +18,16 @@ pub const MAX_TAIL: usize = 10_000;
 /// Frames and messages that only asyncio's teardown prints: `asyncio.run()`
 /// cancelling the remaining tasks, closing async generators and the
 /// default executor, and the loop's exception handler at that point.
-const TEARDOWN_SIGNS: &[&str] = &[
+static TEARDOWN_SIGNS: crate::text::Literals = crate::text::Literals::new(&[
     "in _cancel_all_tasks",
     "in shutdown_asyncgens",
     "in shutdown_default_executor",
     "during asyncio.run() shutdown",
-];
+]);
 
 /// Whether a record's text shows asyncio's teardown.
 pub fn is_teardown(record: &str) -> bool {
-    TEARDOWN_SIGNS.iter().any(|s| record.contains(s))
+    TEARDOWN_SIGNS.any_in(record)
 }
 
 /// Findings not yet released.

@@ -46,9 +46,30 @@ impl<W: Write> Json<W> {
     }
 }
 
-/// Indents every line but the first by two spaces.
-fn indent(s: &str) -> String {
-    s.replace('\n', "\n  ")
+/// Writes `value` as pretty JSON, every line but the first indented by
+/// `indent` more spaces, in one write to `out`: the value is serialized
+/// into `buf` and copied to `dst` with the indentation, in place of a
+/// `serde_json::Value` and a string replace per level. (JSON strings never
+/// hold a raw newline, so every newline is the formatter's own.)
+fn write_pretty<W: Write, T: serde::Serialize + ?Sized>(
+    out: &mut W,
+    bufs: &mut (Vec<u8>, Vec<u8>),
+    value: &T,
+    indent: usize,
+) -> io::Result<()> {
+    let (buf, dst) = bufs;
+    buf.clear();
+    dst.clear();
+    serde_json::to_writer_pretty(&mut *buf, value).map_err(io::Error::from)?;
+    let pad = &b"        "[..indent];
+    let mut rest = &buf[..];
+    while let Some(i) = memchr::memchr(b'\n', rest) {
+        dst.extend_from_slice(&rest[..=i]);
+        dst.extend_from_slice(pad);
+        rest = &rest[i + 1..];
+    }
+    dst.extend_from_slice(rest);
+    out.write_all(dst)
 }
 
 /// The document as a value.
@@ -92,37 +113,25 @@ impl<W: Write> Sink for Json<W> {
     fn finish(&mut self, report: &Report) -> io::Result<()> {
         let (input, summary) = head(report);
         let out = &mut self.out;
+        let buf = &mut (Vec::new(), Vec::new());
         writeln!(out, "{{\n  \"version\": 1,")?;
-        writeln!(
-            out,
-            "  \"input\": {},",
-            indent(&serde_json::to_string_pretty(&input)?)
-        )?;
-        writeln!(
-            out,
-            "  \"summary\": {},",
-            indent(&serde_json::to_string_pretty(&summary)?)
-        )?;
-        write!(out, "  \"findings\": [")?;
+        write!(out, "  \"input\": ")?;
+        write_pretty(out, buf, &input, 2)?;
+        write!(out, ",\n  \"summary\": ")?;
+        write_pretty(out, buf, &summary, 2)?;
+        write!(out, ",\n  \"findings\": [")?;
         for i in 0..report.ranked.len() {
-            let f = serde_json::to_string_pretty(&finding_value(report, i))?;
-            write!(
-                out,
-                "{}\n    {}",
-                if i == 0 { "" } else { "," },
-                indent(&indent(&f))
-            )?;
+            write!(out, "{}\n    ", if i == 0 { "" } else { "," })?;
+            write_pretty(out, buf, &FindingWire::of(report, i), 4)?;
         }
         writeln!(
             out,
             "{}],",
             if report.ranked.is_empty() { "" } else { "\n  " }
         )?;
-        writeln!(
-            out,
-            "  \"timeline\": {}",
-            indent(&serde_json::to_string_pretty(&report.timeline)?)
-        )?;
+        write!(out, "  \"timeline\": ")?;
+        write_pretty(out, buf, &report.timeline, 2)?;
+        writeln!(out)?;
         writeln!(out, "}}")?;
         out.flush()
     }

@@ -260,7 +260,8 @@ pub struct Analyzer {
     /// The routes the files under the roots declare, read once, when a
     /// framework step first needs them.
     routes: Option<FileRoutes>,
-    catalog: Catalog,
+    /// The blocking-call catalog, compiled when a source file is first read.
+    catalog: std::sync::OnceLock<Catalog>,
     /// Source lines shown on each side of the statement.
     pub context_lines: usize,
 }
@@ -272,7 +273,7 @@ impl Analyzer {
             roots,
             cache: Cache::default(),
             routes: None,
-            catalog: Catalog::builtin(),
+            catalog: std::sync::OnceLock::new(),
             context_lines,
         }
     }
@@ -372,7 +373,7 @@ impl Analyzer {
             site,
             lines: &lines,
             stmts: &stmts,
-            catalog: &self.catalog,
+            catalog: self.catalog.get_or_init(Catalog::builtin),
             line,
             basis: g.basis,
             marked: line,
@@ -428,7 +429,7 @@ impl Analyzer {
             site: &site,
             lines: &lines,
             stmts: &stmts,
-            catalog: &self.catalog,
+            catalog: self.catalog.get_or_init(Catalog::builtin),
             line: def_line,
             basis: Basis::CallbackDefinition,
             marked: def_line,

@@ -419,7 +419,13 @@ impl Spawned {
 
     /// Waits for the child to exit (at most [`HANG`]), reading its piped
     /// stdout and stderr meanwhile, and reaps it.
-    pub fn finish(mut self) -> Exited {
+    pub fn finish(self) -> Exited {
+        self.finish_within(HANG)
+    }
+
+    /// As [`Spawned::finish`], for a child that runs a long job (a whole
+    /// set of scenarios): `bound` only bounds a hang.
+    pub fn finish_within(mut self, bound: std::time::Duration) -> Exited {
         let child = self.child.as_mut().unwrap();
         let drain = |r: Option<Box<dyn std::io::Read + Send>>| {
             std::thread::spawn(move || {
@@ -445,8 +451,8 @@ impl Spawned {
                 break raw;
             }
             assert!(
-                start.elapsed() < HANG,
-                "the child {pid} did not exit within {HANG:?}"
+                start.elapsed() < bound,
+                "the child {pid} did not exit within {bound:?}"
             );
             std::thread::sleep(std::time::Duration::from_millis(5));
         };
@@ -468,12 +474,7 @@ impl Spawned {
 
     /// [`Spawned::finish`] as an [`Output`].
     pub fn wait_with_output(self) -> Output {
-        let e = self.finish();
-        Output {
-            status: e.status,
-            stdout: e.stdout,
-            stderr: e.stderr,
-        }
+        self.finish().into()
     }
 }
 
@@ -498,12 +499,29 @@ impl Drop for Spawned {
 /// Its stdin is empty, as with `Command::output`; stdout and stderr are
 /// captured whatever `cmd` said of them.
 pub fn output_of(cmd: &mut Command) -> Output {
+    output_within(cmd, HANG)
+}
+
+/// As [`output_of`], for a child that runs a long job: `bound` only bounds
+/// a hang.
+pub fn output_within(cmd: &mut Command, bound: std::time::Duration) -> Output {
     spawn(
         cmd.stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped()),
     )
-    .wait_with_output()
+    .finish_within(bound)
+    .into()
+}
+
+impl From<Exited> for Output {
+    fn from(e: Exited) -> Output {
+        Output {
+            status: e.status,
+            stdout: e.stdout,
+            stderr: e.stderr,
+        }
+    }
 }
 
 /// The lines a child writes to a pipe, read on a thread as they come.
