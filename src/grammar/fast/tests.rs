@@ -1,0 +1,132 @@
+use super::*;
+use crate::grammar::{Grammars, MESSAGE_TO_END};
+use regex::Regex;
+
+/// What the regex says of `line`, in the matcher's terms.
+fn by_regex<'a>(re: &Regex, line: &'a str) -> Fast<'a> {
+    match re.captures(line) {
+        None => Fast::No,
+        Some(c) => Fast::Yes(Prefix {
+            end: c.get(0).unwrap().end(),
+            timestamp: c.name("timestamp").map(|m| m.as_str()),
+            level: c.name("level").map(|m| m.as_str()),
+            logger: c.name("logger").map(|m| m.as_str()),
+            pid: c.name("pid").map(|m| m.as_str()),
+        }),
+    }
+}
+
+/// Every line of the project's logs (samples, the corpus, the framework
+/// and version logs), read as aiolog frames them: lossily, without CR.
+fn project_lines() -> Vec<String> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut lines = Vec::new();
+    let mut dirs = vec![root.join("samples"), root.join("tests")];
+    while let Some(d) = dirs.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                dirs.push(p);
+            } else if p.extension().is_some_and(|x| x == "log" || x == "txt") {
+                let bytes = std::fs::read(&p).unwrap();
+                let text = String::from_utf8_lossy(&bytes);
+                lines.extend(text.lines().map(|l| l.trim_end_matches('\r').to_string()));
+            }
+        }
+    }
+    lines
+}
+
+/// Lines made from `line` by changing one byte position at a time to each
+/// of a few bytes and characters that sit at the patterns' decisions, and
+/// by cutting it short.
+fn mutations(line: &str) -> Vec<String> {
+    const WITH: &[&str] = &[
+        " ", "\t", "\u{0b}", "\u{a0}", "\u{2003}", "0", "9", "\u{663}", ":", "-", "[", "]", ",",
+        ".", "T", "W", "x", "é", "",
+    ];
+    let mut out = Vec::new();
+    let cut: Vec<usize> = line.char_indices().map(|(i, _)| i).take(60).collect();
+    for &i in &cut {
+        let next = line[i..].chars().next().map_or(i, |c| i + c.len_utf8());
+        for w in WITH {
+            out.push(format!("{}{}{}", &line[..i], w, &line[next..]));
+            out.push(format!("{}{}{}", &line[..i], w, &line[i..]));
+        }
+        out.push(line[..i].to_string());
+    }
+    out
+}
+
+#[test]
+fn every_matcher_belongs_to_a_builtin_grammar() {
+    let g = Grammars::builtin().unwrap();
+    for (pattern, _) in FAST {
+        assert!(
+            g.all().iter().any(|x| x.def.pattern == *pattern),
+            "no built-in grammar has the pattern {pattern}: its matcher is never used; \
+             update the matcher with the grammar"
+        );
+    }
+}
+
+#[test]
+fn matchers_agree_with_their_regex() {
+    let g = Grammars::builtin().unwrap();
+    let mut lines = project_lines();
+    for x in g.all() {
+        for s in &x.samples {
+            lines.extend(mutations(&s.line));
+            lines.push(s.line.clone());
+        }
+        lines.extend(x.counter_samples.iter().cloned());
+    }
+    // Hand-made edges: fractions, pids, the levels that prefix each other.
+    for l in [
+        "2024-05-01 12:00:00,1234567890 INFO a: b",
+        "2024-05-01 12:00:00,123456789 INFO a: b",
+        "2024-05-01 12:00:00, INFO a: b",
+        "2024-05-01T12:00:00.5\tWARN\tx.y:z",
+        "  2024-05-01 12:00:00 [12] WARNING a:",
+        "2024-05-01 12:00:00 [12]WARNING a:b",
+        "2024-05-01 12:00:00 [] - a - INFO - m",
+        "2024-05-01 12:00:00 - a b - INFO - m",
+        "2024-05-01 12:00:00 - a - WARNINGS - m",
+        "2024-05-01 12:00:00 - a - WARN -\u{a0}m",
+        "Level 5:x:y",
+        "Level :x:y",
+        "Level 5\u{663}:x:y",
+        "WARN:x:",
+        "WARNING::x",
+        "INFO:\u{a0} x",
+        "INFO:",
+        "",
+    ] {
+        lines.extend(mutations(l));
+        lines.push(l.to_string());
+    }
+    assert!(lines.len() > 10_000, "{} lines", lines.len());
+    for (pattern, matcher) in FAST {
+        let re = Regex::new(pattern.strip_suffix(MESSAGE_TO_END).unwrap()).unwrap();
+        let (mut decided, mut matched) = (0, 0);
+        for line in &lines {
+            let fast = matcher(line);
+            if fast == Fast::Ask {
+                continue;
+            }
+            decided += 1;
+            matched += matches!(fast, Fast::Yes(_)) as usize;
+            assert_eq!(fast, by_regex(&re, line), "{pattern}\non {line:?}");
+        }
+        // The comparison covers both answers, and nearly every line is
+        // decided without the regex.
+        assert!(matched > 50, "{pattern}: {matched} matches");
+        assert!(
+            decided * 100 > lines.len() * 95,
+            "{pattern}: {decided} decided"
+        );
+    }
+}
