@@ -531,13 +531,7 @@ fn why(g: &Group) -> String {
 /// Request and trace ids in context lines: `request_id=…`, `"trace_id": "…"`,
 /// `rid=…`, `correlation_id=…` (and the same with dashes), at most eight.
 pub fn request_ids<'a>(lines: impl Iterator<Item = &'a String>) -> Vec<String> {
-    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
-    let re = RE.get_or_init(|| {
-        regex::Regex::new(
-            r#"(?i)\b(?:request[_-]?id|trace[_-]?id|rid|correlation[_-]?id|x-request-id)["']?\s*[:=]\s*["']?([A-Za-z0-9][A-Za-z0-9._:-]{2,63})"#,
-        )
-        .expect("valid regex")
-    });
+    let re = id_pattern();
     let mut ids: Vec<String> = Vec::new();
     for l in lines {
         // Every spelling the regex knows holds an `id` in some case.
@@ -548,14 +542,35 @@ pub fn request_ids<'a>(lines: impl Iterator<Item = &'a String>) -> Vec<String> {
         {
             continue;
         }
-        for c in re.captures_iter(l) {
-            let id = c[1].to_string();
+        // The match alone (the lazy DFA, without the capture engines): the
+        // id is what follows its first `:` or `=` (the names hold neither),
+        // the spaces and the quote after it.
+        for m in re.find_iter(l) {
+            let id = id_of_match(m.as_str()).to_string();
             if !ids.contains(&id) && ids.len() < 8 {
                 ids.push(id);
             }
         }
     }
     ids
+}
+
+/// The pattern of a request or trace id; group 1 is the id.
+fn id_pattern() -> &'static regex::Regex {
+    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    RE.get_or_init(|| {
+        regex::Regex::new(
+            r#"(?i)\b(?:request[_-]?id|trace[_-]?id|rid|correlation[_-]?id|x-request-id)["']?\s*[:=]\s*["']?([A-Za-z0-9][A-Za-z0-9._:-]{2,63})"#,
+        )
+        .expect("valid regex")
+    })
+}
+
+/// The id in a match of [`id_pattern`]: what its group 1 holds.
+fn id_of_match(m: &str) -> &str {
+    let sep = m.find([':', '=']).map_or(0, |i| i + 1);
+    let rest = m[sep..].trim_start_matches(char::is_whitespace);
+    rest.strip_prefix(['"', '\'']).unwrap_or(rest)
 }
 
 #[cfg(test)]

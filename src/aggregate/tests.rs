@@ -144,3 +144,25 @@ fn a_histogram_is_sorted_exact_and_written_as_a_map() {
     let back: Histogram = serde_json::from_str(&json).unwrap();
     assert_eq!(back, h);
 }
+
+#[test]
+fn the_id_of_a_match_is_its_group() {
+    let re = id_pattern();
+    let mut n = 0;
+    for l in [
+        "GET / 200 request_id=d72c1692509d2c5e",
+        r#"{"trace_id": "abc:def.1", "x": 1}"#,
+        "Request-ID:\t 'q1w2e3' rid=zz9 correlation_id = \"7f-3\"",
+        "X-Request-Id:\u{a0}a.b:c=d request_id=='x'",
+        "traceid:'aa' requestid=bb TRACE-ID = CC",
+    ] {
+        let by_group: Vec<&str> = re
+            .captures_iter(l)
+            .map(|c| c.get(1).unwrap().as_str())
+            .collect();
+        let by_match: Vec<&str> = re.find_iter(l).map(|m| id_of_match(m.as_str())).collect();
+        assert_eq!(by_group, by_match, "{l}");
+        n += by_group.len();
+    }
+    assert!(n >= 6, "{n}");
+}

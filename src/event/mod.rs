@@ -244,8 +244,8 @@ pub fn warning_path(before: &str) -> Option<Location> {
 /// The frame lists of a record, by the header above them: `coroutine`
 /// (`Coroutine created at`), `allocated` (tracemalloc), `source_traceback`,
 /// `handle_traceback`, `traceback` (the last `Traceback` of a chain).
-pub fn frame_blocks(text: &str) -> std::collections::HashMap<&'static str, Vec<Frame>> {
-    let mut blocks: std::collections::HashMap<&'static str, Vec<Frame>> = Default::default();
+pub fn frame_blocks(text: &str) -> FrameBlocks {
+    let mut blocks = FrameBlocks::default();
     let mut current: Option<&'static str> = None;
     for line in text.lines().skip(1) {
         let t = line.trim_start();
@@ -281,6 +281,9 @@ pub fn frame_blocks(text: &str) -> std::collections::HashMap<&'static str, Vec<F
     }
     blocks
 }
+
+/// A record's frame lists by header (see [`frame_blocks`]).
+pub type FrameBlocks = std::collections::HashMap<&'static str, Vec<Frame>, crate::hash::FxBuild>;
 
 /// The record's last exception line (`ValueError: …`): the final exception
 /// of a chained traceback.

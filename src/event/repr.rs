@@ -240,14 +240,28 @@ fn callback_name(cb: &str) -> Option<String> {
 
 // FRAMES
 
+/// `take_until("\", line")` with its searcher built once: a record's every
+/// traceback line is read with it.
+fn until_line_tag(i: &str) -> IResult<&str, &str> {
+    static TAG: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new("\", line"));
+    match TAG.find(i.as_bytes()) {
+        Some(at) => Ok((&i[at..], &i[..at])),
+        None => Err(nom::Err::Error(nom::error::Error::new(
+            i,
+            nom::error::ErrorKind::TakeUntil,
+        ))),
+    }
+}
+
 /// `File "p.py", line 12, in f` (traceback) or `File "p.py", lineno 12`
 /// (tracemalloc), leading spaces already removed.
 pub fn frame_line(i: &str) -> IResult<&str, Frame> {
     let (i, (_, path, _, _, _, line, function)) = (
-        tag("File \""),         // File "
-        take_until("\", line"), // p.py
-        tag("\", line"),        // ", line
-        opt(tag("no")),         // (tracemalloc: lineno)
+        tag("File \""),  // File "
+        until_line_tag,  // p.py
+        tag("\", line"), // ", line
+        opt(tag("no")),  // (tracemalloc: lineno)
         char(' '),
         digit1,                            // 12
         opt(preceded(tag(", in "), rest)), // , in f

@@ -36,12 +36,12 @@ fn never_awaited(text: &str) -> Option<NeverAwaited> {
     let location = first[..q_start]
         .rfind(": RuntimeWarning: ")
         .and_then(|i| warning_path(&first[..i]));
-    let blocks = frame_blocks(text);
+    let mut blocks = frame_blocks(text);
     Some(NeverAwaited {
         qualname,
         location,
-        origin: blocks.get("coroutine").cloned().unwrap_or_default(),
-        allocated: blocks.get("allocated").cloned().unwrap_or_default(),
+        origin: blocks.remove("coroutine").unwrap_or_default(),
+        allocated: blocks.remove("allocated").unwrap_or_default(),
         wrapper_created_at: None,
     })
 }
@@ -64,10 +64,7 @@ fn coro_wrapper(text: &str) -> Option<NeverAwaited> {
     Some(NeverAwaited {
         qualname: qualname.to_string(),
         location,
-        origin: frame_blocks(text)
-            .get("coroutine")
-            .cloned()
-            .unwrap_or_default(),
+        origin: frame_blocks(text).remove("coroutine").unwrap_or_default(),
         allocated: Vec::new(),
         wrapper_created_at: created,
     })
