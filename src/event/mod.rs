@@ -247,7 +247,7 @@ pub fn warning_path(before: &str) -> Option<Location> {
 pub fn frame_blocks(text: &str) -> FrameBlocks {
     let mut blocks = FrameBlocks::default();
     let mut current: Option<&'static str> = None;
-    for line in text.lines().skip(1) {
+    for line in crate::text::lines(text).skip(1) {
         let t = line.trim_start();
         if let Ok((_, frame)) = repr::frame_line(t) {
             if let Some(c) = current {
@@ -288,7 +288,7 @@ pub type FrameBlocks = std::collections::HashMap<&'static str, Vec<Frame>, crate
 /// The record's last exception line (`ValueError: …`): the final exception
 /// of a chained traceback.
 pub fn last_exception_line(text: &str) -> Option<String> {
-    text.lines()
+    crate::text::lines(text)
         .skip(1)
         .map(str::trim)
         .filter(|l| is_exception_line(l))
@@ -298,7 +298,7 @@ pub fn last_exception_line(text: &str) -> Option<String> {
 
 /// The value of the first `key: value` line for `key`.
 pub fn key_value<'t>(text: &'t str, key: &str) -> Option<&'t str> {
-    text.lines().skip(1).find_map(|l| {
+    crate::text::lines(text).skip(1).find_map(|l| {
         let t = l.trim_start();
         t.strip_prefix(key)?.strip_prefix(": ")
     })
