@@ -536,9 +536,8 @@ pub fn request_ids<'a>(lines: impl Iterator<Item = &'a String>) -> Vec<String> {
     for l in lines {
         // Every spelling the regex knows holds an `id` in some case.
         let b = l.as_bytes();
-        if !b
-            .windows(2)
-            .any(|w| (w[0] | 0x20) == b'i' && (w[1] | 0x20) == b'd')
+        if !memchr::memchr2_iter(b'i', b'I', b)
+            .any(|i| b.get(i + 1).is_some_and(|&d| d | 0x20 == b'd'))
         {
             continue;
         }

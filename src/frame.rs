@@ -133,8 +133,11 @@ const VISIBLE_ESCAPES: &[&[u8]] = &[
 /// (`K`, `J`) or a cursor move (`H`, `A`–`D`, `G`). `None` when the line holds none,
 /// so that the common line is not copied.
 fn strip_visible_escapes(raw: &[u8]) -> Option<Vec<u8>> {
-    // Every introducer ends in `[`: a line without one is passed by.
-    memchr::memchr(b'[', raw)?;
+    // Every introducer ends in `[` after one of these bytes: a line
+    // without such a pair is passed by (most lines with a `[` have it after
+    // a space or `=`).
+    memchr::memchr_iter(b'[', raw)
+        .find(|&i| i > 0 && VISIBLE_ESCAPES.iter().any(|e| e[e.len() - 2] == raw[i - 1]))?;
     let sequence_len = |at: usize| -> Option<usize> {
         let intro = VISIBLE_ESCAPES.iter().find(|e| raw[at..].starts_with(e))?;
         // `ESC` inside a word (`DESC[`) is not an introducer.

@@ -16,6 +16,8 @@
 //! with its regex on every line of the project's logs, on the grammars'
 //! samples and on mutations of them.
 
+use super::{Framed, Grammar, Layer};
+
 /// The fields a prefix match captures, borrowed from the line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub(super) struct Prefix<'a> {
@@ -42,25 +44,94 @@ pub(super) enum Fast<'a> {
 /// A matcher.
 pub(super) type Matcher = for<'a> fn(&'a str) -> Fast<'a>;
 
+const FAST_PYTHON_BASIC: &str = r"^(?P<level>DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL|FATAL|NOTSET|Level \d+):(?P<logger>[^:\s]+):(?P<message>.*)$";
+const FAST_ASCTIME_LEVEL_LOGGER: &str = r"^\s*(?P<timestamp>\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(?:[,.]\d{1,9})?)\s+(?:\[(?P<pid>\d+)\]\s+)?(?P<level>DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL|FATAL)\s+(?P<logger>[^\s:]+):\s?(?P<message>.*)$";
+const FAST_ASCTIME_DASHES: &str = r"^\s*(?P<timestamp>\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(?:[,.]\d{1,9})?)\s+(?:\[(?P<pid>\d+)\]\s+)?-\s+(?P<logger>\S+)\s+-\s+(?P<level>DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL|FATAL)\s+-\s(?P<message>.*)$";
+const FAST_UVICORN: &str = r"^(?P<level>DEBUG|INFO|WARNING|ERROR|CRITICAL):\s+(?P<message>.*)$";
+
 /// Each matcher, by the exact pattern it implements.
 pub(super) const FAST: &[(&str, Matcher)] = &[
+    (FAST_PYTHON_BASIC, python_basic),
+    (FAST_ASCTIME_LEVEL_LOGGER, asctime_level_logger),
+    (FAST_ASCTIME_DASHES, asctime_dashes),
+    (FAST_UVICORN, uvicorn),
+];
+
+/// The bytes a line that a pattern matches can begin with, by the exact
+/// pattern (each pattern's first token; a byte outside ASCII wherever a
+/// Unicode class comes first). A line is framed without the grammar set
+/// when every grammar that its first byte leaves possible has a
+/// hand-written matcher and one of them decides it (`Grammars::frame`).
+pub(super) const FIRST_BYTES: &[(&str, FirstByte)] = &[
+    // `^\s*\d`
+    (FAST_ASCTIME_LEVEL_LOGGER, spaced_digit),
+    (FAST_ASCTIME_DASHES, spaced_digit),
+    // `^(?P<level>DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL|FATAL|NOTSET|Level \d+)`
+    (FAST_PYTHON_BASIC, |b| b"DIWECFNL".contains(&b)),
+    // `^(?P<level>DEBUG|INFO|WARNING|ERROR|CRITICAL)`
+    (FAST_UVICORN, |b| b"DIWEC".contains(&b)),
     (
-        r"^(?P<level>DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL|FATAL|NOTSET|Level \d+):(?P<logger>[^:\s]+):(?P<message>.*)$",
-        python_basic,
+        r"^(?P<level>DEBUG|INFO|WARNING|ERROR|CRITICAL)\s+(?P<logger>[^\s:]+):[^\s:]+:\d+ (?P<message>.*)$",
+        |b| b"DIWEC".contains(&b),
     ),
     (
-        r"^\s*(?P<timestamp>\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(?:[,.]\d{1,9})?)\s+(?:\[(?P<pid>\d+)\]\s+)?(?P<level>DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL|FATAL)\s+(?P<logger>[^\s:]+):\s?(?P<message>.*)$",
-        asctime_level_logger,
+        r"^\[(?P<timestamp>\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} [+-]\d{4})\] \[(?P<pid>\d+)\] \[(?P<level>[A-Z]+)\] (?P<message>.*)$",
+        |b| b == b'[',
     ),
     (
-        r"^\s*(?P<timestamp>\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(?:[,.]\d{1,9})?)\s+(?:\[(?P<pid>\d+)\]\s+)?-\s+(?P<logger>\S+)\s+-\s+(?P<level>DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL|FATAL)\s+-\s(?P<message>.*)$",
-        asctime_dashes,
+        r"^(?P<timestamp>\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{3}) \| (?P<level>[A-Z]+)\s*\| (?P<logger>[^:\s]+):\S* - (?P<message>.*)$",
+        digit,
     ),
     (
-        r"^(?P<level>DEBUG|INFO|WARNING|ERROR|CRITICAL):\s+(?P<message>.*)$",
-        uvicorn,
+        r"^(?P<timestamp>\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(?:\.\d{3})?) (?P<level>[A-Z]+) \([^)]*\) \[(?P<logger>[^\]\s]+)\] (?P<message>.*)$",
+        digit,
+    ),
+    (
+        r"^<\d{1,3}>1 (?P<timestamp>\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})) (?P<source>\S+ \S+ (?P<pid>\S+)) \S+ (?:-|\[.*?\]) (?P<message>.*)$",
+        |b| b == b'<',
+    ),
+    (
+        r"^(?P<timestamp>\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})) (?P<source>stdout|stderr) (?:(?P<partial>P)|F) (?P<message>.*)$",
+        digit,
+    ),
+    (
+        r"^(?P<timestamp>\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:[+-]\d{4}|Z)) (?P<source>\S+ [^\s\[:]+(?:\[(?P<pid>\d+)\])?): (?P<message>.*)$",
+        digit,
+    ),
+    (
+        r"^(?P<timestamp>\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?Z?) (?P<message>.*)$",
+        digit,
+    ),
+    (
+        r"^(?:<\d{1,3}>)?[A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2} (?P<source>\S+ [^\s\[:]+(?:\[(?P<pid>\d+)\])?): (?P<message>.*)$",
+        |b| b == b'<' || b.is_ascii_uppercase(),
+    ),
+    (
+        r"^(?P<source>[A-Za-z0-9][A-Za-z0-9_.-]*) *\| (?:(?P<timestamp>\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})) )?(?P<message>.*)$",
+        |b| b.is_ascii_alphanumeric(),
     ),
 ];
+
+/// Whether a line beginning with a byte may match.
+pub(super) type FirstByte = fn(u8) -> bool;
+
+/// `\d` first: an ASCII digit, or a byte outside ASCII (a Unicode digit).
+fn digit(b: u8) -> bool {
+    b.is_ascii_digit() || b >= 0x80
+}
+
+/// `\s*\d` first.
+fn spaced_digit(b: u8) -> bool {
+    digit(b) || is_space(b)
+}
+
+/// The first-byte test of a pattern, if one is written for it.
+pub(super) fn first_bytes_for(pattern: &str) -> Option<FirstByte> {
+    FIRST_BYTES
+        .iter()
+        .find(|(p, _)| *p == pattern)
+        .map(|&(_, f)| f)
+}
 
 /// The matcher of a pattern, if one is written for it.
 pub(super) fn matcher_for(pattern: &str) -> Option<Matcher> {
@@ -318,6 +389,68 @@ fn uvicorn(line: &str) -> Fast<'_> {
         })
     })()
     .into()
+}
+
+impl super::Grammars {
+    /// Frames `line` without the grammar set when the grammars its first
+    /// byte leaves possible all have hand-written matchers, walked by
+    /// priority as the set's answer is: the first that matches frames it,
+    /// and a line none matches is bare. `None` when a grammar without a
+    /// matcher would have to be asked (`wrappers`: and a wrapper, when no
+    /// record grammar matched), or a matcher asks for its regex.
+    pub(super) fn frame_fast<'a>(&self, line: &'a str, wrappers: bool) -> Option<Framed<'a>> {
+        let &b = line.as_bytes().first()?;
+        for &i in &self.candidates[usize::from(b)] {
+            let g = &self.all[i];
+            if g.layer == Layer::Wrapper {
+                if wrappers {
+                    return None;
+                }
+                break;
+            }
+            match (g.fast?)(line) {
+                Fast::Yes(p) => return Some(framed_by(i, line, p)),
+                Fast::No => {}
+                Fast::Ask => return None,
+            }
+        }
+        Some(self.as_bare(line))
+    }
+}
+
+/// By a line's first byte, the grammars (records by priority, then
+/// wrappers) that may match a line beginning with it.
+pub(super) fn candidates(
+    all: &[Grammar],
+    records: &[usize],
+    wrappers: &[usize],
+) -> Vec<Vec<usize>> {
+    (0..=255u8)
+        .map(|b| {
+            records
+                .iter()
+                .chain(wrappers)
+                .copied()
+                .filter(|&i| first_bytes_for(&all[i].def.pattern).is_none_or(|f| f(b)))
+                .collect()
+        })
+        .collect()
+}
+
+/// A line framed by record grammar `i`'s hand-written matcher.
+pub(super) fn framed_by<'a>(i: usize, line: &'a str, p: Prefix<'a>) -> Framed<'a> {
+    Framed {
+        grammar: i,
+        wrapper: None,
+        timestamp: p.timestamp,
+        level: p.level,
+        logger: p.logger,
+        pid: p.pid,
+        stream: None,
+        partial: false,
+        body: line,
+        message: &line[p.end..],
+    }
 }
 
 #[cfg(test)]

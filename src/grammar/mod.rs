@@ -231,6 +231,9 @@ pub struct Grammars {
     /// answers alone. Compiled when first used, as the grammars' own
     /// regexes.
     all_set: OnceLock<regex::RegexSet>,
+    /// By a line's first byte, the grammars (records by priority, then
+    /// wrappers; not `bare`) that may match a line beginning with it.
+    candidates: Vec<Vec<usize>>,
 }
 
 impl Grammars {
@@ -307,12 +310,14 @@ impl Grammars {
             }
         };
         let record_set_idx: Vec<usize> = records.iter().copied().filter(|&i| i != bare).collect();
+        let candidates = fast::candidates(&all, &record_set_idx, &wrappers);
         let g = Grammars {
             all,
             wrappers,
             bare,
             record_set_idx,
             all_set: OnceLock::new(),
+            candidates,
         };
         if eager {
             let all_set = g.build_set().map_err(|e| GrammarError::Pattern {
@@ -325,13 +330,15 @@ impl Grammars {
     }
 
     /// The record grammars other than `bare` in one set, then the wrappers.
+    /// Each is the pattern its matcher uses, taken from the text first, so
+    /// that the grammars' own regexes are compiled only for the grammars
+    /// that frame a line; when a prefix alone does not compile, from the
+    /// matchers.
     fn build_set(&self) -> Result<regex::RegexSet, regex::Error> {
-        regex::RegexSet::new(
-            self.record_set_idx
-                .iter()
-                .chain(&self.wrappers)
-                .map(|&i| self.all[i].matcher().regex.as_str()),
-        )
+        let order = || self.record_set_idx.iter().chain(&self.wrappers);
+        regex::RegexSet::new(order().map(|&i| self.all[i].prefix_pattern())).or_else(|_| {
+            regex::RegexSet::new(order().map(|&i| self.all[i].matcher().regex.as_str()))
+        })
     }
 
     fn all_set(&self) -> &regex::RegexSet {
@@ -381,6 +388,14 @@ impl Grammars {
             }
             return self.frame_records(line, false);
         }
+        match self.frame_fast(line, true) {
+            Some(fr) => fr,
+            None => self.frame_by_set(line),
+        }
+    }
+
+    /// [`Grammars::frame`] without a forced grammar, by the grammar set.
+    fn frame_by_set<'a>(&self, line: &'a str) -> Framed<'a> {
         // One pass over every prefix pattern: most lines framed are
         // continuation lines that match none, and a line that matches is
         // framed from the same pass.
@@ -419,10 +434,18 @@ impl Grammars {
     /// Frames `line` with the record grammars (`all`), or as bare.
     fn frame_records<'a>(&self, line: &'a str, all: bool) -> Framed<'a> {
         if all {
-            let matched = self.all_set().matches(line);
-            return self.first_record(line, |si| matched.matched(si));
+            return match self.frame_fast(line, false) {
+                Some(fr) => fr,
+                None => self.records_by_set(line),
+            };
         }
         self.as_bare(line)
+    }
+
+    /// The record grammars' framing of `line`, by the grammar set.
+    fn records_by_set<'a>(&self, line: &'a str) -> Framed<'a> {
+        let matched = self.all_set().matches(line);
+        self.first_record(line, |si| matched.matched(si))
     }
 
     /// The first record grammar by priority whose pattern matched
@@ -458,20 +481,7 @@ impl Grammars {
         if let Some(fast) = g.fast {
             match fast(line) {
                 fast::Fast::No => return None,
-                fast::Fast::Yes(p) => {
-                    return Some(Framed {
-                        grammar: i,
-                        wrapper: None,
-                        timestamp: p.timestamp,
-                        level: p.level,
-                        logger: p.logger,
-                        pid: p.pid,
-                        stream: None,
-                        partial: false,
-                        body: line,
-                        message: &line[p.end..],
-                    })
-                }
+                fast::Fast::Yes(p) => return Some(fast::framed_by(i, line, p)),
                 fast::Fast::Ask => {}
             }
         }
@@ -543,12 +553,9 @@ impl Grammar {
     /// when the message runs to the end of the line.
     fn matcher(&self) -> &Matcher {
         self.matcher.get_or_init(|| {
-            let prefix = self
-                .def
-                .pattern
-                .strip_suffix(MESSAGE_TO_END)
-                .filter(|p| !p.is_empty())
-                .and_then(|p| Regex::new(p).ok());
+            let prefix = (self.prefix_pattern().len() < self.def.pattern.len())
+                .then(|| Regex::new(self.prefix_pattern()).ok())
+                .flatten();
             let (regex, prefix) = match prefix {
                 Some(r) => (r, true),
                 None => (self.regex().clone(), false),
@@ -560,6 +567,16 @@ impl Grammar {
                 starts_records,
             }
         })
+    }
+
+    /// The pattern without its final `(?P<message>.*)$`, as the matcher's
+    /// regex is when that compiles.
+    fn prefix_pattern(&self) -> &str {
+        self.def
+            .pattern
+            .strip_suffix(MESSAGE_TO_END)
+            .filter(|p| !p.is_empty())
+            .unwrap_or(&self.def.pattern)
     }
 
     /// A grammar read from its file, not compiled yet.

@@ -74,8 +74,26 @@ fn every_matcher_belongs_to_a_builtin_grammar() {
 }
 
 #[test]
-fn matchers_agree_with_their_regex() {
+fn every_grammar_but_bare_has_its_first_bytes() {
     let g = Grammars::builtin().unwrap();
+    for (pattern, _) in FIRST_BYTES {
+        assert!(
+            g.all().iter().any(|x| x.def.pattern == *pattern),
+            "no built-in grammar has the pattern {pattern}: update FIRST_BYTES with the grammar"
+        );
+    }
+    for x in g.all().iter().filter(|x| x.name != "bare") {
+        assert!(
+            first_bytes_for(&x.def.pattern).is_some(),
+            "{}: no first bytes in FIRST_BYTES: every line it may match then goes through the grammar set",
+            x.name
+        );
+    }
+}
+
+/// The lines the tests read: the project's logs, the grammars' samples
+/// and counter-samples, mutations of them, and hand-made edges.
+fn test_lines(g: &Grammars) -> Vec<String> {
     let mut lines = project_lines();
     for x in g.all() {
         for s in &x.samples {
@@ -108,6 +126,49 @@ fn matchers_agree_with_their_regex() {
         lines.extend(mutations(l));
         lines.push(l.to_string());
     }
+    lines
+}
+
+#[test]
+fn a_line_a_grammar_matches_begins_with_one_of_its_first_bytes() {
+    let g = Grammars::builtin().unwrap();
+    let lines = test_lines(&g);
+    for (pattern, first) in FIRST_BYTES {
+        let re = Regex::new(pattern).unwrap();
+        let mut matched = 0;
+        for line in lines.iter().filter(|l| re.is_match(l)) {
+            matched += 1;
+            assert!(first(line.as_bytes()[0]), "{pattern}\non {line:?}");
+        }
+        assert!(matched > 0, "{pattern}: no line matches");
+    }
+}
+
+#[test]
+fn framing_without_the_set_is_framing_with_it() {
+    let g = Grammars::builtin().unwrap();
+    let (mut fast, mut all) = (0, 0);
+    for line in test_lines(&g) {
+        all += 1;
+        for wrappers in [true, false] {
+            if let Some(f) = g.frame_fast(&line, wrappers) {
+                fast += 1;
+                let by_set = if wrappers {
+                    g.frame_by_set(&line)
+                } else {
+                    g.records_by_set(&line)
+                };
+                assert_eq!(f, by_set, "{line:?}");
+            }
+        }
+    }
+    assert!(fast > all / 2, "{fast} of {all}");
+}
+
+#[test]
+fn matchers_agree_with_their_regex() {
+    let g = Grammars::builtin().unwrap();
+    let lines = test_lines(&g);
     assert!(lines.len() > 10_000, "{} lines", lines.len());
     for (pattern, matcher) in FAST {
         let re = Regex::new(pattern.strip_suffix(MESSAGE_TO_END).unwrap()).unwrap();
