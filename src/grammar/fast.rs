@@ -263,6 +263,15 @@ impl<'a> Cur<'a> {
         Ok(&self.s[start..self.at])
     }
 
+    /// `\s*(?P<timestamp>…)\s+(?:\[(?P<pid>\d+)\]\s+)?`: the start that
+    /// both asctime formats share.
+    fn asctime_head(&mut self) -> Step<(&'a str, Option<&'a str>)> {
+        self.spaces(0, usize::MAX)?;
+        let timestamp = self.asctime()?;
+        self.spaces(1, usize::MAX)?;
+        Ok((timestamp, self.pid()?))
+    }
+
     /// `(?:\[(?P<pid>\d+)\]\s+)?`, before a byte that cannot be `[`.
     fn pid(&mut self) -> Step<Option<&'a str>> {
         if self.peek() != Some(b'[') {
@@ -326,10 +335,7 @@ fn python_basic(line: &str) -> Fast<'_> {
 fn asctime_level_logger(line: &str) -> Fast<'_> {
     let mut c = Cur { s: line, at: 0 };
     (|| {
-        c.spaces(0, usize::MAX)?;
-        let timestamp = c.asctime()?;
-        c.spaces(1, usize::MAX)?;
-        let pid = c.pid()?;
+        let (timestamp, pid) = c.asctime_head()?;
         let level = c.one_of(LEVELS, is_space)?;
         c.spaces(1, usize::MAX)?;
         let logger = c.class(1, usize::MAX, |b| b != b':' && !is_space(b))?;
@@ -349,10 +355,7 @@ fn asctime_level_logger(line: &str) -> Fast<'_> {
 fn asctime_dashes(line: &str) -> Fast<'_> {
     let mut c = Cur { s: line, at: 0 };
     (|| {
-        c.spaces(0, usize::MAX)?;
-        let timestamp = c.asctime()?;
-        c.spaces(1, usize::MAX)?;
-        let pid = c.pid()?;
+        let (timestamp, pid) = c.asctime_head()?;
         c.lit(b'-')?;
         c.spaces(1, usize::MAX)?;
         let logger = c.class(1, usize::MAX, |b| !is_space(b))?;
