@@ -47,6 +47,9 @@ pub(super) type Matcher = for<'a> fn(&'a str) -> Fast<'a>;
 const FAST_PYTHON_BASIC: &str = r"^(?P<level>DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL|FATAL|NOTSET|Level \d+):(?P<logger>[^:\s]+):(?P<message>.*)$";
 const FAST_ASCTIME_LEVEL_LOGGER: &str = r"^\s*(?P<timestamp>\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(?:[,.]\d{1,9})?)\s+(?:\[(?P<pid>\d+)\]\s+)?(?P<level>DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL|FATAL)\s+(?P<logger>[^\s:]+):\s?(?P<message>.*)$";
 const FAST_ASCTIME_DASHES: &str = r"^\s*(?P<timestamp>\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(?:[,.]\d{1,9})?)\s+(?:\[(?P<pid>\d+)\]\s+)?-\s+(?P<logger>\S+)\s+-\s+(?P<level>DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL|FATAL)\s+-\s(?P<message>.*)$";
+const FAST_PYTEST_CAPLOG: &str = r"^(?P<level>DEBUG|INFO|WARNING|ERROR|CRITICAL)\s+(?P<logger>[^\s:]+):[^\s:]+:\d+ (?P<message>.*)$";
+const FAST_DOCKER_COMPOSE: &str = r"^(?P<source>[A-Za-z0-9][A-Za-z0-9_.-]*) *\| (?:(?P<timestamp>\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})) )?(?P<message>.*)$";
+const FAST_SYSLOG_RFC3164: &str = r"^(?:<\d{1,3}>)?[A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2} (?P<source>\S+ [^\s\[:]+(?:\[(?P<pid>\d+)\])?): (?P<message>.*)$";
 const FAST_UVICORN: &str = r"^(?P<level>DEBUG|INFO|WARNING|ERROR|CRITICAL):\s+(?P<message>.*)$";
 
 /// Each matcher, by the exact pattern it implements.
@@ -55,6 +58,16 @@ pub(super) const FAST: &[(&str, Matcher)] = &[
     (FAST_ASCTIME_LEVEL_LOGGER, asctime_level_logger),
     (FAST_ASCTIME_DASHES, asctime_dashes),
     (FAST_UVICORN, uvicorn),
+    (FAST_PYTEST_CAPLOG, pytest_caplog),
+];
+
+/// Rejecters: matchers of wrapper grammars that only say [`Fast::No`] or
+/// [`Fast::Ask`] (never `Yes`: a wrapper's line is framed through the
+/// grammar set). Most lines are no collector's, and these let them pass
+/// without the set.
+pub(super) const REJECT: &[(&str, Matcher)] = &[
+    (FAST_DOCKER_COMPOSE, docker_compose),
+    (FAST_SYSLOG_RFC3164, syslog_rfc3164),
 ];
 
 /// The bytes a line that a pattern matches can begin with, by the exact
@@ -70,10 +83,7 @@ pub(super) const FIRST_BYTES: &[(&str, FirstByte)] = &[
     (FAST_PYTHON_BASIC, |b| b"DIWECFNL".contains(&b)),
     // `^(?P<level>DEBUG|INFO|WARNING|ERROR|CRITICAL)`
     (FAST_UVICORN, |b| b"DIWEC".contains(&b)),
-    (
-        r"^(?P<level>DEBUG|INFO|WARNING|ERROR|CRITICAL)\s+(?P<logger>[^\s:]+):[^\s:]+:\d+ (?P<message>.*)$",
-        |b| b"DIWEC".contains(&b),
-    ),
+    (FAST_PYTEST_CAPLOG, |b| b"DIWEC".contains(&b)),
     (
         r"^\[(?P<timestamp>\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} [+-]\d{4})\] \[(?P<pid>\d+)\] \[(?P<level>[A-Z]+)\] (?P<message>.*)$",
         |b| b == b'[',
@@ -102,14 +112,8 @@ pub(super) const FIRST_BYTES: &[(&str, FirstByte)] = &[
         r"^(?P<timestamp>\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?Z?) (?P<message>.*)$",
         digit,
     ),
-    (
-        r"^(?:<\d{1,3}>)?[A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2} (?P<source>\S+ [^\s\[:]+(?:\[(?P<pid>\d+)\])?): (?P<message>.*)$",
-        |b| b == b'<' || b.is_ascii_uppercase(),
-    ),
-    (
-        r"^(?P<source>[A-Za-z0-9][A-Za-z0-9_.-]*) *\| (?:(?P<timestamp>\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})) )?(?P<message>.*)$",
-        |b| b.is_ascii_alphanumeric(),
-    ),
+    (FAST_SYSLOG_RFC3164, |b| b == b'<' || b.is_ascii_uppercase()),
+    (FAST_DOCKER_COMPOSE, |b| b.is_ascii_alphanumeric()),
 ];
 
 /// Whether a line beginning with a byte may match.
@@ -135,7 +139,10 @@ pub(super) fn first_bytes_for(pattern: &str) -> Option<FirstByte> {
 
 /// The matcher of a pattern, if one is written for it.
 pub(super) fn matcher_for(pattern: &str) -> Option<Matcher> {
-    FAST.iter().find(|(p, _)| *p == pattern).map(|&(_, m)| m)
+    FAST.iter()
+        .chain(REJECT)
+        .find(|(p, _)| *p == pattern)
+        .map(|&(_, m)| m)
 }
 
 /// Why a step failed: the pattern does not match, or only the regex knows.
@@ -406,10 +413,15 @@ impl super::Grammars {
         for &i in &self.candidates[usize::from(b)] {
             let g = &self.all[i];
             if g.layer == Layer::Wrapper {
-                if wrappers {
-                    return None;
+                if !wrappers {
+                    break;
                 }
-                break;
+                // A rejecter's `No` lets the line pass; anything else is
+                // the set's to frame.
+                match (g.fast?)(line) {
+                    Fast::No => continue,
+                    _ => return None,
+                }
             }
             match (g.fast?)(line) {
                 Fast::Yes(p) => return Some(framed_by(i, line, p)),
@@ -454,6 +466,72 @@ pub(super) fn framed_by<'a>(i: usize, line: &'a str, p: Prefix<'a>) -> Framed<'a
         body: line,
         message: &line[p.end..],
     }
+}
+
+fn pytest_caplog(line: &str) -> Fast<'_> {
+    let mut c = Cur { s: line, at: 0 };
+    (|| {
+        let level = c.one_of(&["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"], is_space)?;
+        c.spaces(1, usize::MAX)?;
+        let logger = c.class(1, usize::MAX, |b| b != b':' && !is_space(b))?;
+        c.lit(b':')?;
+        c.class(1, usize::MAX, |b| b != b':' && !is_space(b))?;
+        c.lit(b':')?;
+        c.digits(1, usize::MAX)?;
+        c.lit(b' ')?;
+        Ok(Prefix {
+            end: c.at,
+            level: Some(level),
+            logger: Some(logger),
+            ..Prefix::default()
+        })
+    })()
+    .into()
+}
+
+/// `^[A-Za-z0-9][A-Za-z0-9_.-]* *\| `: what follows always matches.
+fn docker_compose(line: &str) -> Fast<'_> {
+    let mut c = Cur { s: line, at: 0 };
+    (|| {
+        c.class(1, 1, |b| b.is_ascii_alphanumeric())?;
+        c.class(0, usize::MAX, |b| {
+            b.is_ascii_alphanumeric() || b"_.-".contains(&b)
+        })?;
+        c.class(0, usize::MAX, |b| b == b' ')?;
+        c.lit(b'|')?;
+        c.lit(b' ')?;
+        Err(Stop::Ask)
+    })()
+    .into()
+}
+
+/// `^(?:<\d{1,3}>)?[A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2} `; a priority
+/// first, and what follows, are the regex's.
+fn syslog_rfc3164(line: &str) -> Fast<'_> {
+    let mut c = Cur { s: line, at: 0 };
+    (|| {
+        if c.peek() == Some(b'<') {
+            return Err(Stop::Ask);
+        }
+        c.class(1, 1, |b| b.is_ascii_uppercase())?;
+        c.class(2, 2, |b| b.is_ascii_lowercase())?;
+        c.lit(b' ')?;
+        if c.peek() == Some(b' ') {
+            c.at += 1;
+        } else {
+            c.digits(1, 1)?;
+        }
+        c.digits(1, 1)?;
+        c.lit(b' ')?;
+        c.digits(2, 2)?;
+        c.lit(b':')?;
+        c.digits(2, 2)?;
+        c.lit(b':')?;
+        c.digits(2, 2)?;
+        c.lit(b' ')?;
+        Err(Stop::Ask)
+    })()
+    .into()
 }
 
 #[cfg(test)]

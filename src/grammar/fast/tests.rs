@@ -64,7 +64,7 @@ fn mutations(line: &str) -> Vec<String> {
 #[test]
 fn every_matcher_belongs_to_a_builtin_grammar() {
     let g = Grammars::builtin().unwrap();
-    for (pattern, _) in FAST {
+    for (pattern, _) in FAST.iter().chain(REJECT) {
         assert!(
             g.all().iter().any(|x| x.def.pattern == *pattern),
             "no built-in grammar has the pattern {pattern}: its matcher is never used; \
@@ -189,5 +189,27 @@ fn matchers_agree_with_their_regex() {
             decided * 100 > lines.len() * 95,
             "{pattern}: {decided} decided"
         );
+    }
+}
+
+#[test]
+fn a_rejecters_no_is_the_regexs() {
+    let g = Grammars::builtin().unwrap();
+    let lines = test_lines(&g);
+    for (pattern, rejecter) in REJECT {
+        let re = Regex::new(pattern.strip_suffix(MESSAGE_TO_END).unwrap()).unwrap();
+        let (mut no, mut ask_matched) = (0, 0);
+        for line in &lines {
+            match rejecter(line) {
+                Fast::Yes(_) => panic!("{pattern}: a rejecter said yes on {line:?}"),
+                Fast::No => {
+                    no += 1;
+                    assert!(!re.is_match(line), "{pattern}\non {line:?}");
+                }
+                Fast::Ask => ask_matched += re.is_match(line) as usize,
+            }
+        }
+        assert!(no * 100 > lines.len() * 90, "{pattern}: {no} rejected");
+        assert!(ask_matched > 0, "{pattern}: no line it passed on matches");
     }
 }
