@@ -395,7 +395,10 @@ fn unescape_bytes(body: &[u8], quote: u8) -> Option<Vec<u8>> {
 /// The JSON object a line holds, if it is one.
 fn json_object(text: &str) -> Option<serde_json::Map<String, serde_json::Value>> {
     // Most lines are not objects: the first byte tells, before any trim.
-    if !matches!(text.as_bytes().first(), Some(b'{' | b' ' | 0x09..=0x0d | 0x80..)) {
+    if !matches!(
+        text.as_bytes().first(),
+        Some(b'{' | b' ' | 0x09..=0x0d | 0x80..)
+    ) {
         return None;
     }
     let t = text.trim();
