@@ -74,6 +74,31 @@ pub fn lines(text: &str) -> impl Iterator<Item = &str> {
     })
 }
 
+/// A literal searched for from the end, its searcher built once: the
+/// record parsers' `rfind` of a fixed word (` created at `, `) at `) on
+/// long reprs, without building a two-way searcher per call.
+pub struct Last {
+    word: &'static str,
+    finder: OnceLock<memchr::memmem::FinderRev<'static>>,
+}
+
+impl Last {
+    /// The literal `word`.
+    pub const fn new(word: &'static str) -> Last {
+        Last {
+            word,
+            finder: OnceLock::new(),
+        }
+    }
+
+    /// Where the last `word` in `text` starts, as `text.rfind(word)`.
+    pub fn in_(&self, text: &str) -> Option<usize> {
+        self.finder
+            .get_or_init(|| memchr::memmem::FinderRev::new(self.word.as_bytes()))
+            .rfind(text.as_bytes())
+    }
+}
+
 /// `n` and the noun in the number it takes.
 pub fn plural(n: u64, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
@@ -121,6 +146,20 @@ mod tests {
                 t.lines().collect::<Vec<_>>(),
                 "{t:?}"
             );
+        }
+    }
+
+    #[test]
+    fn the_last_is_rfinds() {
+        static AT: Last = Last::new(") at ");
+        for t in [
+            "",
+            "f() at a.py:1",
+            "f(g() at x) at b.py:2",
+            ") at ) at",
+            "none",
+        ] {
+            assert_eq!(AT.in_(t), t.rfind(") at "), "{t:?}");
         }
     }
 

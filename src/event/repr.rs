@@ -156,10 +156,14 @@ pub fn task_repr(s: &str) -> Option<TaskRepr> {
     })
 }
 
+/// `) at `, between a callback's arguments and its definition.
+pub static AT: crate::text::Last = crate::text::Last::new(") at ");
+
 /// The repr's own ` created at path:N`, which is always its last field: the
 /// text before it and the location.
 fn own_created_at(inner: &str) -> Option<(&str, Location)> {
-    let idx = inner.rfind(" created at ")?;
+    static CREATED_AT: crate::text::Last = crate::text::Last::new(" created at ");
+    let idx = CREATED_AT.in_(inner)?;
     let loc = location(&inner[idx + " created at ".len()..])?;
     Some((&inner[..idx], loc))
 }
@@ -198,7 +202,7 @@ pub fn handle_repr(s: &str) -> Option<HandleRepr> {
     // The callback's definition: ` at path:N` right after the arguments'
     // closing parenthesis. Arguments may themselves contain ` at x.py:1`, so
     // take the last one.
-    let (callback, location) = match rest.rfind(") at ") {
+    let (callback, location) = match AT.in_(rest) {
         Some(idx) => match location(&rest[idx + ") at ".len()..]) {
             Some(loc) => (&rest[..idx + 1], Some(loc)),
             None => (rest, None),

@@ -32,7 +32,7 @@ fn exception_in_callback(text: &str) -> Option<ExceptionInCallback> {
     let first = text.lines().next()?;
     let start = first.find("xception in callback ")? + "xception in callback ".len();
     let rest = first[start..].trim();
-    let (cb, location) = match rest.rfind(") at ") {
+    let (cb, location) = match repr::AT.in_(rest) {
         Some(i) => match repr::location(&rest[i + ") at ".len()..]) {
             Some(l) => (&rest[..i + 1], Some(l)),
             None => (rest, None),

@@ -34,7 +34,11 @@ pub struct SlowCallback {
 fn slow_callback(text: &str) -> Option<SlowCallback> {
     // A paste wrapped at spaces: the record keeps its lines without the
     // trailing space, so they are joined with one.
-    let joined = text.replace('\n', " ");
+    let joined: std::borrow::Cow<str> = if text.contains('\n') {
+        text.replace('\n', " ").into()
+    } else {
+        text.into()
+    };
     let start = joined
         .find("Executing <")
         .or_else(|| joined.find("Executing Handle("))?;
