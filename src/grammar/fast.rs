@@ -175,6 +175,11 @@ fn is_space(b: u8) -> bool {
     b == b' ' || (0x09..=0x0d).contains(&b)
 }
 
+/// `[^\s:]` within ASCII.
+fn not_space_or_colon(b: u8) -> bool {
+    b != b':' && !is_space(b)
+}
+
 impl<'a> Cur<'a> {
     fn peek(&self) -> Option<u8> {
         self.s.as_bytes().get(self.at).copied()
@@ -279,39 +284,36 @@ impl<'a> Cur<'a> {
         Ok((timestamp, self.pid()?))
     }
 
-    /// `(?:\[(?P<pid>\d+)\]\s+)?`, before a byte that cannot be `[`.
+    /// `(?:\[(?P<pid>\d+)\]\s+)?`, before a byte that cannot be `[`: when
+    /// the group fails, what follows must match at the `[`, and it cannot,
+    /// so the pattern does not match.
     fn pid(&mut self) -> Step<Option<&'a str>> {
         if self.peek() != Some(b'[') {
             return Ok(None);
         }
-        let back = self.at;
         self.at += 1;
-        let inner = (|| {
-            let pid = self.digits(1, usize::MAX)?;
-            self.lit(b']')?;
-            self.spaces(1, usize::MAX)?;
-            Ok(pid)
-        })();
-        match inner {
-            Ok(pid) => Ok(Some(pid)),
-            Err(Stop::Ask) => Err(Stop::Ask),
-            // Without the group, what follows must match at `[`, and it
-            // cannot: the pattern does not match.
-            Err(Stop::No) => {
-                self.at = back;
-                Err(Stop::No)
-            }
-        }
+        let pid = self.digits(1, usize::MAX)?;
+        self.lit(b']')?;
+        self.spaces(1, usize::MAX)?;
+        Ok(Some(pid))
     }
 }
 
+/// Runs a matcher's steps over `line` from its start.
+fn matching<'a>(line: &'a str, steps: impl FnOnce(&mut Cur<'a>) -> Step<Prefix<'a>>) -> Fast<'a> {
+    steps(&mut Cur { s: line, at: 0 }).into()
+}
+
+/// The level names of the `%(asctime)s` formats.
 const LEVELS: &[&str] = &[
     "DEBUG", "INFO", "WARNING", "WARN", "ERROR", "CRITICAL", "FATAL",
 ];
 
+/// The level names of uvicorn's and pytest's formats.
+const FIVE_LEVELS: &[&str] = &["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"];
+
 fn python_basic(line: &str) -> Fast<'_> {
-    let mut c = Cur { s: line, at: 0 };
-    (|| {
+    matching(line, |c| {
         let level = match c.one_of(
             &[
                 "DEBUG", "INFO", "WARNING", "WARN", "ERROR", "CRITICAL", "FATAL", "NOTSET",
@@ -327,7 +329,7 @@ fn python_basic(line: &str) -> Fast<'_> {
             }
         };
         c.lit(b':')?;
-        let logger = c.class(1, usize::MAX, |b| b != b':' && !is_space(b))?;
+        let logger = c.class(1, usize::MAX, not_space_or_colon)?;
         c.lit(b':')?;
         Ok(Prefix {
             end: c.at,
@@ -335,17 +337,15 @@ fn python_basic(line: &str) -> Fast<'_> {
             logger: Some(logger),
             ..Prefix::default()
         })
-    })()
-    .into()
+    })
 }
 
 fn asctime_level_logger(line: &str) -> Fast<'_> {
-    let mut c = Cur { s: line, at: 0 };
-    (|| {
+    matching(line, |c| {
         let (timestamp, pid) = c.asctime_head()?;
         let level = c.one_of(LEVELS, is_space)?;
         c.spaces(1, usize::MAX)?;
-        let logger = c.class(1, usize::MAX, |b| b != b':' && !is_space(b))?;
+        let logger = c.class(1, usize::MAX, not_space_or_colon)?;
         c.lit(b':')?;
         c.spaces(0, 1)?;
         Ok(Prefix {
@@ -355,13 +355,11 @@ fn asctime_level_logger(line: &str) -> Fast<'_> {
             logger: Some(logger),
             pid,
         })
-    })()
-    .into()
+    })
 }
 
 fn asctime_dashes(line: &str) -> Fast<'_> {
-    let mut c = Cur { s: line, at: 0 };
-    (|| {
+    matching(line, |c| {
         let (timestamp, pid) = c.asctime_head()?;
         c.lit(b'-')?;
         c.spaces(1, usize::MAX)?;
@@ -380,16 +378,12 @@ fn asctime_dashes(line: &str) -> Fast<'_> {
             logger: Some(logger),
             pid,
         })
-    })()
-    .into()
+    })
 }
 
 fn uvicorn(line: &str) -> Fast<'_> {
-    let mut c = Cur { s: line, at: 0 };
-    (|| {
-        let level = c.one_of(&["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"], |b| {
-            b == b':'
-        })?;
+    matching(line, |c| {
+        let level = c.one_of(FIVE_LEVELS, |b| b == b':')?;
         c.lit(b':')?;
         c.spaces(1, usize::MAX)?;
         Ok(Prefix {
@@ -397,8 +391,7 @@ fn uvicorn(line: &str) -> Fast<'_> {
             level: Some(level),
             ..Prefix::default()
         })
-    })()
-    .into()
+    })
 }
 
 impl super::Grammars {
@@ -469,13 +462,12 @@ pub(super) fn framed_by<'a>(i: usize, line: &'a str, p: Prefix<'a>) -> Framed<'a
 }
 
 fn pytest_caplog(line: &str) -> Fast<'_> {
-    let mut c = Cur { s: line, at: 0 };
-    (|| {
-        let level = c.one_of(&["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"], is_space)?;
+    matching(line, |c| {
+        let level = c.one_of(FIVE_LEVELS, is_space)?;
         c.spaces(1, usize::MAX)?;
-        let logger = c.class(1, usize::MAX, |b| b != b':' && !is_space(b))?;
+        let logger = c.class(1, usize::MAX, not_space_or_colon)?;
         c.lit(b':')?;
-        c.class(1, usize::MAX, |b| b != b':' && !is_space(b))?;
+        c.class(1, usize::MAX, not_space_or_colon)?;
         c.lit(b':')?;
         c.digits(1, usize::MAX)?;
         c.lit(b' ')?;
@@ -485,14 +477,12 @@ fn pytest_caplog(line: &str) -> Fast<'_> {
             logger: Some(logger),
             ..Prefix::default()
         })
-    })()
-    .into()
+    })
 }
 
 /// `^[A-Za-z0-9][A-Za-z0-9_.-]* *\| `: what follows always matches.
 fn docker_compose(line: &str) -> Fast<'_> {
-    let mut c = Cur { s: line, at: 0 };
-    (|| {
+    matching(line, |c| {
         c.class(1, 1, |b| b.is_ascii_alphanumeric())?;
         c.class(0, usize::MAX, |b| {
             b.is_ascii_alphanumeric() || b"_.-".contains(&b)
@@ -501,15 +491,13 @@ fn docker_compose(line: &str) -> Fast<'_> {
         c.lit(b'|')?;
         c.lit(b' ')?;
         Err(Stop::Ask)
-    })()
-    .into()
+    })
 }
 
 /// `^(?:<\d{1,3}>)?[A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2} `; a priority
 /// first, and what follows, are the regex's.
 fn syslog_rfc3164(line: &str) -> Fast<'_> {
-    let mut c = Cur { s: line, at: 0 };
-    (|| {
+    matching(line, |c| {
         if c.peek() == Some(b'<') {
             return Err(Stop::Ask);
         }
@@ -530,8 +518,7 @@ fn syslog_rfc3164(line: &str) -> Fast<'_> {
         c.digits(2, 2)?;
         c.lit(b' ')?;
         Err(Stop::Ask)
-    })()
-    .into()
+    })
 }
 
 #[cfg(test)]
