@@ -2,7 +2,7 @@
 //! order import no later stage, no file is much over 600 lines, and a kind
 //! of finding is named by its own file and the registry only.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -17,15 +17,9 @@ fn module_order() -> Vec<String> {
         .collect()
 }
 
-fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            rust_files(&p, out);
-        } else if p.extension().is_some_and(|x| x == "rs") {
-            out.push(p);
-        }
-    }
+/// The library's source files.
+fn rust_files() -> Vec<PathBuf> {
+    crate::common::files_under(&root().join("src"), "rs")
 }
 
 /// The code of a file without its comments and its unit tests.
@@ -58,8 +52,7 @@ fn no_stage_imports_a_later_one() {
     let order = module_order();
     let stages_start = order.iter().position(|m| m == "input").unwrap();
     let stages_end = order.iter().position(|m| m == "render").unwrap();
-    let mut files = Vec::new();
-    rust_files(&root().join("src"), &mut files);
+    let files = rust_files();
     let mut wrong = Vec::new();
     for f in files {
         let rel = f.strip_prefix(root().join("src")).unwrap();
@@ -93,8 +86,7 @@ fn no_stage_imports_a_later_one() {
 
 #[test]
 fn no_source_file_is_much_over_600_lines() {
-    let mut files = Vec::new();
-    rust_files(&root().join("src"), &mut files);
+    let files = rust_files();
     let long: Vec<String> = files
         .iter()
         .filter_map(|f| {
@@ -110,8 +102,7 @@ fn kinds_are_named_only_in_their_files_and_the_registry() {
     // A kind's name (`Kind::SlowCallback`) outside `src/kinds/` would be a
     // list that a new kind has to join: the stages ask the registry
     // instead (`Kind::ALL`, `kind.timed()`, …). Unit tests may name kinds.
-    let mut files = Vec::new();
-    rust_files(&root().join("src"), &mut files);
+    let files = rust_files();
     let mut named = Vec::new();
     for f in files {
         let rel = f.strip_prefix(root().join("src")).unwrap().to_path_buf();

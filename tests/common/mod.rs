@@ -279,21 +279,28 @@ pub fn sample_logs() -> Vec<String> {
 /// Every log the project commits: the samples (each version's too), the
 /// corpus and the frameworks' captures, sorted.
 pub fn committed_logs() -> Vec<PathBuf> {
-    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-        for e in std::fs::read_dir(dir).unwrap() {
+    let mut files = Vec::new();
+    for dir in ["samples", "tests/corpus", "tests/frameworks"] {
+        files.extend(files_under(&root().join(dir), "log"));
+    }
+    files.sort();
+    files
+}
+
+/// Every file under `dir`, at any depth, whose extension is `ext`.
+pub fn files_under(dir: &Path, ext: &str) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let mut dirs = vec![dir.to_path_buf()];
+    while let Some(d) = dirs.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
             let p = e.unwrap().path();
             if p.is_dir() {
-                walk(&p, out);
-            } else if p.extension().is_some_and(|e| e == "log") {
-                out.push(p);
+                dirs.push(p);
+            } else if p.extension().is_some_and(|x| x == ext) {
+                files.push(p);
             }
         }
     }
-    let mut files = Vec::new();
-    for dir in ["samples", "tests/corpus", "tests/frameworks"] {
-        walk(&root().join(dir), &mut files);
-    }
-    files.sort();
     files
 }
 
