@@ -23,14 +23,14 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 
 /// Every marker the block search looks for: each kind's
 /// ([`crate::kinds::Kind::markers`]), then debug mode's DEBUG/INFO lines
-/// ([`crate::kinds::debug_lines::MARKERS`]). Each one starts (or sits in the first
+/// ([`crate::kinds::debug_lines::markers`]). Each one starts (or sits in the first
 /// line of) a record that the event stage knows, or one it should at least
 /// count as unrecognized rather than let pass silently.
 pub fn markers() -> impl Iterator<Item = &'static str> {
     crate::kinds::Kind::ALL
         .iter()
         .flat_map(|k| k.markers().iter().copied())
-        .chain(crate::kinds::debug_lines::MARKERS.iter().copied())
+        .chain(crate::kinds::debug_lines::markers())
 }
 
 /// The block searcher.

@@ -87,6 +87,12 @@ fn an_empty_report_says_what_happened_instead_of_asking_about_debug_mode() {
     let empty = dir.file("empty.log", "");
     let s = summary(&[empty.to_str().unwrap()]);
     assert!(s.contains("Is debug mode on?"), "{s}");
+    // A log of debug mode's own lines alone: it was on, and says so.
+    let s = summary(&[&sample("flow_control.timestamped.log")]);
+    assert!(
+        s.contains("Debug mode was on: ") && s.contains(" of them are its DEBUG/INFO lines."),
+        "{s}"
+    );
 }
 
 #[test]

@@ -96,3 +96,56 @@ fn all_samples_together_rank_blocking_sites_by_total_time() {
         .unwrap();
     assert_eq!(sleep["count"], 4);
 }
+
+#[test]
+fn asyncio_debug_and_info_lines_are_debug_mode_lines_in_every_version() {
+    // flow_control.py logs nothing but asyncio's own DEBUG and INFO lines
+    // (a server, a connection, transports and a stream protocol under flow
+    // control): each line that the interpreter's logging prefix marks as
+    // asyncio's must be counted as one of debug mode's lines, and the rest
+    // passed through.
+    let logs: Vec<_> = files_under(&root().join("samples"), "log")
+        .into_iter()
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("flow_control.")
+        })
+        .collect();
+    assert!(logs.len() >= 2 * 7, "both logs of each CPython: {logs:?}");
+    for log in logs {
+        let text = std::fs::read_to_string(&log).unwrap();
+        for words in [
+            "> is serving",
+            "> connected to ",
+            "> pauses reading",
+            "> resumes reading",
+            "> pauses writing",
+            "> resumes writing",
+            "> received EOF",
+        ] {
+            assert!(text.contains(words), "{}: no {words:?}", log.display());
+        }
+        let asyncio = text
+            .lines()
+            .filter(|l| {
+                ["DEBUG:asyncio:", "INFO:asyncio:"]
+                    .iter()
+                    .any(|p| l.starts_with(p))
+                    || [" DEBUG asyncio: ", " INFO asyncio: "]
+                        .iter()
+                        .any(|p| l.contains(p))
+            })
+            .count() as u64;
+        let doc = run_json(&[log.to_str().unwrap()]);
+        let input = &doc["input"];
+        assert_eq!(input["debug_records"], asyncio, "{}", log.display());
+        assert_eq!(
+            input["passed_through_lines"],
+            text.lines().count() as u64 - asyncio,
+            "{}",
+            log.display()
+        );
+    }
+}

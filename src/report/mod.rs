@@ -110,6 +110,17 @@ impl Report {
         } else {
             String::new()
         };
+        if self.stats.debug_records > 0 {
+            // Debug mode's own DEBUG/INFO lines: it was on, and nothing was wrong.
+            return format!(
+                "No asyncio debug warnings found in {lines}{unread}. Debug mode was on: {}.",
+                plural(
+                    self.stats.debug_records,
+                    "of them is its DEBUG/INFO line",
+                    "of them are its DEBUG/INFO lines"
+                )
+            );
+        }
         format!(
             "No asyncio debug warnings found in {lines}{unread}. Is debug mode on? Run with \
              PYTHONASYNCIODEBUG=1, `python -X dev` or asyncio.run(main(), debug=True)."
