@@ -114,6 +114,31 @@ pub fn line_range(first: usize, last: usize) -> String {
 }
 
 #[cfg(test)]
+/// Every line of the project's logs (samples, the corpus, the framework
+/// and version logs), read as aiolog frames them: lossily, without CR.
+pub(crate) fn project_lines() -> Vec<String> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut lines = Vec::new();
+    let mut dirs = vec![root.join("samples"), root.join("tests")];
+    while let Some(d) = dirs.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                dirs.push(p);
+            } else if p.extension().is_some_and(|x| x == "log" || x == "txt") {
+                let bytes = std::fs::read(&p).unwrap();
+                let text = String::from_utf8_lossy(&bytes);
+                lines.extend(text.lines().map(|l| l.trim_end_matches('\r').to_string()));
+            }
+        }
+    }
+    lines
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

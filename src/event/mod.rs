@@ -288,11 +288,12 @@ pub type FrameBlocks = std::collections::HashMap<&'static str, Vec<Frame>, crate
 /// The record's last exception line (`ValueError: …`): the final exception
 /// of a chained traceback.
 pub fn last_exception_line(text: &str) -> Option<String> {
-    crate::text::lines(text)
-        .skip(1)
+    // From the end: the exception line is usually the last.
+    let first_end = text.find('\n')?;
+    text[first_end + 1..]
+        .rsplit('\n')
         .map(str::trim)
-        .filter(|l| is_exception_line(l))
-        .last()
+        .find(|l| is_exception_line(l))
         .map(str::to_string)
 }
 

@@ -68,10 +68,24 @@ pub fn markers() -> impl Iterator<Item = &'static str> {
 /// Whether a message is one of debug mode's DEBUG/INFO lines, or holds a
 /// marker of one (a record of one line either way: [`parse`] decides).
 pub fn is_debug_line(msg: &str) -> bool {
-    static ANY: crate::text::Literals = crate::text::Literals::new(MARKERS);
-    static REPR: crate::text::Literals = crate::text::Literals::new(REPR_MARKERS);
-    (ANY.any_in(msg) || REPR.any_in(msg)) && !msg.contains("Executing ")
+    static ANY: crate::text::Literals = crate::text::Literals::new(&ALL);
+    ANY.any_in(msg) && !msg.contains("Executing ")
 }
+
+/// [`MARKERS`] and [`REPR_MARKERS`], for one search.
+const ALL: [&str; MARKERS.len() + REPR_MARKERS.len()] = {
+    let mut all = [""; MARKERS.len() + REPR_MARKERS.len()];
+    let mut i = 0;
+    while i < all.len() {
+        all[i] = if i < MARKERS.len() {
+            MARKERS[i]
+        } else {
+            REPR_MARKERS[i - MARKERS.len()]
+        };
+        i += 1;
+    }
+    all
+};
 
 /// The words of an [`AFTER_REPR`] line: `<…> words`, the `<…>` one repr.
 fn after_repr(msg: &str) -> Option<&'static str> {

@@ -16,30 +16,6 @@ fn by_regex<'a>(re: &Regex, line: &'a str) -> Fast<'a> {
     }
 }
 
-/// Every line of the project's logs (samples, the corpus, the framework
-/// and version logs), read as aiolog frames them: lossily, without CR.
-fn project_lines() -> Vec<String> {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut lines = Vec::new();
-    let mut dirs = vec![root.join("samples"), root.join("tests")];
-    while let Some(d) = dirs.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for e in entries.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                dirs.push(p);
-            } else if p.extension().is_some_and(|x| x == "log" || x == "txt") {
-                let bytes = std::fs::read(&p).unwrap();
-                let text = String::from_utf8_lossy(&bytes);
-                lines.extend(text.lines().map(|l| l.trim_end_matches('\r').to_string()));
-            }
-        }
-    }
-    lines
-}
-
 /// Lines made from `line` by changing one byte position at a time to each
 /// of a few bytes and characters that sit at the patterns' decisions, and
 /// by cutting it short.
@@ -94,7 +70,7 @@ fn every_grammar_but_bare_has_its_first_bytes() {
 /// The lines the tests read: the project's logs, the grammars' samples
 /// and counter-samples, mutations of them, and hand-made edges.
 fn test_lines(g: &Grammars) -> Vec<String> {
-    let mut lines = project_lines();
+    let mut lines = crate::text::project_lines();
     for x in g.all() {
         for s in &x.samples {
             lines.extend(mutations(&s.line));
