@@ -166,3 +166,31 @@ fn the_id_of_a_match_is_its_group() {
     }
     assert!(n >= 6, "{n}");
 }
+
+#[test]
+fn ascii_lines_give_the_regexs_ids_without_it() {
+    let re = id_pattern();
+    let mut lines = crate::text::project_lines();
+    for l in [
+        "GET / 200 request_id=d72c1692509d2c5e",
+        r#"{"trace_id": "abc:def.1", "x": 1}"#,
+        "Request-ID:\t 'q1w2e3' rid=zz9 correlation_id = \"7f-3\"",
+        "traceid:'aa' requestid=bb TRACE-ID = CC",
+        "ax-request-id=abc grid=1234 _rid=5555 x-rid=6666",
+        "request_id=ab request_id=abc rid=\"\"'x' rid= 'abcd",
+        "rid:abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrid=tail",
+        "request__id=abc request_-id=abc Request_Id\u{0b}:\u{0c}zz9",
+        "correlationid=1.2.3 Correlation-Id=ok trace=abc id=abc rid",
+    ] {
+        lines.push(l.to_string());
+    }
+    let mut found = 0;
+    for l in lines.iter().filter(|l| l.is_ascii()) {
+        let by_regex: Vec<&str> = re.find_iter(l).map(|m| id_of_match(m.as_str())).collect();
+        let mut by_hand = Vec::new();
+        ascii_ids(l, |id| by_hand.push(id));
+        assert_eq!(by_hand, by_regex, "{l}");
+        found += by_hand.len();
+    }
+    assert!(found >= 20, "{found} ids");
+}
