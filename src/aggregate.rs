@@ -76,7 +76,7 @@ impl<'de> serde::Deserialize<'de> for Histogram {
 }
 
 /// What findings are grouped by.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct GroupKey {
     /// The kind.
     pub kind: Kind,
@@ -88,6 +88,80 @@ pub struct GroupKey {
     pub other: bool,
     /// Findings during shutdown, kept apart from the same site's others.
     pub shutdown: bool,
+}
+
+/// A group key's fields, borrowed: what it is hashed and compared by, so
+/// that a finding's group is found without building its key (the site's
+/// strings copied for every finding).
+type KeyParts<'a> = (
+    Kind,
+    Option<(&'a str, u32, Option<&'a str>)>,
+    Option<&'a str>,
+    bool,
+    bool,
+);
+
+/// A group key, owned ([`GroupKey`]) or borrowed from a finding.
+trait KeyView {
+    fn parts(&self) -> KeyParts<'_>;
+}
+
+impl KeyView for GroupKey {
+    fn parts(&self) -> KeyParts<'_> {
+        (
+            self.kind,
+            self.site
+                .as_ref()
+                .map(|s| (s.path.as_str(), s.line, s.function.as_deref())),
+            self.subject.as_deref(),
+            self.other,
+            self.shutdown,
+        )
+    }
+}
+
+/// The key of a finding's own group (not the overflow group), borrowed.
+struct FindingKey<'f>(&'f Finding);
+
+impl KeyView for FindingKey<'_> {
+    fn parts(&self) -> KeyParts<'_> {
+        let f = self.0;
+        (
+            f.kind,
+            f.site
+                .as_ref()
+                .map(|s| (s.path.as_str(), s.line, s.function.as_deref())),
+            f.subject.as_deref().filter(|_| f.site.is_none()),
+            false,
+            f.during_shutdown,
+        )
+    }
+}
+
+impl std::hash::Hash for GroupKey {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        self.parts().hash(h);
+    }
+}
+
+impl std::hash::Hash for dyn KeyView + '_ {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        self.parts().hash(h);
+    }
+}
+
+impl PartialEq for dyn KeyView + '_ {
+    fn eq(&self, other: &Self) -> bool {
+        self.parts() == other.parts()
+    }
+}
+
+impl Eq for dyn KeyView + '_ {}
+
+impl<'a> std::borrow::Borrow<dyn KeyView + 'a> for GroupKey {
+    fn borrow(&self) -> &(dyn KeyView + 'a) {
+        self
+    }
 }
 
 /// Statistics of one group.
@@ -218,11 +292,12 @@ impl Group {
             });
         }
         if let Some(ts) = &f.timestamp {
+            // `clone_from` reuses the string kept: no allocation per finding.
             if self.first_seen.as_ref().is_none_or(|fs| ts < fs) {
-                self.first_seen = Some(ts.clone());
+                self.first_seen.clone_from(&f.timestamp);
             }
             if self.last_seen.as_ref().is_none_or(|ls| ts > ls) {
-                self.last_seen = Some(ts.clone());
+                self.last_seen.clone_from(&f.timestamp);
             }
         }
     }
@@ -331,6 +406,10 @@ impl Aggregator {
                 });
             }
         }
+        if let Some(g) = self.groups.get_mut(&FindingKey(f) as &dyn KeyView) {
+            g.add(f);
+            return;
+        }
         let mut key = GroupKey {
             kind: f.kind,
             subject: if f.site.is_none() {
@@ -342,10 +421,6 @@ impl Aggregator {
             other: false,
             shutdown: f.during_shutdown,
         };
-        if let Some(g) = self.groups.get_mut(&key) {
-            g.add(f);
-            return;
-        }
         if self.groups.len() >= MAX_GROUPS {
             key = GroupKey {
                 kind: f.kind,
@@ -531,7 +606,6 @@ fn why(g: &Group) -> String {
 /// Request and trace ids in context lines: `request_id=…`, `"trace_id": "…"`,
 /// `rid=…`, `correlation_id=…` (and the same with dashes), at most eight.
 pub fn request_ids<'a>(lines: impl Iterator<Item = &'a String>) -> Vec<String> {
-    let re = id_pattern();
     let mut ids: Vec<String> = Vec::new();
     for l in lines {
         // Every spelling the regex knows holds an `id` in some case.
@@ -553,7 +627,7 @@ pub fn request_ids<'a>(lines: impl Iterator<Item = &'a String>) -> Vec<String> {
             // decide. The match alone (the lazy DFA, without the capture
             // engines): the id is what follows its first `:` or `=` (the
             // names hold neither), the spaces and the quote after it.
-            for m in re.find_iter(l) {
+            for m in id_pattern().find_iter(l) {
                 keep(id_of_match(m.as_str()));
             }
         }

