@@ -646,7 +646,7 @@ fn ascii_ids<'l>(l: &'l str, mut each: impl FnMut(&'l str)) {
     while let Some(k) = memchr::memchr2(b'i', b'I', &b[at..]) {
         let q = at + k;
         at = q + 1;
-        if !b.get(q + 1).is_some_and(|&d| d | 0x20 == b'd') || !has_name_before(b, from, q) {
+        if b.get(q + 1).is_none_or(|&d| d | 0x20 != b'd') || !has_name_before(b, from, q) {
             continue;
         }
         if let Some((start, end)) = id_after(b, q + 2) {
