@@ -28,9 +28,10 @@ pub const DEFAULT_MAX_LINE: usize = 1 << 20;
 
 /// A cleaned line.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CleanLine {
-    /// The text: no `\r`, no escape sequences, valid UTF-8.
-    pub text: String,
+pub struct CleanLine<'a> {
+    /// The text: no `\r`, no escape sequences, valid UTF-8; borrowed from
+    /// the line when it needed no cleaning (nearly every line).
+    pub text: Cow<'a, str>,
     /// The line was longer than the bound and was cut.
     pub truncated: bool,
     /// Invalid UTF-8 was replaced.
@@ -38,7 +39,7 @@ pub struct CleanLine {
 }
 
 /// Cleans one line (without its `\n`).
-pub fn clean_line(raw: &[u8], max_len: usize) -> CleanLine {
+pub fn clean_line(raw: &[u8], max_len: usize) -> CleanLine<'_> {
     let mut raw = raw;
     let truncated = raw.len() > max_len;
     if truncated {
@@ -54,9 +55,18 @@ pub fn clean_line(raw: &[u8], max_len: usize) -> CleanLine {
     }
     // Valid UTF-8 (nearly every line) is checked at memory speed; only
     // invalid text goes through the lossy conversion.
-    let (text, invalid_utf8) = match std::str::from_utf8(&stripped) {
-        Ok(s) => (s.to_string(), false),
-        Err(_) => (String::from_utf8_lossy(&stripped).into_owned(), true),
+    let (text, invalid_utf8) = match stripped {
+        Cow::Borrowed(b) => match std::str::from_utf8(b) {
+            Ok(s) => (Cow::Borrowed(s), false),
+            Err(_) => (Cow::Owned(String::from_utf8_lossy(b).into_owned()), true),
+        },
+        Cow::Owned(v) => match String::from_utf8(v) {
+            Ok(s) => (Cow::Owned(s), false),
+            Err(e) => (
+                Cow::Owned(String::from_utf8_lossy(e.as_bytes()).into_owned()),
+                true,
+            ),
+        },
     };
     CleanLine {
         text,
@@ -277,16 +287,16 @@ pub fn decode_json(text: &str) -> Option<InnerLine> {
 /// child's line as. The analyzer and the parallel splitter read lines the
 /// same way through it.
 #[derive(Debug, Clone)]
-pub struct ReadLine {
+pub struct ReadLine<'a> {
     /// The cleaned line.
-    pub clean: CleanLine,
+    pub clean: CleanLine<'a>,
     /// The line it wraps, read.
     pub inner: Option<InnerLine>,
 }
 
-impl ReadLine {
+impl ReadLine<'_> {
     /// Cleans and decodes one line (without its `\n`).
-    pub fn read(raw: &[u8], max_len: usize) -> ReadLine {
+    pub fn read(raw: &[u8], max_len: usize) -> ReadLine<'_> {
         let clean = clean_line(raw, max_len);
         let inner = decode_json(&clean.text).or_else(|| {
             decode_bytes_literal(&clean.text, max_len).map(|text| InnerLine { text, stream: None })
@@ -296,7 +306,7 @@ impl ReadLine {
 
     /// The text the grammars read.
     pub fn text(&self) -> &str {
-        self.inner.as_ref().map_or(&self.clean.text, |j| &j.text)
+        self.inner.as_ref().map_or(&*self.clean.text, |j| &j.text)
     }
 
     /// The stream a collector's JSON object names.
@@ -332,7 +342,7 @@ pub fn decode_bytes_literal(text: &str, max_len: usize) -> Option<String> {
         if let Some(bytes) = unescape_bytes(&b[at + 2..b.len() - 1], quote) {
             let body = bytes.strip_suffix(b"\n").unwrap_or(&bytes);
             let body = body.strip_suffix(b"\r").unwrap_or(body);
-            return Some(clean_line(body, max_len).text);
+            return Some(clean_line(body, max_len).text.into_owned());
         }
     }
     None

@@ -513,7 +513,7 @@ impl Grammars {
     /// as a wrapper grammar does.
     pub fn frame_read<'a>(
         &self,
-        line: &'a crate::frame::ReadLine,
+        line: &'a crate::frame::ReadLine<'_>,
         forced: Option<usize>,
     ) -> Framed<'a> {
         let mut framed = self.frame(line.text(), forced);

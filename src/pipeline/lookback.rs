@@ -115,7 +115,7 @@ fn bracketed_number(line: &str) -> Option<&str> {
 
 /// A context line as kept: cleaned, and cut at 500 characters.
 fn context_line(raw: &[u8], max: usize) -> String {
-    let text = clean_line(raw, max.min(2000)).text;
+    let text = clean_line(raw, max.min(2000)).text.into_owned();
     if text.len() <= 500 {
         return text;
     }
