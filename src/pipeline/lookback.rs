@@ -70,18 +70,41 @@ impl Lookback {
 
     /// The context lines before a record: up to `want` lines that hold no
     /// asyncio marker and may come from the record's process `pid`,
-    /// nearest last.
+    /// nearest last. `block` is the block, the record's line start in it,
+    /// and where the block search began that found no marker before that
+    /// line: a line from there on that cleaning left as it was needs no
+    /// search of its own.
     pub fn context_before(
         &self,
-        block: Option<(&[u8], usize)>,
+        block: Option<(&[u8], usize, usize)>,
         want: usize,
         scanner: &Scanner,
         pid: Option<&str>,
     ) -> Vec<String> {
-        let mut v = self.lines_before(block, want);
+        let mut v: Vec<(String, bool)> = Vec::new();
+        if let Some((b, start, searched_from)) = block {
+            let mut end = start;
+            while v.len() < want && end > 0 {
+                let line_end = end - 1;
+                let line_start = memchr::memrchr(b'\n', &b[..line_end]).map_or(0, |i| i + 1);
+                let (text, unchanged) = cleaned(&b[line_start..line_end], self.max_line);
+                v.push((text, unchanged && line_start >= searched_from));
+                end = line_start;
+            }
+        }
+        let need = want.saturating_sub(v.len());
+        v.extend(
+            self.ring
+                .iter()
+                .rev()
+                .take(need)
+                .map(|l| (l.clone(), false)),
+        );
         v.reverse();
-        v.retain(|l| !scanner.is_hit(l.as_bytes()) && same_process(pid, l));
-        v
+        v.into_iter()
+            .filter(|(l, free)| (*free || !scanner.is_hit(l.as_bytes())) && same_process(pid, l))
+            .map(|(l, _)| l)
+            .collect()
     }
 }
 
@@ -115,12 +138,21 @@ fn bracketed_number(line: &str) -> Option<&str> {
 
 /// A context line as kept: cleaned, and cut at 500 characters.
 fn context_line(raw: &[u8], max: usize) -> String {
-    let text = clean_line(raw, max.min(2000)).text.into_owned();
+    cleaned(raw, max).0
+}
+
+/// [`context_line`], and whether cleaning left the line's bytes as they
+/// were (the cut keeps a prefix of them).
+fn cleaned(raw: &[u8], max: usize) -> (String, bool) {
+    let clean = clean_line(raw, max.min(2000));
+    let unchanged = !clean.truncated && matches!(clean.text, std::borrow::Cow::Borrowed(_));
+    let text = clean.text;
     if text.len() <= 500 {
-        return text;
+        return (text.into_owned(), unchanged);
     }
-    match text.char_indices().nth(500) {
+    let cut = match text.char_indices().nth(500) {
         Some((i, _)) => text[..i].to_string(),
-        None => text,
-    }
+        None => text.into_owned(),
+    };
+    (cut, unchanged)
 }

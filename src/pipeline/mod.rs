@@ -135,6 +135,10 @@ pub struct InputAnalyzer<'a> {
     /// The process id of the last record, when its prefix has one: context
     /// lines of other processes interleaved in the same input are left out.
     record_pid: Option<String>,
+    /// In the block being read, where the block search began that found
+    /// the next marker: the lines from there to that marker's line hold
+    /// none, and their context lines need no search.
+    searched_from: usize,
 }
 
 impl<'a> InputAnalyzer<'a> {
@@ -149,6 +153,7 @@ impl<'a> InputAnalyzer<'a> {
             line_no: 0,
             router: Router::default(),
             lookback: Lookback::new(opts.before, opts.max_line),
+            searched_from: usize::MAX,
             hold: HoldBack::new(opts.after, opts.mark_shutdown),
             join: Joiner::default(),
             fresh: Vec::new(),
@@ -298,6 +303,7 @@ impl<'a> InputAnalyzer<'a> {
                     .find_span(&block[pos..])
                     .map(|(s, e)| (pos + s, pos + e));
                 searched = true;
+                self.searched_from = pos;
             }
             if self.busy() {
                 let end =
@@ -473,7 +479,7 @@ impl<'a> InputAnalyzer<'a> {
         self.hold.release(out);
         self.record_pid = framed.pid.map(str::to_string);
         let before = self.lookback.context_before(
-            at,
+            at.map(|(b, start)| (b, start, self.searched_from)),
             self.opts.before,
             self.scanner,
             self.record_pid.as_deref(),

@@ -150,3 +150,23 @@ fn one_application_line_after_a_destroyed_task_is_enough_to_say_not_at_shutdown(
     let (out, _) = analyze_bytes("t", followed.as_bytes(), &g, Options::default());
     assert!(!out[0].during_shutdown, "an application line followed it");
 }
+
+#[test]
+fn a_context_line_that_holds_a_marker_once_cleaned_is_left_out() {
+    // The block search reads the raw bytes: a colour code inside a marker
+    // hides it, and the line passes as an application line. Cleaned, as a
+    // context line, it shows the marker and is left out; the plain line
+    // before it, which the block search has already read, is kept.
+    let log = "GET /a 200\n\
+               Exe\x1b[0mcuting <Handle g() at /app/a.py:9> took 0.300 seconds\n\
+               Executing <Handle f() at /app/a.py:3> took 0.200 seconds\n";
+    for piece in [log.len(), 7] {
+        let (out, _) = run_in_pieces(log.as_bytes(), piece);
+        assert_eq!(out.len(), 1, "{out:#?}");
+        assert_eq!(
+            out[0].context_before,
+            vec!["GET /a 200".to_string()],
+            "piece {piece}"
+        );
+    }
+}
