@@ -74,6 +74,23 @@ pub fn lines(text: &str) -> impl Iterator<Item = &str> {
     })
 }
 
+/// `str::trim_start`, with ASCII whitespace skipped byte by byte first:
+/// the record parsers trim every line, nearly all of them indented with
+/// spaces.
+pub fn trim_start(s: &str) -> &str {
+    let n = s
+        .bytes()
+        .take_while(|&b| matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r'))
+        .count();
+    let rest = &s[n..];
+    if rest.as_bytes().first().is_some_and(|&b| b >= 0x80) {
+        // Unicode's other white space.
+        rest.trim_start()
+    } else {
+        rest
+    }
+}
+
 /// A literal searched for from the end, its searcher built once: the
 /// record parsers' `rfind` of a fixed word (` created at `, `) at `) on
 /// long reprs, without building a two-way searcher per call.
@@ -141,6 +158,25 @@ pub(crate) fn project_lines() -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn trim_start_is_strs() {
+        for s in [
+            "",
+            " ",
+            "  x",
+            "\t\n\x0b\x0c\r x ",
+            "\u{a0}x",
+            " \u{2003} \u{85}y",
+            "é",
+            "\x1cx",
+        ] {
+            assert_eq!(trim_start(s), s.trim_start(), "{s:?}");
+        }
+        for l in project_lines() {
+            assert_eq!(trim_start(&l), l.trim_start(), "{l:?}");
+        }
+    }
 
     #[test]
     fn one_and_many() {

@@ -248,10 +248,10 @@ pub fn frame_blocks(text: &str) -> FrameBlocks {
     let mut blocks = FrameBlocks::default();
     let mut current: Option<&'static str> = None;
     for line in crate::text::lines(text).skip(1) {
-        let t = line.trim_start();
+        let t = crate::text::trim_start(line);
         if let Ok((_, frame)) = repr::frame_line(t) {
             if let Some(c) = current {
-                blocks.entry(c).or_default().push(frame);
+                blocks.push(c, frame);
             }
             continue;
         }
@@ -282,8 +282,30 @@ pub fn frame_blocks(text: &str) -> FrameBlocks {
     blocks
 }
 
-/// A record's frame lists by header (see [`frame_blocks`]).
-pub type FrameBlocks = std::collections::HashMap<&'static str, Vec<Frame>, crate::hash::FxBuild>;
+/// A record's frame lists by header (see [`frame_blocks`]): a few, so a
+/// list rather than a table.
+#[derive(Debug, Default)]
+pub struct FrameBlocks(Vec<(&'static str, Vec<Frame>)>);
+
+impl FrameBlocks {
+    /// The list under `header`, taken out.
+    pub fn remove(&mut self, header: &str) -> Option<Vec<Frame>> {
+        let i = self.0.iter().position(|(h, _)| *h == header)?;
+        Some(self.0.swap_remove(i).1)
+    }
+
+    /// The list under `header`.
+    pub fn get(&self, header: &str) -> Option<&Vec<Frame>> {
+        self.0.iter().find(|(h, _)| *h == header).map(|(_, f)| f)
+    }
+
+    fn push(&mut self, header: &'static str, frame: Frame) {
+        match self.0.iter_mut().find(|(h, _)| *h == header) {
+            Some((_, frames)) => frames.push(frame),
+            None => self.0.push((header, vec![frame])),
+        }
+    }
+}
 
 /// The record's last exception line (`ValueError: …`): the final exception
 /// of a chained traceback.
@@ -300,7 +322,7 @@ pub fn last_exception_line(text: &str) -> Option<String> {
 /// The value of the first `key: value` line for `key`.
 pub fn key_value<'t>(text: &'t str, key: &str) -> Option<&'t str> {
     crate::text::lines(text).skip(1).find_map(|l| {
-        let t = l.trim_start();
+        let t = crate::text::trim_start(l);
         t.strip_prefix(key)?.strip_prefix(": ")
     })
 }

@@ -2,7 +2,7 @@
 //! exception line, the end of a slow-callback line.
 
 pub(super) fn strip_indent(s: &str, n: usize) -> &str {
-    let ws = s.len() - s.trim_start_matches([' ', '\t']).len();
+    let ws = s.bytes().take_while(|&b| b == b' ' || b == b'\t').count();
     &s[ws.min(n)..]
 }
 

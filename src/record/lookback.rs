@@ -15,7 +15,7 @@ pub fn traceback_before<'a>(nearest_first: impl Iterator<Item = &'a str>) -> Vec
     let mut found = false;
     let mut it = nearest_first.take(MAX_LOOKBACK);
     for line in it.by_ref() {
-        let t = line.trim_start();
+        let t = crate::text::trim_start(line);
         if t.starts_with("Traceback (most recent call last):") {
             v.push(line);
             found = true;

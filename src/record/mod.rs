@@ -244,7 +244,7 @@ impl Builder {
         if self.phase == Phase::Done || hit {
             return false;
         }
-        let t = line.trim_start();
+        let t = crate::text::trim_start(line);
         if t.starts_with("RuntimeWarning: Enable tracemalloc")
             || t.starts_with("ResourceWarning: Enable tracemalloc")
         {
@@ -264,7 +264,7 @@ impl Builder {
     }
 
     fn offer_handler(&mut self, line: &str, hit: bool) -> Offer {
-        let t = line.trim_start();
+        let t = crate::text::trim_start(line);
         if t.is_empty() {
             // At most one blank line in a row belongs to a record (between a
             // message and its keys, or before a chained traceback).
