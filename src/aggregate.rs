@@ -8,7 +8,11 @@
 //! exact, memory is bounded by the number of distinct durations, and two
 //! aggregates [`Aggregator::merge`] into the same result as one run over both
 //! inputs. Past [`MAX_GROUPS`] groups, new sites of a kind go into one
-//! `other` group per kind, so memory stays flat on any input.
+//! `other` group per kind, so memory stays flat on any input. The timeline
+//! of slow callbacks, past [`MAX_TIMELINE`] points, keeps a sample chosen
+//! by each point's hash (`timeline.rs`), so one run and merged parts keep
+//! the same points; `ids.rs` reads request ids, `key.rs` finds a finding's
+//! group by its borrowed key.
 //!
 //! Ranking, one sentence per row: blocking sites by total blocked time, then
 //! count; every other kind by count; ties by path and line.
@@ -18,6 +22,17 @@ use std::collections::{BTreeMap, HashMap};
 
 use crate::correlate::{Basis, Finding, Site};
 use crate::kinds::Kind;
+
+mod ids;
+mod key;
+mod timeline;
+
+pub use ids::request_ids;
+#[cfg(test)]
+use ids::{ascii_ids, id_of_match, id_pattern};
+use key::{FindingKey, KeyView};
+use timeline::{itoa_buf, kept, point_hash};
+pub use timeline::{TimePoint, MAX_TIMELINE};
 
 /// The most groups kept before new sites are folded into `other`: a few
 /// megabytes at most, whatever the log.
@@ -90,80 +105,6 @@ pub struct GroupKey {
     pub shutdown: bool,
 }
 
-/// A group key's fields, borrowed: what it is hashed and compared by, so
-/// that a finding's group is found without building its key (the site's
-/// strings copied for every finding).
-type KeyParts<'a> = (
-    Kind,
-    Option<(&'a str, u32, Option<&'a str>)>,
-    Option<&'a str>,
-    bool,
-    bool,
-);
-
-/// A group key, owned ([`GroupKey`]) or borrowed from a finding.
-trait KeyView {
-    fn parts(&self) -> KeyParts<'_>;
-}
-
-impl KeyView for GroupKey {
-    fn parts(&self) -> KeyParts<'_> {
-        (
-            self.kind,
-            self.site
-                .as_ref()
-                .map(|s| (s.path.as_str(), s.line, s.function.as_deref())),
-            self.subject.as_deref(),
-            self.other,
-            self.shutdown,
-        )
-    }
-}
-
-/// The key of a finding's own group (not the overflow group), borrowed.
-struct FindingKey<'f>(&'f Finding);
-
-impl KeyView for FindingKey<'_> {
-    fn parts(&self) -> KeyParts<'_> {
-        let f = self.0;
-        (
-            f.kind,
-            f.site
-                .as_ref()
-                .map(|s| (s.path.as_str(), s.line, s.function.as_deref())),
-            f.subject.as_deref().filter(|_| f.site.is_none()),
-            false,
-            f.during_shutdown,
-        )
-    }
-}
-
-impl std::hash::Hash for GroupKey {
-    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
-        self.parts().hash(h);
-    }
-}
-
-impl std::hash::Hash for dyn KeyView + '_ {
-    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
-        self.parts().hash(h);
-    }
-}
-
-impl PartialEq for dyn KeyView + '_ {
-    fn eq(&self, other: &Self) -> bool {
-        self.parts() == other.parts()
-    }
-}
-
-impl Eq for dyn KeyView + '_ {}
-
-impl<'a> std::borrow::Borrow<dyn KeyView + 'a> for GroupKey {
-    fn borrow(&self) -> &(dyn KeyView + 'a) {
-        self
-    }
-}
-
 /// Statistics of one group.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Group {
@@ -225,21 +166,6 @@ pub const MAX_IDS: usize = 16;
 
 /// The most bytes of a record kept as a group's sample.
 pub const SAMPLE_RECORD_BYTES: usize = 8 << 10;
-
-/// The most points kept on the slow-callback timeline; past it, every
-/// other point is dropped, so the timeline thins out evenly.
-pub const MAX_TIMELINE: usize = 4096;
-
-/// One slow callback on the timeline.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
-pub struct TimePoint {
-    /// ISO 8601 timestamp from the record's prefix.
-    pub ts: String,
-    /// Milliseconds blocked.
-    pub ms: u64,
-    /// `path:line` of the site.
-    pub site: String,
-}
 
 impl Group {
     fn new(key: GroupKey, f: &Finding) -> Group {
@@ -377,11 +303,10 @@ pub struct Aggregator {
     groups: HashMap<GroupKey, Group, crate::hash::FxBuild>,
     /// Findings seen, including those folded into `other`.
     pub events: u64,
-    /// Slow callbacks with a timestamp, thinned out past [`MAX_TIMELINE`].
+    /// Slow callbacks with a timestamp, thinned out past [`MAX_TIMELINE`]:
+    /// those whose [`point_hash`] ends in at least `level` zero bits.
     timeline: Vec<TimePoint>,
-    /// Keep one point in `stride`.
-    stride: u64,
-    seen_points: u64,
+    level: u32,
 }
 
 impl Aggregator {
@@ -394,11 +319,17 @@ impl Aggregator {
     pub fn add(&mut self, f: &Finding) {
         self.events += f.occurrences.max(1);
         if let (Some(ts), Some(secs)) = (&f.timestamp, f.seconds) {
+            let ms = (secs * 1000.0).round() as u64;
+            let line = f.site.as_ref().map(|s| itoa_buf(s.line));
+            let site: [&[u8]; 3] = match (&f.site, &line) {
+                (Some(s), Some(line)) => [s.path.as_bytes(), b":", line.digits()],
+                _ => [b"?", b"", b""],
+            };
             // Built only when the thinned-out timeline keeps it.
-            if self.takes_next_point() {
+            if kept(point_hash(ts, ms, &site), self.level) {
                 self.push_point(TimePoint {
                     ts: ts.clone(),
-                    ms: (secs * 1000.0).round() as u64,
+                    ms,
                     site: f
                         .site
                         .as_ref()
@@ -437,32 +368,31 @@ impl Aggregator {
     }
 
     fn add_point(&mut self, p: TimePoint) {
-        if self.takes_next_point() {
+        if kept(p.hash(), self.level) {
             self.push_point(p);
         }
     }
 
-    /// Counts a point and says whether the timeline keeps it.
-    fn takes_next_point(&mut self) -> bool {
-        self.stride = self.stride.max(1);
-        self.seen_points += 1;
-        self.seen_points % self.stride == 0
-    }
-
+    /// Keeps a point the level keeps; past [`MAX_TIMELINE`], raises the
+    /// level (about half the points each time). Which points are kept
+    /// depends on the points alone, not on the order they came in: one pass
+    /// and parts merged keep the same ones.
     fn push_point(&mut self, p: TimePoint) {
         self.timeline.push(p);
-        if self.timeline.len() >= MAX_TIMELINE {
-            let mut i = 0;
-            self.timeline.retain(|_| {
-                i += 1;
-                i % 2 == 0
-            });
-            self.stride *= 2;
+        while self.timeline.len() >= MAX_TIMELINE {
+            self.raise_level(self.level + 1);
         }
     }
 
-    /// The slow callbacks that carry a timestamp, in time order (thinned
-    /// out evenly on long logs).
+    fn raise_level(&mut self, level: u32) {
+        if level > self.level {
+            self.level = level;
+            self.timeline.retain(|p| kept(p.hash(), level));
+        }
+    }
+
+    /// The slow callbacks that carry a timestamp, in time order (on long
+    /// logs, a sample chosen by each point's hash: see [`kept`]).
     pub fn timeline(&self) -> Vec<TimePoint> {
         let mut t = self.timeline.clone();
         t.sort();
@@ -507,6 +437,7 @@ impl Aggregator {
     /// `line_offset` lines further on: its line numbers are shifted.
     pub fn merge_shifted(&mut self, other: &Aggregator, line_offset: u64) {
         self.events += other.events;
+        self.raise_level(other.level);
         for p in &other.timeline {
             self.add_point(p.clone());
         }
@@ -601,135 +532,6 @@ fn why(g: &Group) -> String {
         g.basis.short().to_string()
     };
     g.key.kind.why(g, &short)
-}
-
-/// Request and trace ids in context lines: `request_id=…`, `"trace_id": "…"`,
-/// `rid=…`, `correlation_id=…` (and the same with dashes), at most eight.
-pub fn request_ids<'a>(lines: impl Iterator<Item = &'a String>) -> Vec<String> {
-    let mut ids: Vec<String> = Vec::new();
-    for l in lines {
-        // Every spelling the regex knows holds an `id` in some case.
-        let b = l.as_bytes();
-        if !memchr::memchr2_iter(b'i', b'I', b)
-            .any(|i| b.get(i + 1).is_some_and(|&d| d | 0x20 == b'd'))
-        {
-            continue;
-        }
-        let mut keep = |id: &str| {
-            if ids.len() < 8 && !ids.iter().any(|k| k == id) {
-                ids.push(id.to_string());
-            }
-        };
-        if l.is_ascii() {
-            ascii_ids(l, &mut keep);
-        } else {
-            // Outside ASCII the regex's Unicode classes and case folding
-            // decide. The match alone (the lazy DFA, without the capture
-            // engines): the id is what follows its first `:` or `=` (the
-            // names hold neither), the spaces and the quote after it.
-            for m in id_pattern().find_iter(l) {
-                keep(id_of_match(m.as_str()));
-            }
-        }
-    }
-    ids
-}
-
-/// The ids that [`id_pattern`] finds in an ASCII line, in its order,
-/// without the regex: every name ends in `id`, so each is found from an
-/// `id` and read back to its start, then forward to the id.
-fn ascii_ids<'l>(l: &'l str, mut each: impl FnMut(&'l str)) {
-    let b = l.as_bytes();
-    // Where the next match may start (after the last one's end), and where
-    // to look for the next `id`.
-    let (mut from, mut at) = (0, 0);
-    while let Some(k) = memchr::memchr2(b'i', b'I', &b[at..]) {
-        let q = at + k;
-        at = q + 1;
-        if b.get(q + 1).is_none_or(|&d| d | 0x20 != b'd') || !has_name_before(b, from, q) {
-            continue;
-        }
-        if let Some((start, end)) = id_after(b, q + 2) {
-            each(&l[start..end]);
-            from = end;
-            at = end;
-        }
-    }
-}
-
-/// Whether a name of [`id_pattern`] (`request_id`, `rid`, `x-request-id`,
-/// …, in any case) ends with the `id` at `q`, starting at or after `from`
-/// and at a word boundary.
-fn has_name_before(b: &[u8], from: usize, q: usize) -> bool {
-    const BEFORE_ID: &[&[u8]] = &[
-        b"x-request-",
-        b"request_",
-        b"request-",
-        b"request",
-        b"trace_",
-        b"trace-",
-        b"trace",
-        b"correlation_",
-        b"correlation-",
-        b"correlation",
-        b"r",
-    ];
-    let before = &b[from..q];
-    BEFORE_ID.iter().any(|w| {
-        before.len() >= w.len() && before[before.len() - w.len()..].eq_ignore_ascii_case(w) && {
-            let p = q - w.len();
-            p == 0 || !(b[p - 1].is_ascii_alphanumeric() || b[p - 1] == b'_')
-        }
-    })
-}
-
-/// After a name, at `j`: `["']?\s*[:=]\s*["']?` and the id
-/// (`[A-Za-z0-9][A-Za-z0-9._:-]{2,63}`), its start and end.
-fn id_after(b: &[u8], mut j: usize) -> Option<(usize, usize)> {
-    let at = |j: usize| b.get(j).copied();
-    let space = |c: Option<u8>| matches!(c, Some(b'\t'..=b'\r' | b' '));
-    let quote = |c: Option<u8>| matches!(c, Some(b'"' | b'\''));
-    j += quote(at(j)) as usize;
-    while space(at(j)) {
-        j += 1;
-    }
-    if !matches!(at(j), Some(b':' | b'=')) {
-        return None;
-    }
-    j += 1;
-    while space(at(j)) {
-        j += 1;
-    }
-    j += quote(at(j)) as usize;
-    let start = j;
-    if !at(j).is_some_and(|c| c.is_ascii_alphanumeric()) {
-        return None;
-    }
-    j += 1;
-    let rest = b[j..]
-        .iter()
-        .take(63)
-        .take_while(|&&c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b':' | b'-'))
-        .count();
-    (rest >= 2).then_some((start, j + rest))
-}
-
-/// The pattern of a request or trace id; group 1 is the id.
-fn id_pattern() -> &'static regex::Regex {
-    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
-    RE.get_or_init(|| {
-        regex::Regex::new(
-            r#"(?i)\b(?:request[_-]?id|trace[_-]?id|rid|correlation[_-]?id|x-request-id)["']?\s*[:=]\s*["']?([A-Za-z0-9][A-Za-z0-9._:-]{2,63})"#,
-        )
-        .expect("valid regex")
-    })
-}
-
-/// The id in a match of [`id_pattern`]: what its group 1 holds.
-fn id_of_match(m: &str) -> &str {
-    let sep = m.find([':', '=']).map_or(0, |i| i + 1);
-    let rest = m[sep..].trim_start_matches(char::is_whitespace);
-    rest.strip_prefix(['"', '\'']).unwrap_or(rest)
 }
 
 #[cfg(test)]

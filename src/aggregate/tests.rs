@@ -194,3 +194,55 @@ fn ascii_lines_give_the_regexs_ids_without_it() {
     }
     assert!(found >= 20, "{found} ids");
 }
+
+#[test]
+fn a_long_timeline_is_thinned_the_same_in_one_pass_and_in_parts() {
+    let points: Vec<Finding> = (0..20_000u32)
+        .map(|i| {
+            let ts = format!(
+                "2024-05-01T{:02}:{:02}:{:02}.{:03}",
+                i / 3600 % 24,
+                i / 60 % 60,
+                i % 60,
+                i % 1000
+            );
+            finding(
+                Kind::SlowCallback,
+                1 + i % 50,
+                Some(0.1 + f64::from(i % 7) / 100.0),
+                &ts,
+            )
+        })
+        .collect();
+    let mut whole = Aggregator::new();
+    points.iter().for_each(|f| whole.add(f));
+    for cut in [1, 7_000, 12_345] {
+        let (mut first, mut second) = (Aggregator::new(), Aggregator::new());
+        points[..cut].iter().for_each(|f| first.add(f));
+        points[cut..].iter().for_each(|f| second.add(f));
+        first.merge(&second);
+        let (parts, one) = (first.timeline(), whole.timeline());
+        assert!(
+            parts == one,
+            "cut at {cut}: {} points against {}",
+            parts.len(),
+            one.len()
+        );
+    }
+    // Thinned, and spread over the whole log.
+    let t = whole.timeline();
+    assert!(
+        t.len() < MAX_TIMELINE && t.len() > MAX_TIMELINE / 4,
+        "{}",
+        t.len()
+    );
+    let in_hour = |h: &str| t.iter().filter(|p| p.ts.starts_with(h)).count();
+    for h in ["2024-05-01T00", "2024-05-01T02", "2024-05-01T04"] {
+        assert!(
+            in_hour(h) > t.len() / 8,
+            "{h}: {} of {}",
+            in_hour(h),
+            t.len()
+        );
+    }
+}

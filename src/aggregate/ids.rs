@@ -1,0 +1,130 @@
+//! Request and trace ids in a finding's context lines.
+
+/// Request and trace ids in context lines: `request_id=…`, `"trace_id": "…"`,
+/// `rid=…`, `correlation_id=…` (and the same with dashes), at most eight.
+pub fn request_ids<'a>(lines: impl Iterator<Item = &'a String>) -> Vec<String> {
+    let mut ids: Vec<String> = Vec::new();
+    for l in lines {
+        // Every spelling the regex knows holds an `id` in some case.
+        let b = l.as_bytes();
+        if !memchr::memchr2_iter(b'i', b'I', b)
+            .any(|i| b.get(i + 1).is_some_and(|&d| d | 0x20 == b'd'))
+        {
+            continue;
+        }
+        let mut keep = |id: &str| {
+            if ids.len() < 8 && !ids.iter().any(|k| k == id) {
+                ids.push(id.to_string());
+            }
+        };
+        if l.is_ascii() {
+            ascii_ids(l, &mut keep);
+        } else {
+            // Outside ASCII the regex's Unicode classes and case folding
+            // decide. The match alone (the lazy DFA, without the capture
+            // engines): the id is what follows its first `:` or `=` (the
+            // names hold neither), the spaces and the quote after it.
+            for m in id_pattern().find_iter(l) {
+                keep(id_of_match(m.as_str()));
+            }
+        }
+    }
+    ids
+}
+
+/// The ids that [`id_pattern`] finds in an ASCII line, in its order,
+/// without the regex: every name ends in `id`, so each is found from an
+/// `id` and read back to its start, then forward to the id.
+pub(super) fn ascii_ids<'l>(l: &'l str, mut each: impl FnMut(&'l str)) {
+    let b = l.as_bytes();
+    // Where the next match may start (after the last one's end), and where
+    // to look for the next `id`.
+    let (mut from, mut at) = (0, 0);
+    while let Some(k) = memchr::memchr2(b'i', b'I', &b[at..]) {
+        let q = at + k;
+        at = q + 1;
+        if b.get(q + 1).is_none_or(|&d| d | 0x20 != b'd') || !has_name_before(b, from, q) {
+            continue;
+        }
+        if let Some((start, end)) = id_after(b, q + 2) {
+            each(&l[start..end]);
+            from = end;
+            at = end;
+        }
+    }
+}
+
+/// Whether a name of [`id_pattern`] (`request_id`, `rid`, `x-request-id`,
+/// …, in any case) ends with the `id` at `q`, starting at or after `from`
+/// and at a word boundary.
+fn has_name_before(b: &[u8], from: usize, q: usize) -> bool {
+    const BEFORE_ID: &[&[u8]] = &[
+        b"x-request-",
+        b"request_",
+        b"request-",
+        b"request",
+        b"trace_",
+        b"trace-",
+        b"trace",
+        b"correlation_",
+        b"correlation-",
+        b"correlation",
+        b"r",
+    ];
+    let before = &b[from..q];
+    BEFORE_ID.iter().any(|w| {
+        before.len() >= w.len() && before[before.len() - w.len()..].eq_ignore_ascii_case(w) && {
+            let p = q - w.len();
+            p == 0 || !(b[p - 1].is_ascii_alphanumeric() || b[p - 1] == b'_')
+        }
+    })
+}
+
+/// After a name, at `j`: `["']?\s*[:=]\s*["']?` and the id
+/// (`[A-Za-z0-9][A-Za-z0-9._:-]{2,63}`), its start and end.
+fn id_after(b: &[u8], mut j: usize) -> Option<(usize, usize)> {
+    let at = |j: usize| b.get(j).copied();
+    let space = |c: Option<u8>| matches!(c, Some(b'\t'..=b'\r' | b' '));
+    let quote = |c: Option<u8>| matches!(c, Some(b'"' | b'\''));
+    j += quote(at(j)) as usize;
+    while space(at(j)) {
+        j += 1;
+    }
+    if !matches!(at(j), Some(b':' | b'=')) {
+        return None;
+    }
+    j += 1;
+    while space(at(j)) {
+        j += 1;
+    }
+    j += quote(at(j)) as usize;
+    let start = j;
+    if !at(j).is_some_and(|c| c.is_ascii_alphanumeric()) {
+        return None;
+    }
+    j += 1;
+    let rest = b[j..]
+        .iter()
+        .take(63)
+        .take_while(|&&c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b':' | b'-'))
+        .count();
+    (rest >= 2).then_some((start, j + rest))
+}
+
+/// The pattern of a request or trace id; group 1 is the id.
+pub(super) fn id_pattern() -> &'static regex::Regex {
+    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    RE.get_or_init(|| {
+        regex::Regex::new(
+            r#"(?i)\b(?:request[_-]?id|trace[_-]?id|rid|correlation[_-]?id|x-request-id)["']?\s*[:=]\s*["']?([A-Za-z0-9][A-Za-z0-9._:-]{2,63})"#,
+        )
+        .expect("valid regex")
+    })
+}
+
+/// The id in a match of [`id_pattern`]: what its group 1 holds.
+pub(super) fn id_of_match(m: &str) -> &str {
+    let sep = m.find([':', '=']).map_or(0, |i| i + 1);
+    let rest = m[sep..].trim_start_matches(char::is_whitespace);
+    rest.strip_prefix(['"', '\'']).unwrap_or(rest)
+}
