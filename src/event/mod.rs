@@ -302,7 +302,13 @@ impl FrameBlocks {
     fn push(&mut self, header: &'static str, frame: Frame) {
         match self.0.iter_mut().find(|(h, _)| *h == header) {
             Some((_, frames)) => frames.push(frame),
-            None => self.0.push((header, vec![frame])),
+            None => {
+                // A creation traceback has about seven frames: grown once
+                // at most.
+                let mut frames = Vec::with_capacity(8);
+                frames.push(frame);
+                self.0.push((header, frames));
+            }
         }
     }
 }

@@ -81,7 +81,7 @@ impl Lookback {
         scanner: &Scanner,
         pid: Option<&str>,
     ) -> Vec<String> {
-        let mut v: Vec<(String, bool)> = Vec::new();
+        let mut v: Vec<(String, bool)> = Vec::with_capacity(want);
         if let Some((b, start, searched_from)) = block {
             let mut end = start;
             while v.len() < want && end > 0 {
