@@ -145,17 +145,20 @@ fn a_histogram_is_sorted_exact_and_written_as_a_map() {
     assert_eq!(back, h);
 }
 
+/// Lines with request ids in several spellings.
+const ID_LINES: &[&str] = &[
+    "GET / 200 request_id=d72c1692509d2c5e",
+    r#"{"trace_id": "abc:def.1", "x": 1}"#,
+    "Request-ID:\t 'q1w2e3' rid=zz9 correlation_id = \"7f-3\"",
+    "X-Request-Id:\u{a0}a.b:c=d request_id=='x'",
+    "traceid:'aa' requestid=bb TRACE-ID = CC",
+];
+
 #[test]
 fn the_id_of_a_match_is_its_group() {
     let re = id_pattern();
     let mut n = 0;
-    for l in [
-        "GET / 200 request_id=d72c1692509d2c5e",
-        r#"{"trace_id": "abc:def.1", "x": 1}"#,
-        "Request-ID:\t 'q1w2e3' rid=zz9 correlation_id = \"7f-3\"",
-        "X-Request-Id:\u{a0}a.b:c=d request_id=='x'",
-        "traceid:'aa' requestid=bb TRACE-ID = CC",
-    ] {
+    for &l in ID_LINES {
         let by_group: Vec<&str> = re
             .captures_iter(l)
             .map(|c| c.get(1).unwrap().as_str())
@@ -171,11 +174,8 @@ fn the_id_of_a_match_is_its_group() {
 fn ascii_lines_give_the_regexs_ids_without_it() {
     let re = id_pattern();
     let mut lines = crate::text::project_lines();
+    lines.extend(ID_LINES.iter().map(|l| l.to_string()));
     for l in [
-        "GET / 200 request_id=d72c1692509d2c5e",
-        r#"{"trace_id": "abc:def.1", "x": 1}"#,
-        "Request-ID:\t 'q1w2e3' rid=zz9 correlation_id = \"7f-3\"",
-        "traceid:'aa' requestid=bb TRACE-ID = CC",
         "ax-request-id=abc grid=1234 _rid=5555 x-rid=6666",
         "request_id=ab request_id=abc rid=\"\"'x' rid= 'abcd",
         "rid:abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrid=tail",

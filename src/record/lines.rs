@@ -97,21 +97,21 @@ pub fn is_exception_line(t: &str) -> bool {
         return false;
     }
     let last = &t[part..i];
-    last.as_bytes()[0].is_ascii_uppercase()
-        && [
-            "Error",
-            "Exception",
-            "Warning",
-            "Exit",
-            "Interrupt",
-            "Group",
-            "Cancelled",
-            "Timeout",
-            "Iteration",
-        ]
-        .iter()
-        .any(|s| last.ends_with(s))
+    last.as_bytes()[0].is_ascii_uppercase() && EXCEPTION_ENDINGS.iter().any(|s| last.ends_with(s))
 }
+
+/// How the last part of an exception's class name ends.
+const EXCEPTION_ENDINGS: &[&str] = &[
+    "Error",
+    "Exception",
+    "Warning",
+    "Exit",
+    "Interrupt",
+    "Group",
+    "Cancelled",
+    "Timeout",
+    "Iteration",
+];
 
 /// Opening minus closing angle brackets.
 pub(super) fn angle_balance(s: &str) -> i32 {
@@ -141,19 +141,7 @@ mod tests {
         });
         valid
             && last.as_bytes()[0].is_ascii_uppercase()
-            && [
-                "Error",
-                "Exception",
-                "Warning",
-                "Exit",
-                "Interrupt",
-                "Group",
-                "Cancelled",
-                "Timeout",
-                "Iteration",
-            ]
-            .iter()
-            .any(|s| last.ends_with(s))
+            && EXCEPTION_ENDINGS.iter().any(|s| last.ends_with(s))
     }
 
     #[test]
