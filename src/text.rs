@@ -91,6 +91,37 @@ pub fn trim_start(s: &str) -> &str {
     }
 }
 
+/// A literal searched for, its searcher built once: the kinds' checks of
+/// a record's first line (`first.contains("Executing ")`), each run on
+/// every record until one kind claims it, without building a two-way
+/// searcher per call.
+pub struct First {
+    word: &'static str,
+    finder: OnceLock<memchr::memmem::Finder<'static>>,
+}
+
+impl First {
+    /// The literal `word`.
+    pub const fn new(word: &'static str) -> First {
+        First {
+            word,
+            finder: OnceLock::new(),
+        }
+    }
+
+    /// Where the first `word` in `text` starts, as `text.find(word)`.
+    pub fn in_(&self, text: &str) -> Option<usize> {
+        self.finder
+            .get_or_init(|| memchr::memmem::Finder::new(self.word.as_bytes()))
+            .find(text.as_bytes())
+    }
+
+    /// Whether `text` holds `word`, as `text.contains(word)`.
+    pub fn is_in(&self, text: &str) -> bool {
+        self.in_(text).is_some()
+    }
+}
+
 /// A literal searched for from the end, its searcher built once: the
 /// record parsers' `rfind` of a fixed word (` created at `, `) at `) on
 /// long reprs, without building a two-way searcher per call.

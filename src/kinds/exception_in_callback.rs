@@ -96,7 +96,8 @@ def on_tick():
     ];
 
     fn parse(first: &str, text: &str) -> Option<Result<Self, Unrecognized>> {
-        first.contains("xception in callback ").then(|| {
+        static AT: crate::text::First = crate::text::First::new("xception in callback ");
+        AT.is_in(first).then(|| {
             exception_in_callback(text).ok_or_else(|| {
                 Unrecognized::new("`Exception in callback` record that does not parse")
             })

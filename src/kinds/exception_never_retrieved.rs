@@ -46,7 +46,8 @@ async with asyncio.TaskGroup() as tg:   # Python 3.11+
     ];
 
     fn parse(first: &str, text: &str) -> Option<Result<Self, Unrecognized>> {
-        if !first.contains("exception was never retrieved") {
+        static AT: crate::text::First = crate::text::First::new("exception was never retrieved");
+        if !AT.is_in(first) {
             return None;
         }
         let class = first

@@ -234,7 +234,8 @@ async def load_config():
     }];
 
     fn parse(first: &str, text: &str) -> Option<Result<Self, Unrecognized>> {
-        first.contains(MARKER).then(|| {
+        static AT: crate::text::First = crate::text::First::new(MARKER);
+        AT.is_in(first).then(|| {
             loop_stall(first, text)
                 .ok_or_else(|| Unrecognized::new("stall probe record that does not parse"))
         })

@@ -102,6 +102,10 @@ fn calls_without_await(code: &str, callee: &str) -> bool {
     found && !scheduled
 }
 
+/// CoroWrapper's message (Python 3.8–3.10), searched for in every record's
+/// first line.
+static YIELDED: crate::text::First = crate::text::First::new("was never yielded from");
+
 impl KindSpec for NeverAwaited {
     const NAME: &'static str = "never_awaited";
     const TITLE: &'static str = "Coroutines never awaited";
@@ -135,17 +139,18 @@ async def handle(self, item):
     ];
 
     fn shape(first: &str) -> Option<Shape> {
-        first.contains("was never yielded from").then_some(Shape::Warning)
+        YIELDED.is_in(first).then_some(Shape::Warning)
     }
 
     fn parse(first: &str, text: &str) -> Option<Result<Self, Unrecognized>> {
-        if first.contains("was never yielded from") {
+        if YIELDED.is_in(first) {
             return Some(
                 coro_wrapper(text)
                     .ok_or_else(|| Unrecognized::new("CoroWrapper message that does not parse")),
             );
         }
-        first.contains("was never awaited").then(|| {
+        static AWAITED: crate::text::First = crate::text::First::new("was never awaited");
+        AWAITED.is_in(first).then(|| {
             never_awaited(text)
                 .ok_or_else(|| Unrecognized::new("never-awaited warning that does not parse"))
         })

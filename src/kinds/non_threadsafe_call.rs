@@ -138,7 +138,8 @@ loop.call_soon_threadsafe(progress.append, 50)"#,
             Some(Shape::EndsTraceback)
         } else {
             // A framework's one-line report: nothing follows.
-            t.contains(NON_THREADSAFE_TEXT).then_some(Shape::OneLine)
+            static AT: crate::text::First = crate::text::First::new(NON_THREADSAFE_TEXT);
+            AT.is_in(t).then_some(Shape::OneLine)
         }
     }
 

@@ -174,7 +174,9 @@ async with aiohttp.ClientSession() as session:
             .lines()
             .last()
             .is_some_and(|l| l.trim_start().starts_with(UNRAISABLE));
-        (first.contains("ResourceWarning: unclosed") || first.contains("Unclosed ") || unraisable).then(|| {
+        static UNCLOSED: crate::text::First = crate::text::First::new("ResourceWarning: unclosed");
+        static AIOHTTP: crate::text::First = crate::text::First::new("Unclosed ");
+        (UNCLOSED.is_in(first) || AIOHTTP.is_in(first) || unraisable).then(|| {
             resource_warning(text)
                 .ok_or_else(|| Unrecognized::new("ResourceWarning that does not parse"))
         })

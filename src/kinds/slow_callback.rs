@@ -56,6 +56,10 @@ fn slow_callback(text: &str) -> Option<SlowCallback> {
     Some(SlowCallback { target, seconds })
 }
 
+/// What every slow step's first line holds, searched for in every
+/// record's first line.
+static EXECUTING: crate::text::First = crate::text::First::new("Executing ");
+
 impl KindSpec for SlowCallback {
     const NAME: &'static str = "slow_callback";
     const TITLE: &'static str = "Blocking calls (slow callbacks and task steps)";
@@ -118,11 +122,11 @@ asyncio.create_task(flush_metrics())"#,
     ];
 
     fn shape(first: &str) -> Option<Shape> {
-        first.contains("Executing ").then_some(Shape::Slow)
+        EXECUTING.is_in(first).then_some(Shape::Slow)
     }
 
     fn parse(first: &str, text: &str) -> Option<Result<Self, Unrecognized>> {
-        first.contains("Executing ").then(|| {
+        EXECUTING.is_in(first).then(|| {
             slow_callback(text)
                 .ok_or_else(|| Unrecognized::new("slow callback whose repr or duration does not parse"))
         })

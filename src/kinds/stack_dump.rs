@@ -124,7 +124,8 @@ await asyncio.sleep(0.5)"#,
     }];
 
     fn parse(first: &str, text: &str) -> Option<Result<Self, Unrecognized>> {
-        (first.contains(MARKER) && first.contains("hread 0x")).then(|| stack_dump(first, text))
+        static AT: crate::text::First = crate::text::First::new(MARKER);
+        (AT.is_in(first) && first.contains("hread 0x")).then(|| stack_dump(first, text))
     }
 
     fn subject(&self) -> Option<String> {

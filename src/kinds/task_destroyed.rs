@@ -61,7 +61,8 @@ task.add_done_callback(background.discard)"#,
     ];
 
     fn parse(first: &str, text: &str) -> Option<Result<Self, Unrecognized>> {
-        first.contains("was destroyed but it is pending").then(|| {
+        static AT: crate::text::First = crate::text::First::new("was destroyed but it is pending");
+        AT.is_in(first).then(|| {
             let mut blocks = frame_blocks(text);
             Ok(TaskDestroyed {
                 task: key_value(text, "task").and_then(repr::task_repr),
