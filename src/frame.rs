@@ -23,6 +23,9 @@
 
 use std::borrow::Cow;
 
+mod json_fields;
+use json_fields::JsonFields;
+
 /// The default bound on one line, in bytes.
 pub const DEFAULT_MAX_LINE: usize = 1 << 20;
 
@@ -403,7 +406,7 @@ fn unescape_bytes(body: &[u8], quote: u8) -> Option<Vec<u8>> {
 }
 
 /// The JSON object a line holds, if it is one.
-fn json_object(text: &str) -> Option<serde_json::Map<String, serde_json::Value>> {
+fn json_object(text: &str) -> Option<JsonFields> {
     // Most lines are not objects: the first byte tells, before any trim.
     if !matches!(
         text.as_bytes().first(),
@@ -415,10 +418,8 @@ fn json_object(text: &str) -> Option<serde_json::Map<String, serde_json::Value>>
     if !t.starts_with('{') || !t.ends_with('}') {
         return None;
     }
-    match serde_json::from_str(t).ok()? {
-        serde_json::Value::Object(o) => Some(o),
-        _ => None,
-    }
+    // The fields framing reads; the rest is checked, not kept.
+    serde_json::from_str(t).ok()
 }
 
 /// A JSON log line as the text a logging format would have written, for
@@ -431,9 +432,9 @@ pub fn decode_json_line(text: &str) -> Option<String> {
 }
 
 /// See [`decode_json_line`].
-fn object_text(obj: &serde_json::Map<String, serde_json::Value>) -> Option<String> {
+fn object_text(obj: &JsonFields) -> Option<String> {
     let get = |keys: &[&str]| -> Option<String> {
-        keys.iter().find_map(|k| match obj.get(*k)? {
+        keys.iter().find_map(|k| match obj.get(k)? {
             serde_json::Value::String(s) => Some(s.clone()),
             serde_json::Value::Number(n) => Some(n.to_string()),
             _ => None,
