@@ -414,8 +414,13 @@ fn json_object(text: &str) -> Option<JsonFields> {
     ) {
         return None;
     }
-    let t = text.trim();
-    if !t.starts_with('{') || !t.ends_with('}') {
+    // `text.trim()`, its start first: an indented line is rejected there.
+    let t = crate::text::trim_start(text);
+    if !t.starts_with('{') {
+        return None;
+    }
+    let t = t.trim_end();
+    if !t.ends_with('}') {
         return None;
     }
     // The fields framing reads; the rest is checked, not kept.

@@ -39,9 +39,11 @@ fn slow_callback(text: &str) -> Option<SlowCallback> {
     } else {
         text.into()
     };
-    let start = joined
-        .find("Executing <")
-        .or_else(|| joined.find("Executing Handle("))?;
+    static TASK_OR_HANDLE: crate::text::First = crate::text::First::new("Executing <");
+    static HANDLE_3_8: crate::text::First = crate::text::First::new("Executing Handle(");
+    let start = TASK_OR_HANDLE
+        .in_(&joined)
+        .or_else(|| HANDLE_3_8.in_(&joined))?;
     let body = &joined[start + "Executing ".len()..];
     // A line that quotes the record may go on after `seconds`.
     let (took, secs) = crate::record::slow_duration(body)?;

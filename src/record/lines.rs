@@ -19,7 +19,16 @@ pub fn is_slow_complete(s: &str) -> bool {
 /// The last `took N seconds` of a slow-callback line: where `took`
 /// starts, and the number.
 pub fn slow_duration(s: &str) -> Option<(usize, &str)> {
-    s.rmatch_indices("took ").find_map(|(at, _)| {
+    // Each `took ` from the last back, as `rmatch_indices` (the word cannot
+    // overlap itself), with a searcher built once.
+    static TOOK: crate::text::Last = crate::text::Last::new("took ");
+    let mut end = s.len();
+    std::iter::from_fn(|| {
+        let at = TOOK.in_(&s[..end])?;
+        end = at;
+        Some(at)
+    })
+    .find_map(|at| {
         if at > 0 && !s[..at].ends_with(' ') {
             return None;
         }
@@ -180,6 +189,25 @@ mod tests {
             exceptions += is_exception_line(t) as usize;
         }
         assert!(exceptions > 100, "{exceptions} exception lines");
+    }
+
+    #[test]
+    fn the_duration_is_the_last_took_that_reads_as_one() {
+        assert_eq!(
+            slow_duration("Executing <Handle f()> took 0.150 seconds"),
+            Some((23, "0.150"))
+        );
+        assert_eq!(
+            slow_duration("took 0.2 seconds; took nothing"),
+            Some((0, "0.2"))
+        );
+        assert_eq!(
+            slow_duration("a took 1 s took 0.3 seconds x"),
+            Some((11, "0.3"))
+        );
+        assert_eq!(slow_duration("xtook 0.2 seconds"), None);
+        assert_eq!(slow_duration("took 0.2 secondsX"), None);
+        assert_eq!(slow_duration("took  seconds"), None);
     }
 
     #[test]
