@@ -59,10 +59,6 @@ pub struct Record {
     pub line_count: u64,
     /// The first line's timestamp, ISO 8601 when it could be read.
     pub timestamp: Option<String>,
-    /// The first line's level.
-    pub level: Option<String>,
-    /// The first line's logger.
-    pub logger: Option<String>,
     /// The first line's process id.
     pub pid: Option<String>,
     /// The message and its continuation lines, prefixes removed, joined
@@ -171,8 +167,6 @@ impl Builder {
                 line_no,
                 line_count: 1,
                 timestamp: grammars.normalize_timestamp(framed),
-                level: framed.level.map(str::to_string),
-                logger: framed.logger.map(str::to_string),
                 pid: framed.pid.map(str::to_string),
                 text: {
                     // Room for a typical multi-line record, grown once at most.
