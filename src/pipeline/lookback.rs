@@ -50,44 +50,51 @@ impl Lookback {
         }
     }
 
-    /// Up to `want` lines before a line that starts at `start` in `block`
-    /// (or, without a block, at the current position), nearest first.
-    pub fn lines_before(&self, block: Option<(&[u8], usize)>, want: usize) -> Vec<String> {
-        let mut v: Vec<String> = Vec::new();
-        if let Some((b, start)) = block {
-            let mut end = start;
-            while v.len() < want && end > 0 {
-                let line_end = end - 1;
-                let line_start = memchr::memrchr(b'\n', &b[..line_end]).map_or(0, |i| i + 1);
-                v.push(context_line(&b[line_start..line_end], self.max_line));
-                end = line_start;
-            }
-        }
-        let need = want.saturating_sub(v.len());
-        v.extend(self.ring.iter().rev().take(need).cloned());
-        v
+    /// Up to `want` lines before a line at `at` (or, without a block, at
+    /// the current position), nearest first.
+    pub fn lines_before(&self, at: Option<BlockAt<'_>>, want: usize) -> Vec<String> {
+        self.walk_before(at, want)
+            .into_iter()
+            .map(|(l, _)| l)
+            .collect()
     }
 
     /// The context lines before a record: up to `want` lines that hold no
     /// asyncio marker and may come from the record's process `pid`,
-    /// nearest last. `block` is the block, the record's line start in it,
-    /// and where the block search began that found no marker before that
-    /// line: a line from there on that cleaning left as it was needs no
+    /// nearest last. A line the block search has already read
+    /// ([`BlockAt::searched_from`]) and cleaning left as it was needs no
     /// search of its own.
     pub fn context_before(
         &self,
-        block: Option<(&[u8], usize, usize)>,
+        at: Option<BlockAt<'_>>,
         want: usize,
         scanner: &Scanner,
         pid: Option<&str>,
     ) -> Vec<String> {
+        let mut v = self.walk_before(at, want);
+        v.reverse();
+        v.into_iter()
+            .filter(|(l, free)| (*free || !scanner.is_hit(l.as_bytes())) && same_process(pid, l))
+            .map(|(l, _)| l)
+            .collect()
+    }
+
+    /// Up to `want` lines before `at`, nearest first, each cleaned and cut,
+    /// with whether it is known to hold no marker: the block's lines, then
+    /// the ring's.
+    fn walk_before(&self, at: Option<BlockAt<'_>>, want: usize) -> Vec<(String, bool)> {
         let mut v: Vec<(String, bool)> = Vec::with_capacity(want);
-        if let Some((b, start, searched_from)) = block {
+        if let Some(BlockAt {
+            block,
+            start,
+            searched_from,
+        }) = at
+        {
             let mut end = start;
             while v.len() < want && end > 0 {
                 let line_end = end - 1;
-                let line_start = memchr::memrchr(b'\n', &b[..line_end]).map_or(0, |i| i + 1);
-                let (text, unchanged) = cleaned(&b[line_start..line_end], self.max_line);
+                let line_start = memchr::memrchr(b'\n', &block[..line_end]).map_or(0, |i| i + 1);
+                let (text, unchanged) = cleaned(&block[line_start..line_end], self.max_line);
                 v.push((text, unchanged && line_start >= searched_from));
                 end = line_start;
             }
@@ -100,12 +107,20 @@ impl Lookback {
                 .take(need)
                 .map(|l| (l.clone(), false)),
         );
-        v.reverse();
-        v.into_iter()
-            .filter(|(l, free)| (*free || !scanner.is_hit(l.as_bytes())) && same_process(pid, l))
-            .map(|(l, _)| l)
-            .collect()
+        v
     }
+}
+
+/// Where a line read in full lies in the block being read.
+#[derive(Debug, Clone, Copy)]
+pub struct BlockAt<'b> {
+    /// The block.
+    pub block: &'b [u8],
+    /// The line's start in it.
+    pub start: usize,
+    /// Where the block search began that found the next marker at or after
+    /// this line: the lines from there to this one hold none.
+    pub searched_from: usize,
 }
 
 /// Whether a context line may come from the record's process `pid`: it

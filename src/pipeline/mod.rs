@@ -60,7 +60,7 @@ pub use drive::{analyze_bytes, drive, pieces};
 use holdback::HoldBack;
 use join::Joiner;
 use lines::LineBuffer;
-use lookback::{same_process, Lookback};
+use lookback::{same_process, BlockAt, Lookback};
 use router::{Open, Router};
 
 /// Characters of an unrecognized record kept in a sample.
@@ -135,10 +135,6 @@ pub struct InputAnalyzer<'a> {
     /// The process id of the last record, when its prefix has one: context
     /// lines of other processes interleaved in the same input are left out.
     record_pid: Option<String>,
-    /// In the block being read, where the block search began that found
-    /// the next marker: the lines from there to that marker's line hold
-    /// none, and their context lines need no search.
-    searched_from: usize,
 }
 
 impl<'a> InputAnalyzer<'a> {
@@ -153,7 +149,6 @@ impl<'a> InputAnalyzer<'a> {
             line_no: 0,
             router: Router::default(),
             lookback: Lookback::new(opts.before, opts.max_line),
-            searched_from: usize::MAX,
             hold: HoldBack::new(opts.after, opts.mark_shutdown),
             join: Joiner::default(),
             fresh: Vec::new(),
@@ -293,8 +288,10 @@ impl<'a> InputAnalyzer<'a> {
     /// so a marker that starts in a line ends there.
     fn block_lines(&mut self, block: &[u8], out: &mut Vec<Finding>) {
         let mut pos = 0;
-        // The leftmost marker at or after `pos`, once searched for.
+        // The leftmost marker at or after `pos`, once searched for, and
+        // where that search began.
         let mut next: Option<(usize, usize)> = None;
+        let mut searched_from = 0;
         let mut searched = false;
         while pos < block.len() {
             if !searched || next.is_some_and(|(s, _)| s < pos) {
@@ -303,7 +300,7 @@ impl<'a> InputAnalyzer<'a> {
                     .find_span(&block[pos..])
                     .map(|(s, e)| (pos + s, pos + e));
                 searched = true;
-                self.searched_from = pos;
+                searched_from = pos;
             }
             if self.busy() {
                 let end =
@@ -312,7 +309,12 @@ impl<'a> InputAnalyzer<'a> {
                     Some((s, e)) if s < end => self.hit_at(&block[pos..end], e - pos),
                     _ => false,
                 };
-                self.read_line(&block[pos..end], hit, Some((block, pos)), out);
+                let at = BlockAt {
+                    block,
+                    start: pos,
+                    searched_from,
+                };
+                self.read_line(&block[pos..end], hit, Some(at), out);
                 pos = end + 1;
                 continue;
             }
@@ -335,7 +337,12 @@ impl<'a> InputAnalyzer<'a> {
             }
             let n = count_lines_long(&block[pos..start], self.opts.max_line);
             self.skip_lines(n, out);
-            self.read_line(&block[start..end], true, Some((block, start)), out);
+            let at = BlockAt {
+                block,
+                start,
+                searched_from,
+            };
+            self.read_line(&block[start..end], true, Some(at), out);
             pos = end + 1;
         }
     }
@@ -375,7 +382,7 @@ impl<'a> InputAnalyzer<'a> {
         &mut self,
         raw: &[u8],
         hit: bool,
-        at: Option<(&[u8], usize)>,
+        at: Option<BlockAt<'_>>,
         out: &mut Vec<Finding>,
     ) {
         self.line_no += 1;
@@ -419,7 +426,7 @@ impl<'a> InputAnalyzer<'a> {
         text: &str,
         hit: bool,
         extra: u64,
-        at: Option<(&[u8], usize)>,
+        at: Option<BlockAt<'_>>,
         out: &mut Vec<Finding>,
     ) {
         let mut framed = self.grammars.frame(text, self.opts.forced_grammar);
@@ -436,7 +443,7 @@ impl<'a> InputAnalyzer<'a> {
         clean_text: &str,
         hit: bool,
         extra: u64,
-        at: Option<(&[u8], usize)>,
+        at: Option<BlockAt<'_>>,
         out: &mut Vec<Finding>,
     ) {
         if let Some(ended) = self.router.route(framed.stream, self.line_no) {
@@ -470,7 +477,7 @@ impl<'a> InputAnalyzer<'a> {
         &mut self,
         framed: Framed<'_>,
         extra: u64,
-        at: Option<(&[u8], usize)>,
+        at: Option<BlockAt<'_>>,
         out: &mut Vec<Finding>,
     ) {
         let body = framed.body;
@@ -479,7 +486,7 @@ impl<'a> InputAnalyzer<'a> {
         self.hold.release(out);
         self.record_pid = framed.pid.map(str::to_string);
         let before = self.lookback.context_before(
-            at.map(|(b, start)| (b, start, self.searched_from)),
+            at,
             self.opts.before,
             self.scanner,
             self.record_pid.as_deref(),
@@ -507,7 +514,7 @@ impl<'a> InputAnalyzer<'a> {
 
     /// The traceback printed before an exception line that ends one, with
     /// any wrapper prefix removed.
-    fn traceback_before(&self, at: Option<(&[u8], usize)>) -> Vec<String> {
+    fn traceback_before(&self, at: Option<BlockAt<'_>>) -> Vec<String> {
         let lines = self.lookback.lines_before(at, crate::record::MAX_LOOKBACK);
         crate::record::traceback_before(
             lines
