@@ -246,6 +246,16 @@ const JSON_LEVEL_KEYS: &[&str] = &["level", "levelname", "severity", "log.level"
 const JSON_LOGGER_KEYS: &[&str] = &["logger", "name", "logger_name"];
 const JSON_TIME_KEYS: &[&str] = &["timestamp", "time", "ts", "asctime", "@timestamp"];
 const JSON_PID_KEYS: &[&str] = &["pid", "process", "_PID"];
+/// The other keys framing reads: the stream of a collector's object
+/// (`stream`; journald's `_HOSTNAME`, `SYSLOG_IDENTIFIER`) and a structured
+/// logger's traceback.
+const JSON_OTHER_KEYS: &[&str] = &[
+    "stream",
+    "_HOSTNAME",
+    "SYSLOG_IDENTIFIER",
+    "exception",
+    "exc_info",
+];
 
 /// The line a wrapper holds, read: a JSON log object ([`decode_json`]) or
 /// a relay's bytes literal ([`decode_bytes_literal`]); the text, and the

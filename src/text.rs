@@ -91,6 +91,24 @@ pub fn trim_start(s: &str) -> &str {
     }
 }
 
+/// The words of `parts`, one list after another, as one array: a word set
+/// made of named lists, in a constant. `N` is their total length.
+pub const fn joined<const N: usize>(parts: &[&[&'static str]]) -> [&'static str; N] {
+    let mut all = [""; N];
+    let (mut n, mut p) = (0, 0);
+    while p < parts.len() {
+        let mut i = 0;
+        while i < parts[p].len() {
+            all[n] = parts[p][i];
+            n += 1;
+            i += 1;
+        }
+        p += 1;
+    }
+    assert!(n == N, "N is the number of words");
+    all
+}
+
 /// A literal searched for, its searcher built once: the kinds' checks of
 /// a record's first line (`first.contains("Executing ")`), each run on
 /// every record until one kind claims it, without building a two-way

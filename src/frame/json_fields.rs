@@ -5,35 +5,26 @@
 use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::Value;
 
+use super::{
+    JSON_LEVEL_KEYS, JSON_LOGGER_KEYS, JSON_MESSAGE_KEYS, JSON_OTHER_KEYS, JSON_PID_KEYS,
+    JSON_TIME_KEYS,
+};
+
 /// The keys framing reads (`frame::object_text`, `frame::decode_json`).
-const WANTED: &[&str] = &[
-    "log",
-    "event",
-    "message",
-    "msg",
-    "MESSAGE",
-    "text",
-    "level",
-    "levelname",
-    "severity",
-    "log.level",
-    "logger",
-    "name",
-    "logger_name",
-    "timestamp",
-    "time",
-    "ts",
-    "asctime",
-    "@timestamp",
-    "pid",
-    "process",
-    "_PID",
-    "stream",
-    "_HOSTNAME",
-    "SYSLOG_IDENTIFIER",
-    "exception",
-    "exc_info",
-];
+const WANTED: [&str;
+    JSON_MESSAGE_KEYS.len()
+        + JSON_LEVEL_KEYS.len()
+        + JSON_LOGGER_KEYS.len()
+        + JSON_TIME_KEYS.len()
+        + JSON_PID_KEYS.len()
+        + JSON_OTHER_KEYS.len()] = crate::text::joined(&[
+    JSON_MESSAGE_KEYS,
+    JSON_LEVEL_KEYS,
+    JSON_LOGGER_KEYS,
+    JSON_TIME_KEYS,
+    JSON_PID_KEYS,
+    JSON_OTHER_KEYS,
+]);
 
 /// A JSON object's [`WANTED`] fields, the last value of a key repeated, as
 /// `serde_json::Map` keeps it.
@@ -143,7 +134,7 @@ mod tests {
             let (Some(fields), Some(map)) = (fields, map) else {
                 continue;
             };
-            for key in WANTED {
+            for key in &WANTED {
                 assert_eq!(fields.get(key), map.get(*key), "{key} in {l}");
             }
         }

@@ -73,19 +73,8 @@ pub fn is_debug_line(msg: &str) -> bool {
 }
 
 /// [`MARKERS`] and [`REPR_MARKERS`], for one search.
-const ALL: [&str; MARKERS.len() + REPR_MARKERS.len()] = {
-    let mut all = [""; MARKERS.len() + REPR_MARKERS.len()];
-    let mut i = 0;
-    while i < all.len() {
-        all[i] = if i < MARKERS.len() {
-            MARKERS[i]
-        } else {
-            REPR_MARKERS[i - MARKERS.len()]
-        };
-        i += 1;
-    }
-    all
-};
+const ALL: [&str; MARKERS.len() + REPR_MARKERS.len()] =
+    crate::text::joined(&[MARKERS, REPR_MARKERS]);
 
 /// The words of an [`AFTER_REPR`] line: `<…> words`, the `<…>` one repr.
 fn after_repr(msg: &str) -> Option<&'static str> {
