@@ -192,9 +192,13 @@ impl Group {
 
     fn add_ids(&mut self, ids: &[String]) {
         for id in ids {
-            if self.request_ids.len() < MAX_IDS && !self.request_ids.contains(id) {
-                self.request_ids.push(id.clone());
-            }
+            self.add_id(id);
+        }
+    }
+
+    fn add_id(&mut self, id: &str) {
+        if self.request_ids.len() < MAX_IDS && !self.request_ids.iter().any(|k| k == id) {
+            self.request_ids.push(id.to_string());
         }
     }
 
@@ -203,8 +207,8 @@ impl Group {
         if self.request_ids.len() < MAX_IDS
             && !(f.context_before.is_empty() && f.context_after.is_empty())
         {
-            let ids = request_ids(f.context_before.iter().chain(&f.context_after));
-            self.add_ids(&ids);
+            let lines = f.context_before.iter().chain(&f.context_after);
+            ids::each_request_id(lines, |id| self.add_id(id));
         }
         let ms = f.seconds.map(|s| (s * 1000.0).round() as u64);
         if let Some(ms) = ms {

@@ -3,7 +3,16 @@
 /// Request and trace ids in context lines: `request_id=…`, `"trace_id": "…"`,
 /// `rid=…`, `correlation_id=…` (and the same with dashes), at most eight.
 pub fn request_ids<'a>(lines: impl Iterator<Item = &'a String>) -> Vec<String> {
-    let mut ids: Vec<String> = Vec::new();
+    let mut ids = Vec::new();
+    each_request_id(lines, |id| ids.push(id.to_string()));
+    ids
+}
+
+/// Each of [`request_ids`]'s ids, in its order, borrowed from the lines.
+pub fn each_request_id<'a>(lines: impl Iterator<Item = &'a String>, mut each: impl FnMut(&'a str)) {
+    // The distinct ids so far, at most eight.
+    let mut ids: [&str; 8] = [""; 8];
+    let mut n = 0;
     for l in lines {
         // Every spelling the regex knows holds an `id` in some case.
         let b = l.as_bytes();
@@ -12,9 +21,11 @@ pub fn request_ids<'a>(lines: impl Iterator<Item = &'a String>) -> Vec<String> {
         {
             continue;
         }
-        let mut keep = |id: &str| {
-            if ids.len() < 8 && !ids.iter().any(|k| k == id) {
-                ids.push(id.to_string());
+        let mut keep = |id: &'a str| {
+            if n < ids.len() && !ids[..n].contains(&id) {
+                ids[n] = id;
+                n += 1;
+                each(id);
             }
         };
         if l.is_ascii() {
@@ -29,7 +40,6 @@ pub fn request_ids<'a>(lines: impl Iterator<Item = &'a String>) -> Vec<String> {
             }
         }
     }
-    ids
 }
 
 /// The ids that [`id_pattern`] finds in an ASCII line, in its order,

@@ -249,9 +249,10 @@ pub fn frame_blocks(text: &str) -> FrameBlocks {
     let mut current: Option<&'static str> = None;
     for line in crate::text::lines(text).skip(1) {
         let t = crate::text::trim_start(line);
-        if let Ok((_, frame)) = repr::frame_line(t) {
+        if let Ok((_, frame)) = repr::frame_ref(t) {
+            // A frame outside a block is read and dropped: not owned.
             if let Some(c) = current {
-                blocks.push(c, frame);
+                blocks.push(c, frame.to_owned());
             }
             continue;
         }

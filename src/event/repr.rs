@@ -261,6 +261,31 @@ fn until_line_tag(i: &str) -> IResult<&str, &str> {
 /// `File "p.py", line 12, in f` (traceback) or `File "p.py", lineno 12`
 /// (tracemalloc), leading spaces already removed.
 pub fn frame_line(i: &str) -> IResult<&str, Frame> {
+    frame_ref(i).map(|(i, f)| (i, f.to_owned()))
+}
+
+/// A frame line's fields, borrowed from it: what [`frame_line`] reads,
+/// before a frame that is kept is made to own them.
+#[derive(Debug, Clone, Copy)]
+pub struct FrameRef<'a> {
+    path: &'a str,
+    line: &'a str,
+    function: Option<&'a str>,
+}
+
+impl FrameRef<'_> {
+    /// The frame, owning its strings.
+    pub fn to_owned(self) -> Frame {
+        Frame {
+            path: self.path.to_string(),
+            line: self.line.parse().unwrap_or(0),
+            function: self.function.map(|f| f.trim_end().to_string()),
+        }
+    }
+}
+
+/// [`frame_line`] without the allocation.
+pub fn frame_ref(i: &str) -> IResult<&str, FrameRef<'_>> {
     let (i, (_, path, _, _, _, line, function)) = (
         tag("File \""),  // File "
         until_line_tag,  // p.py
@@ -273,10 +298,10 @@ pub fn frame_line(i: &str) -> IResult<&str, Frame> {
         .parse(i)?;
     Ok((
         i,
-        Frame {
-            path: path.to_string(),
-            line: line.parse().unwrap_or(0),
-            function: function.map(|f| f.trim_end().to_string()),
+        FrameRef {
+            path,
+            line,
+            function,
         },
     ))
 }

@@ -144,14 +144,15 @@ impl Filter {
         if self.ignore_files.iter().any(|g| glob_match(g, path)) {
             return false;
         }
-        let names: Vec<&str> = [
+        let names = [
             f.site.as_ref().and_then(|s| s.function.as_deref()),
             f.subject.as_deref(),
-        ]
-        .into_iter()
-        .flatten()
-        .collect();
-        let named = |globs: &[String]| globs.iter().any(|g| names.iter().any(|n| glob_match(g, n)));
+        ];
+        let named = |globs: &[String]| {
+            globs
+                .iter()
+                .any(|g| names.iter().flatten().any(|n| glob_match(g, n)))
+        };
         if !self.functions.is_empty() && !named(&self.functions) {
             return false;
         }
