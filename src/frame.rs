@@ -59,7 +59,7 @@ pub fn clean_line(raw: &[u8], max_len: usize) -> CleanLine<'_> {
     // Valid UTF-8 (nearly every line) is checked at memory speed; only
     // invalid text goes through the lossy conversion.
     let (text, invalid_utf8) = match stripped {
-        Cow::Borrowed(b) => match std::str::from_utf8(b) {
+        Cow::Borrowed(b) => match crate::text::utf8(b) {
             Ok(s) => (Cow::Borrowed(s), false),
             Err(_) => (Cow::Owned(String::from_utf8_lossy(b).into_owned()), true),
         },

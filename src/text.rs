@@ -91,6 +91,17 @@ pub fn trim_start(s: &str) -> &str {
     }
 }
 
+/// `std::str::from_utf8`, with ASCII (nearly every log line) told apart
+/// first by the vectorized `is_ascii`.
+pub fn utf8(b: &[u8]) -> Result<&str, std::str::Utf8Error> {
+    if b.is_ascii() {
+        // SAFETY: ASCII bytes are valid UTF-8.
+        Ok(unsafe { std::str::from_utf8_unchecked(b) })
+    } else {
+        std::str::from_utf8(b)
+    }
+}
+
 /// The words of `parts`, one list after another, as one array: a word set
 /// made of named lists, in a constant. `N` is their total length.
 pub const fn joined<const N: usize>(parts: &[&[&'static str]]) -> [&'static str; N] {

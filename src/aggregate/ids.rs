@@ -16,11 +16,11 @@ pub fn each_request_id<'a>(lines: impl Iterator<Item = &'a String>, mut each: im
     for l in lines {
         // Every spelling the regex knows holds an `id` in some case.
         let b = l.as_bytes();
-        if !memchr::memchr2_iter(b'i', b'I', b)
-            .any(|i| b.get(i + 1).is_some_and(|&d| d | 0x20 == b'd'))
-        {
+        let Some(first) = memchr::memchr2_iter(b'i', b'I', b)
+            .find(|&i| b.get(i + 1).is_some_and(|&d| d | 0x20 == b'd'))
+        else {
             continue;
-        }
+        };
         let mut keep = |id: &'a str| {
             if n < ids.len() && !ids[..n].contains(&id) {
                 ids[n] = id;
@@ -29,7 +29,7 @@ pub fn each_request_id<'a>(lines: impl Iterator<Item = &'a String>, mut each: im
             }
         };
         if l.is_ascii() {
-            ascii_ids(l, &mut keep);
+            ascii_ids_from(l, first, &mut keep);
         } else {
             // Outside ASCII the regex's Unicode classes and case folding
             // decide. The match alone (the lazy DFA, without the capture
@@ -45,11 +45,17 @@ pub fn each_request_id<'a>(lines: impl Iterator<Item = &'a String>, mut each: im
 /// The ids that [`id_pattern`] finds in an ASCII line, in its order,
 /// without the regex: every name ends in `id`, so each is found from an
 /// `id` and read back to its start, then forward to the id.
-pub(super) fn ascii_ids<'l>(l: &'l str, mut each: impl FnMut(&'l str)) {
+#[cfg(test)]
+pub(super) fn ascii_ids<'l>(l: &'l str, each: impl FnMut(&'l str)) {
+    ascii_ids_from(l, 0, each);
+}
+
+/// [`ascii_ids`], given that the line holds no `id` before `first`.
+fn ascii_ids_from<'l>(l: &'l str, first: usize, mut each: impl FnMut(&'l str)) {
     let b = l.as_bytes();
     // Where the next match may start (after the last one's end), and where
     // to look for the next `id`.
-    let (mut from, mut at) = (0, 0);
+    let (mut from, mut at) = (0, first);
     while let Some(k) = memchr::memchr2(b'i', b'I', &b[at..]) {
         let q = at + k;
         at = q + 1;

@@ -41,8 +41,17 @@ pub(super) enum Fast<'a> {
     Ask,
 }
 
-/// A matcher.
-pub(super) type Matcher = for<'a> fn(&'a str) -> Fast<'a>;
+/// A matcher. `seen` holds what the matchers tried before it on the same
+/// line have read of it (one [`Seen`] per line).
+pub(super) type Matcher = for<'a> fn(&'a str, &mut Seen<'a>) -> Fast<'a>;
+
+/// What a line's matchers share: both `%(asctime)s` formats begin with the
+/// same head, read once a line.
+#[derive(Debug, Default)]
+pub(super) struct Seen<'a> {
+    /// The head and where it ends, or why it failed.
+    head: Option<Result<(usize, &'a str, Option<&'a str>), Stop>>,
+}
 
 const FAST_PYTHON_BASIC: &str = r"^(?P<level>DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL|FATAL|NOTSET|Level \d+):(?P<logger>[^:\s]+):(?P<message>.*)$";
 const FAST_ASCTIME_LEVEL_LOGGER: &str = r"^\s*(?P<timestamp>\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(?:[,.]\d{1,9})?)\s+(?:\[(?P<pid>\d+)\]\s+)?(?P<level>DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL|FATAL)\s+(?P<logger>[^\s:]+):\s?(?P<message>.*)$";
@@ -146,6 +155,7 @@ pub(super) fn matcher_for(pattern: &str) -> Option<Matcher> {
 }
 
 /// Why a step failed: the pattern does not match, or only the regex knows.
+#[derive(Debug, Clone, Copy)]
 enum Stop {
     No,
     Ask,
@@ -164,9 +174,10 @@ impl<'a> From<Step<Prefix<'a>>> for Fast<'a> {
 }
 
 /// A cursor over a line's bytes.
-struct Cur<'a> {
+struct Cur<'a, 's> {
     s: &'a str,
     at: usize,
+    seen: &'s mut Seen<'a>,
 }
 
 /// The regex's `\s` within ASCII (Unicode White_Space: tab to carriage
@@ -180,7 +191,7 @@ fn not_space_or_colon(b: u8) -> bool {
     b != b':' && !is_space(b)
 }
 
-impl<'a> Cur<'a> {
+impl<'a> Cur<'a, '_> {
     fn peek(&self) -> Option<u8> {
         self.s.as_bytes().get(self.at).copied()
     }
@@ -298,11 +309,27 @@ impl<'a> Cur<'a> {
 
     /// `\s*(?P<timestamp>…)\s+(?:\[(?P<pid>\d+)\]\s+)?`: the start that
     /// both asctime formats share.
+    /// Read once a line ([`Seen`]): a second matcher starts from the
+    /// first one's answer.
     fn asctime_head(&mut self) -> Step<(&'a str, Option<&'a str>)> {
-        self.spaces(0, usize::MAX)?;
-        let timestamp = self.asctime()?;
-        self.spaces(1, usize::MAX)?;
-        Ok((timestamp, self.pid()?))
+        debug_assert_eq!(self.at, 0);
+        let head = match self.seen.head {
+            Some(head) => head,
+            None => {
+                let read = (|| {
+                    self.spaces(0, usize::MAX)?;
+                    let timestamp = self.asctime()?;
+                    self.spaces(1, usize::MAX)?;
+                    Ok((timestamp, self.pid()?))
+                })();
+                let head = read.map(|(timestamp, pid)| (self.at, timestamp, pid));
+                self.seen.head = Some(head);
+                head
+            }
+        };
+        let (end, timestamp, pid) = head?;
+        self.at = end;
+        Ok((timestamp, pid))
     }
 
     /// `(?:\[(?P<pid>\d+)\]\s+)?`, before a byte that cannot be `[`: when
@@ -321,8 +348,17 @@ impl<'a> Cur<'a> {
 }
 
 /// Runs a matcher's steps over `line` from its start.
-fn matching<'a>(line: &'a str, steps: impl FnOnce(&mut Cur<'a>) -> Step<Prefix<'a>>) -> Fast<'a> {
-    steps(&mut Cur { s: line, at: 0 }).into()
+fn matching<'a>(
+    line: &'a str,
+    seen: &mut Seen<'a>,
+    steps: impl FnOnce(&mut Cur<'a, '_>) -> Step<Prefix<'a>>,
+) -> Fast<'a> {
+    steps(&mut Cur {
+        s: line,
+        at: 0,
+        seen,
+    })
+    .into()
 }
 
 /// The level names of the `%(asctime)s` formats.
@@ -333,8 +369,8 @@ const LEVELS: &[&str] = &[
 /// The level names of uvicorn's and pytest's formats.
 const FIVE_LEVELS: &[&str] = &["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"];
 
-fn python_basic(line: &str) -> Fast<'_> {
-    matching(line, |c| {
+fn python_basic<'a>(line: &'a str, seen: &mut Seen<'a>) -> Fast<'a> {
+    matching(line, seen, |c| {
         let level = match c.one_of(
             &[
                 "DEBUG", "INFO", "WARNING", "WARN", "ERROR", "CRITICAL", "FATAL", "NOTSET",
@@ -361,8 +397,8 @@ fn python_basic(line: &str) -> Fast<'_> {
     })
 }
 
-fn asctime_level_logger(line: &str) -> Fast<'_> {
-    matching(line, |c| {
+fn asctime_level_logger<'a>(line: &'a str, seen: &mut Seen<'a>) -> Fast<'a> {
+    matching(line, seen, |c| {
         let (timestamp, pid) = c.asctime_head()?;
         let level = c.one_of(LEVELS, is_space)?;
         c.spaces(1, usize::MAX)?;
@@ -379,8 +415,8 @@ fn asctime_level_logger(line: &str) -> Fast<'_> {
     })
 }
 
-fn asctime_dashes(line: &str) -> Fast<'_> {
-    matching(line, |c| {
+fn asctime_dashes<'a>(line: &'a str, seen: &mut Seen<'a>) -> Fast<'a> {
+    matching(line, seen, |c| {
         let (timestamp, pid) = c.asctime_head()?;
         c.lit(b'-')?;
         c.spaces(1, usize::MAX)?;
@@ -402,8 +438,8 @@ fn asctime_dashes(line: &str) -> Fast<'_> {
     })
 }
 
-fn uvicorn(line: &str) -> Fast<'_> {
-    matching(line, |c| {
+fn uvicorn<'a>(line: &'a str, seen: &mut Seen<'a>) -> Fast<'a> {
+    matching(line, seen, |c| {
         let level = c.one_of(FIVE_LEVELS, |b| b == b':')?;
         c.lit(b':')?;
         c.spaces(1, usize::MAX)?;
@@ -424,6 +460,7 @@ impl super::Grammars {
     /// record grammar matched), or a matcher asks for its regex.
     pub(super) fn frame_fast<'a>(&self, line: &'a str, wrappers: bool) -> Option<Framed<'a>> {
         let &b = line.as_bytes().first()?;
+        let mut seen = Seen::default();
         for &i in &self.candidates[usize::from(b)] {
             let g = &self.all[i];
             if g.layer == Layer::Wrapper {
@@ -432,12 +469,12 @@ impl super::Grammars {
                 }
                 // A rejecter's `No` lets the line pass; anything else is
                 // the set's to frame.
-                match (g.fast?)(line) {
+                match (g.fast?)(line, &mut seen) {
                     Fast::No => continue,
                     _ => return None,
                 }
             }
-            match (g.fast?)(line) {
+            match (g.fast?)(line, &mut seen) {
                 Fast::Yes(p) => return Some(framed_by(i, line, p)),
                 Fast::No => {}
                 Fast::Ask => return None,
@@ -482,8 +519,8 @@ pub(super) fn framed_by<'a>(i: usize, line: &'a str, p: Prefix<'a>) -> Framed<'a
     }
 }
 
-fn pytest_caplog(line: &str) -> Fast<'_> {
-    matching(line, |c| {
+fn pytest_caplog<'a>(line: &'a str, seen: &mut Seen<'a>) -> Fast<'a> {
+    matching(line, seen, |c| {
         let level = c.one_of(FIVE_LEVELS, is_space)?;
         c.spaces(1, usize::MAX)?;
         let logger = c.class(1, usize::MAX, not_space_or_colon)?;
@@ -502,8 +539,8 @@ fn pytest_caplog(line: &str) -> Fast<'_> {
 }
 
 /// `^[A-Za-z0-9][A-Za-z0-9_.-]* *\| `: what follows always matches.
-fn docker_compose(line: &str) -> Fast<'_> {
-    matching(line, |c| {
+fn docker_compose<'a>(line: &'a str, seen: &mut Seen<'a>) -> Fast<'a> {
+    matching(line, seen, |c| {
         c.class(1, 1, |b| b.is_ascii_alphanumeric())?;
         c.class(0, usize::MAX, |b| {
             b.is_ascii_alphanumeric() || b"_.-".contains(&b)
@@ -517,8 +554,8 @@ fn docker_compose(line: &str) -> Fast<'_> {
 
 /// `^(?:<\d{1,3}>)?[A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2} `; a priority
 /// first, and what follows, are the regex's.
-fn syslog_rfc3164(line: &str) -> Fast<'_> {
-    matching(line, |c| {
+fn syslog_rfc3164<'a>(line: &'a str, seen: &mut Seen<'a>) -> Fast<'a> {
+    matching(line, seen, |c| {
         if c.peek() == Some(b'<') {
             return Err(Stop::Ask);
         }

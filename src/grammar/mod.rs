@@ -479,7 +479,7 @@ impl Grammars {
     fn try_record<'a>(&self, i: usize, line: &'a str) -> Option<Framed<'a>> {
         let g = &self.all[i];
         if let Some(fast) = g.fast {
-            match fast(line) {
+            match fast(line, &mut fast::Seen::default()) {
                 fast::Fast::No => return None,
                 fast::Fast::Yes(p) => return Some(fast::framed_by(i, line, p)),
                 fast::Fast::Ask => {}

@@ -150,7 +150,7 @@ fn matchers_agree_with_their_regex() {
         let re = Regex::new(pattern.strip_suffix(MESSAGE_TO_END).unwrap()).unwrap();
         let (mut decided, mut matched) = (0, 0);
         for line in &lines {
-            let fast = matcher(line);
+            let fast = matcher(line, &mut Seen::default());
             if fast == Fast::Ask {
                 continue;
             }
@@ -169,6 +169,34 @@ fn matchers_agree_with_their_regex() {
 }
 
 #[test]
+fn a_line_read_by_several_matchers_gets_the_answers_each_gives_alone() {
+    // One `Seen` a line, whatever matchers read it before: each answers as
+    // it does on a fresh line.
+    let g = Grammars::builtin().unwrap();
+    let lines = test_lines(&g);
+    let matchers: Vec<Matcher> = FAST.iter().chain(REJECT).map(|&(_, m)| m).collect();
+    let mut shared_heads = 0;
+    for line in &lines {
+        let alone: Vec<Fast> = matchers
+            .iter()
+            .map(|m| m(line, &mut Seen::default()))
+            .collect();
+        for first in 0..matchers.len() {
+            let mut seen = Seen::default();
+            for k in (first..matchers.len()).chain(0..first) {
+                assert_eq!(
+                    matchers[k](line, &mut seen),
+                    alone[k],
+                    "matcher {k} on {line:?}"
+                );
+            }
+            shared_heads += seen.head.is_some_and(|h| h.is_ok()) as usize;
+        }
+    }
+    assert!(shared_heads > 1000, "{shared_heads} heads shared");
+}
+
+#[test]
 fn a_rejecters_no_is_the_regexs() {
     let g = Grammars::builtin().unwrap();
     let lines = test_lines(&g);
@@ -176,7 +204,7 @@ fn a_rejecters_no_is_the_regexs() {
         let re = Regex::new(pattern.strip_suffix(MESSAGE_TO_END).unwrap()).unwrap();
         let (mut no, mut ask_matched) = (0, 0);
         for line in &lines {
-            match rejecter(line) {
+            match rejecter(line, &mut Seen::default()) {
                 Fast::Yes(_) => panic!("{pattern}: a rejecter said yes on {line:?}"),
                 Fast::No => {
                     no += 1;
