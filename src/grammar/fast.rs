@@ -49,9 +49,12 @@ pub(super) type Matcher = for<'a> fn(&'a str, &mut Seen<'a>) -> Fast<'a>;
 /// same head, read once a line.
 #[derive(Debug, Default)]
 pub(super) struct Seen<'a> {
-    /// The head and where it ends, or why it failed.
-    head: Option<Result<(usize, &'a str, Option<&'a str>), Stop>>,
+    /// The head, or why it failed.
+    head: Option<Step<Head<'a>>>,
 }
+
+/// Where a line's asctime head ends, its timestamp and its process id.
+type Head<'a> = (usize, &'a str, Option<&'a str>);
 
 const FAST_PYTHON_BASIC: &str = r"^(?P<level>DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL|FATAL|NOTSET|Level \d+):(?P<logger>[^:\s]+):(?P<message>.*)$";
 const FAST_ASCTIME_LEVEL_LOGGER: &str = r"^\s*(?P<timestamp>\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(?:[,.]\d{1,9})?)\s+(?:\[(?P<pid>\d+)\]\s+)?(?P<level>DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL|FATAL)\s+(?P<logger>[^\s:]+):\s?(?P<message>.*)$";
