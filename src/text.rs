@@ -282,6 +282,17 @@ mod tests {
         ] {
             assert_eq!(AT.in_(t), t.rfind(") at "), "{t:?}");
         }
+        // Overlapping occurrences: the last one starts inside the one
+        // before it.
+        static CREATED: Last = Last::new(" created at ");
+        for t in [
+            "x created at created at y",
+            " created at  created at ",
+            "a created at b created at c",
+            "é created at ü",
+        ] {
+            assert_eq!(CREATED.in_(t), t.rfind(" created at "), "{t:?}");
+        }
     }
 
     #[test]

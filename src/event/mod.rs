@@ -256,21 +256,23 @@ pub fn frame_blocks(text: &str) -> FrameBlocks {
             }
             continue;
         }
-        let header = if t.starts_with("Coroutine created at")
-            || t.starts_with("Coroutine object created at")
-        {
-            Some("coroutine")
-        } else if t.starts_with("Object allocated at") {
-            Some("allocated")
-        } else if t.starts_with("source_traceback:") {
-            Some("source_traceback")
-        } else if t.starts_with("handle_traceback:") {
-            Some("handle_traceback")
-        } else if t.starts_with("Traceback (most recent call last)") {
-            blocks.remove("traceback");
-            Some("traceback")
-        } else {
-            None
+        // By the first byte: most lines here are source lines, which no
+        // header can begin.
+        let header = match t.as_bytes().first() {
+            Some(b'C')
+                if t.starts_with("Coroutine created at")
+                    || t.starts_with("Coroutine object created at") =>
+            {
+                Some("coroutine")
+            }
+            Some(b'O') if t.starts_with("Object allocated at") => Some("allocated"),
+            Some(b's') if t.starts_with("source_traceback:") => Some("source_traceback"),
+            Some(b'h') if t.starts_with("handle_traceback:") => Some("handle_traceback"),
+            Some(b'T') if t.starts_with("Traceback (most recent call last)") => {
+                blocks.remove("traceback");
+                Some("traceback")
+            }
+            _ => None,
         };
         if header.is_some() {
             current = header;

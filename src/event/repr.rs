@@ -8,8 +8,8 @@
 
 use nom::branch::alt;
 use nom::bytes::complete::{tag, take_until, take_while1};
-use nom::character::complete::{char, digit1, multispace0};
-use nom::combinator::{opt, rest};
+use nom::character::complete::{char, multispace0};
+use nom::combinator::opt;
 use nom::sequence::preceded;
 use nom::{IResult, Parser};
 
@@ -285,15 +285,46 @@ impl FrameRef<'_> {
 }
 
 /// [`frame_line`] without the allocation.
+///
+/// Written out byte by byte (every line of a record is tried): what the
+/// nom sequence [`frame_ref_nom`] reads, which the tests compare it with.
 pub fn frame_ref(i: &str) -> IResult<&str, FrameRef<'_>> {
+    let no = || nom::Err::Error(nom::error::Error::new(i, nom::error::ErrorKind::Tag));
+    let after = i.strip_prefix("File \"").ok_or_else(no)?;
+    let (rest, path) = until_line_tag(after)?;
+    let rest = rest.strip_prefix("\", line").ok_or_else(no)?;
+    let rest = rest.strip_prefix("no").unwrap_or(rest);
+    let rest = rest.strip_prefix(' ').ok_or_else(no)?;
+    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+    if digits == 0 {
+        return Err(no());
+    }
+    let (line, rest) = rest.split_at(digits);
+    let (rest, function) = match rest.strip_prefix(", in ") {
+        Some(function) => ("", Some(function)),
+        None => (rest, None),
+    };
+    Ok((
+        rest,
+        FrameRef {
+            path,
+            line,
+            function,
+        },
+    ))
+}
+
+/// [`frame_ref`] as a nom sequence.
+#[cfg(test)]
+fn frame_ref_nom(i: &str) -> IResult<&str, FrameRef<'_>> {
     let (i, (_, path, _, _, _, line, function)) = (
         tag("File \""),  // File "
         until_line_tag,  // p.py
         tag("\", line"), // ", line
         opt(tag("no")),  // (tracemalloc: lineno)
         char(' '),
-        digit1,                            // 12
-        opt(preceded(tag(", in "), rest)), // , in f
+        nom::character::complete::digit1,                   // 12
+        opt(preceded(tag(", in "), nom::combinator::rest)), // , in f
     )
         .parse(i)?;
     Ok((
@@ -309,6 +340,38 @@ pub fn frame_ref(i: &str) -> IResult<&str, FrameRef<'_>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_frame_reader_reads_what_the_nom_sequence_reads() {
+        type Read<'a> = Option<(&'a str, &'a str, &'a str, Option<&'a str>)>;
+        fn read<'a>(r: IResult<&'a str, FrameRef<'a>>) -> Read<'a> {
+            r.ok().map(|(rest, f)| (rest, f.path, f.line, f.function))
+        }
+        let mut lines = crate::text::project_lines();
+        lines.extend(
+            [
+                "File \"a.py\", line 3, in f",
+                "File \"a.py\", lineno 3",
+                "File \"a.py\", line 3",
+                "File \"a.py\", line x",
+                "File \"a.py\", line ",
+                "File \"a.py\", linen 3",
+                "File \"a.py\", line 3,in f",
+                "File \"a\", line 1\", line 2, in g",
+                "File \"a.py\" line 3",
+                "File \"é.py\", line 3, in ü",
+                "File \"",
+            ]
+            .map(String::from),
+        );
+        let mut frames = 0;
+        for l in &lines {
+            let t = crate::text::trim_start(l);
+            assert_eq!(read(frame_ref(t)), read(frame_ref_nom(t)), "{t:?}");
+            frames += frame_ref(t).is_ok() as usize;
+        }
+        assert!(frames > 1000, "{frames} frame lines");
+    }
 
     #[test]
     fn py_str_handles_quotes_and_escapes() {
