@@ -102,6 +102,23 @@ pub fn utf8(b: &[u8]) -> Result<&str, std::str::Utf8Error> {
     }
 }
 
+/// `str::trim_end`, with ASCII whitespace skipped byte by byte first (see
+/// [`trim_start`]): every line added to a record is trimmed.
+pub fn trim_end(s: &str) -> &str {
+    let n = s
+        .bytes()
+        .rev()
+        .take_while(|&b| matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r'))
+        .count();
+    let rest = &s[..s.len() - n];
+    if rest.as_bytes().last().is_some_and(|&b| b >= 0x80) {
+        // Unicode's other white space.
+        rest.trim_end()
+    } else {
+        rest
+    }
+}
+
 /// The words of `parts`, one list after another, as one array: a word set
 /// made of named lists, in a constant. `N` is their total length.
 pub const fn joined<const N: usize>(parts: &[&[&'static str]]) -> [&'static str; N] {
@@ -235,6 +252,25 @@ mod tests {
         }
         for l in project_lines() {
             assert_eq!(trim_start(&l), l.trim_start(), "{l:?}");
+        }
+    }
+
+    #[test]
+    fn trim_end_is_strs() {
+        for s in [
+            "",
+            " ",
+            "x  ",
+            " x \t\n\x0b\x0c\r",
+            "x\u{a0}",
+            "y \u{2003} \u{85} ",
+            "é",
+            "x\x1c",
+        ] {
+            assert_eq!(trim_end(s), s.trim_end(), "{s:?}");
+        }
+        for l in project_lines() {
+            assert_eq!(trim_end(&l), l.trim_end(), "{l:?}");
         }
     }
 

@@ -218,7 +218,7 @@ impl Builder {
         }
         self.held_blanks = 0;
         self.rec.text.push('\n');
-        self.rec.text.push_str(line.trim_end());
+        self.rec.text.push_str(crate::text::trim_end(line));
     }
 
     fn offer_slow(&mut self, line: &str, hit: bool) -> bool {
@@ -276,15 +276,20 @@ impl Builder {
             return Offer::Accept;
         }
         self.unbalanced = 0;
-        let accept = if t.starts_with("During handling of the above exception")
-            || t.starts_with("The above exception was the direct cause")
+        // The chain and traceback headers begin with `D`, `T` or `E`: most
+        // lines (frames, source lines) are told apart by their first byte.
+        let header = matches!(t.as_bytes()[0], b'D' | b'T' | b'E');
+        let accept = if header
+            && (t.starts_with("During handling of the above exception")
+                || t.starts_with("The above exception was the direct cause"))
         {
             self.phase = Phase::Keys;
             true
         } else if self.held_blanks > 0 && self.phase != Phase::Keys {
             false
-        } else if t.starts_with("Traceback (most recent call last):")
-            || t.starts_with("Exception Group Traceback (most recent call last):")
+        } else if header
+            && (t.starts_with("Traceback (most recent call last):")
+                || t.starts_with("Exception Group Traceback (most recent call last):"))
         {
             self.phase = Phase::Frames;
             true
