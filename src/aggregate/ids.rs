@@ -88,6 +88,16 @@ fn has_name_before(b: &[u8], from: usize, q: usize) -> bool {
         b"r",
     ];
     let before = &b[from..q];
+    // Every name ends in one of these bytes: an `id` after any other (a
+    // space, `=`) is no name's.
+    if !before.last().is_some_and(|c| {
+        matches!(
+            c.to_ascii_lowercase(),
+            b'-' | b'_' | b't' | b'e' | b'n' | b'r'
+        )
+    }) {
+        return false;
+    }
     BEFORE_ID.iter().any(|w| {
         before.len() >= w.len() && before[before.len() - w.len()..].eq_ignore_ascii_case(w) && {
             let p = q - w.len();

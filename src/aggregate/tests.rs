@@ -190,6 +190,15 @@ fn ascii_lines_give_the_regexs_ids_without_it() {
         let mut by_hand = Vec::new();
         ascii_ids(l, |id| by_hand.push(id));
         assert_eq!(by_hand, by_regex, "{l}");
+        // A finding's ids: the first eight distinct, read from the line's
+        // first `id` on.
+        let mut distinct: Vec<&str> = Vec::new();
+        for id in &by_regex {
+            if distinct.len() < 8 && !distinct.contains(id) {
+                distinct.push(id);
+            }
+        }
+        assert_eq!(request_ids(std::iter::once(l)), distinct, "{l}");
         found += by_hand.len();
     }
     assert!(found >= 20, "{found} ids");
