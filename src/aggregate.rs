@@ -433,25 +433,25 @@ impl Aggregator {
 
     /// Adds everything `other` counted. `other` is taken to come after
     /// what this aggregate has seen (first occurrences stay this one's).
-    pub fn merge(&mut self, other: &Aggregator) {
+    pub fn merge(&mut self, other: Aggregator) {
         self.merge_shifted(other, 0);
     }
 
     /// Like [`Aggregator::merge`], for a part of the same input that starts
     /// `line_offset` lines further on: its line numbers are shifted.
-    pub fn merge_shifted(&mut self, other: &Aggregator, line_offset: u64) {
+    /// `other`'s groups and points move here: nothing is copied.
+    pub fn merge_shifted(&mut self, other: Aggregator, line_offset: u64) {
         self.events += other.events;
         self.raise_level(other.level);
-        for p in &other.timeline {
-            self.add_point(p.clone());
+        for p in other.timeline {
+            self.add_point(p);
         }
-        for (k, g) in &other.groups {
-            match self.groups.get_mut(k) {
-                Some(mine) => mine.merge(g),
+        for (k, mut g) in other.groups {
+            match self.groups.get_mut(&k) {
+                Some(mine) => mine.merge(&g),
                 None => {
-                    let mut g = g.clone();
                     g.first_line += line_offset;
-                    self.groups.insert(k.clone(), g);
+                    self.groups.insert(k, g);
                 }
             }
         }
@@ -459,37 +459,51 @@ impl Aggregator {
 
     /// The groups, ranked within each kind, kinds in report order.
     pub fn ranked(&self) -> Vec<Ranked> {
-        let mut out = Vec::new();
-        for &kind in Kind::ALL {
-            let mut groups: Vec<&Group> = self
-                .groups
-                .values()
-                .filter(|g| g.key.kind == kind)
-                .collect();
-            groups.sort_by(|a, b| {
-                // Findings during shutdown rank below every steady one.
-                let phase = a.key.shutdown.cmp(&b.key.shutdown);
-                let primary = if kind.timed() {
-                    b.total_ms().cmp(&a.total_ms()).then(b.count.cmp(&a.count))
-                } else {
-                    b.count.cmp(&a.count)
-                };
-                phase
-                    .then(primary)
-                    .then(a.key.other.cmp(&b.key.other))
-                    .then(a.key.site.cmp(&b.key.site))
-                    .then(a.key.subject.cmp(&b.key.subject))
-            });
-            for (i, g) in groups.into_iter().enumerate() {
-                out.push(Ranked {
-                    rank: i + 1,
-                    why: why(g),
-                    group: g.clone(),
-                });
-            }
-        }
-        out
+        rank(self.groups.values().cloned())
     }
+
+    /// [`Aggregator::ranked`], the groups moved out rather than copied
+    /// (the report's own): none is left here.
+    pub fn take_ranked(&mut self) -> Vec<Ranked> {
+        rank(std::mem::take(&mut self.groups).into_values())
+    }
+}
+
+/// `groups` ranked within each kind, kinds in report order.
+fn rank(groups: impl Iterator<Item = Group>) -> Vec<Ranked> {
+    let mut by_kind: Vec<Vec<(u64, Group)>> = Kind::ALL.iter().map(|_| Vec::new()).collect();
+    for g in groups {
+        let k = Kind::ALL
+            .iter()
+            .position(|&k| k == g.key.kind)
+            .expect("every kind is in Kind::ALL");
+        by_kind[k].push((g.total_ms(), g));
+    }
+    let mut out = Vec::new();
+    for (&kind, mut groups) in Kind::ALL.iter().zip(by_kind) {
+        groups.sort_by(|(a_ms, a), (b_ms, b)| {
+            // Findings during shutdown rank below every steady one.
+            let phase = a.key.shutdown.cmp(&b.key.shutdown);
+            let primary = if kind.timed() {
+                b_ms.cmp(a_ms).then(b.count.cmp(&a.count))
+            } else {
+                b.count.cmp(&a.count)
+            };
+            phase
+                .then(primary)
+                .then(a.key.other.cmp(&b.key.other))
+                .then(a.key.site.cmp(&b.key.site))
+                .then(a.key.subject.cmp(&b.key.subject))
+        });
+        for (i, (_, g)) in groups.into_iter().enumerate() {
+            out.push(Ranked {
+                rank: i + 1,
+                why: why(&g),
+                group: g,
+            });
+        }
+    }
+    out
 }
 
 /// A ranked group.

@@ -98,7 +98,7 @@ pub fn analyze_file(
     }
     let mut offset = 0;
     for Part { agg, mut stats, .. } in parts {
-        out.agg.merge_shifted(&agg, offset);
+        out.agg.merge_shifted(agg, offset);
         for s in &mut stats.unrecognized_samples {
             s.line += offset;
         }

@@ -109,8 +109,13 @@ fn merge_equals_one_run() {
     let (mut a, mut b) = (Aggregator::new(), Aggregator::new());
     fs[..7].iter().for_each(|f| a.add(f));
     fs[7..].iter().for_each(|f| b.add(f));
-    a.merge(&b);
+    a.merge(b);
     assert_eq!(a.ranked(), whole.ranked());
+    // Taken out, the groups rank the same, and none is left.
+    let ranked = a.ranked();
+    assert!(ranked.len() > 1);
+    assert_eq!(a.take_ranked(), ranked);
+    assert!(a.ranked().is_empty());
 }
 
 #[test]
@@ -229,7 +234,7 @@ fn a_long_timeline_is_thinned_the_same_in_one_pass_and_in_parts() {
         let (mut first, mut second) = (Aggregator::new(), Aggregator::new());
         points[..cut].iter().for_each(|f| first.add(f));
         points[cut..].iter().for_each(|f| second.add(f));
-        first.merge(&second);
+        first.merge(second);
         let (parts, one) = (first.timeline(), whole.timeline());
         assert!(
             parts == one,

@@ -63,7 +63,7 @@ pub(super) fn read_inputs(files: &[String], ctx: &mut Ctx) -> io::Result<()> {
                 parallel::MIN_PARALLEL_BYTES,
             ) {
                 Ok(r) => {
-                    ctx.agg.merge(&r.agg);
+                    ctx.agg.merge(r.agg);
                     ctx.stats.merge(&r.stats);
                 }
                 Err(e) => {

@@ -285,7 +285,7 @@ fn conclude(
         // What the parallel parts counted came from this host too.
         ctx.agg.assign_host(h);
     }
-    let ranked = ctx.agg.ranked();
+    let ranked = ctx.agg.take_ranked();
     let evidence: Vec<_> = ranked
         .iter()
         .map(|rk| (!rk.group.key.other).then(|| source.evidence(&rk.group)))
