@@ -183,8 +183,8 @@ impl Group {
             first_line: f.line_no,
             code: f.code,
             sample_record: cut(&f.record, SAMPLE_RECORD_BYTES).to_string(),
-            context_before: f.context_before.clone(),
-            context_after: f.context_after.clone(),
+            context_before: f.context_before.to_vec(),
+            context_after: f.context_after.to_vec(),
             request_ids: Vec::new(),
             by_host: BTreeMap::new(),
         }
@@ -207,8 +207,8 @@ impl Group {
         if self.request_ids.len() < MAX_IDS
             && !(f.context_before.is_empty() && f.context_after.is_empty())
         {
-            let lines = f.context_before.iter().chain(&f.context_after);
-            ids::each_request_id(lines, |id| self.add_id(id));
+            let lines = [&f.context_before, &f.context_after];
+            ids::each_request_id_in(lines, |id| self.add_id(id));
         }
         let ms = f.seconds.map(|s| (s * 1000.0).round() as u64);
         if let Some(ms) = ms {

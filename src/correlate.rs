@@ -264,9 +264,9 @@ pub struct Finding {
     /// the evidence.
     pub record: String,
     /// Lines of the same input just before the record (`-B`).
-    pub context_before: Vec<String>,
+    pub context_before: crate::text::Lines,
     /// Application lines just after it (`-A`).
-    pub context_after: Vec<String>,
+    pub context_after: crate::text::Lines,
     /// A task-lifecycle finding that no application line followed before
     /// the end of the input: it happened while the program shut down.
     pub during_shutdown: bool,
@@ -374,8 +374,8 @@ pub fn correlate(ev: &Event, origin: Origin<'_>) -> Finding {
         detail,
         code: ev.code(),
         record: origin.record.to_string(),
-        context_before: Vec::new(),
-        context_after: Vec::new(),
+        context_before: Default::default(),
+        context_after: Default::default(),
         during_shutdown: false,
         step_of: ev.step_of(),
         object: ev.object(),

@@ -193,6 +193,126 @@ impl Last {
     }
 }
 
+/// Lines kept together: a finding's context lines, in one string joined
+/// with `\n` (one allocation however many lines), or, once a line holding
+/// a newline of its own comes (a JSON message may), one string each.
+#[derive(Debug, Clone)]
+pub enum Lines {
+    /// `n` lines, joined with `\n`.
+    Joined {
+        /// The lines.
+        text: String,
+        /// How many.
+        n: usize,
+    },
+    /// One string a line.
+    Each(Vec<String>),
+}
+
+impl Default for Lines {
+    fn default() -> Lines {
+        Lines::Joined {
+            text: String::new(),
+            n: 0,
+        }
+    }
+}
+
+impl PartialEq for Lines {
+    fn eq(&self, other: &Lines) -> bool {
+        self.len() == other.len() && self.iter().eq(other.iter())
+    }
+}
+
+impl Lines {
+    /// No lines, with room for `bytes` of text.
+    pub fn with_capacity(bytes: usize) -> Lines {
+        Lines::Joined {
+            text: String::with_capacity(bytes),
+            n: 0,
+        }
+    }
+
+    /// Adds a line at the end.
+    pub fn push(&mut self, line: &str) {
+        match self {
+            Lines::Joined { text, n } if !line.contains('\n') => {
+                if *n > 0 {
+                    text.push('\n');
+                }
+                text.push_str(line);
+                *n += 1;
+            }
+            Lines::Joined { .. } => {
+                let mut each = self.to_vec();
+                each.push(line.to_string());
+                *self = Lines::Each(each);
+            }
+            Lines::Each(each) => each.push(line.to_string()),
+        }
+    }
+
+    /// How many lines.
+    pub fn len(&self) -> usize {
+        match self {
+            Lines::Joined { n, .. } => *n,
+            Lines::Each(each) => each.len(),
+        }
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The lines, first to last.
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &str> + Clone {
+        let (joined, each) = match self {
+            Lines::Joined { text, n } => ((*n > 0).then(|| text.split('\n')), &[][..]),
+            Lines::Each(each) => (None, &each[..]),
+        };
+        joined
+            .into_iter()
+            .flatten()
+            .chain(each.iter().map(String::as_str))
+    }
+
+    /// The first line.
+    pub fn first(&self) -> Option<&str> {
+        self.iter().next()
+    }
+
+    /// The last line.
+    pub fn last(&self) -> Option<&str> {
+        self.iter().next_back()
+    }
+
+    /// One string a line.
+    pub fn to_vec(&self) -> Vec<String> {
+        self.iter().map(str::to_string).collect()
+    }
+}
+
+impl From<Vec<String>> for Lines {
+    fn from(lines: Vec<String>) -> Lines {
+        let mut l = Lines::default();
+        for line in &lines {
+            l.push(line);
+        }
+        l
+    }
+}
+
+impl<'a> FromIterator<&'a str> for Lines {
+    fn from_iter<I: IntoIterator<Item = &'a str>>(lines: I) -> Lines {
+        let mut l = Lines::default();
+        for line in lines {
+            l.push(line);
+        }
+        l
+    }
+}
+
 /// `n` and the noun in the number it takes.
 pub fn plural(n: u64, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
@@ -329,6 +449,34 @@ mod tests {
         ] {
             assert_eq!(CREATED.in_(t), t.rfind(" created at "), "{t:?}");
         }
+    }
+
+    #[test]
+    fn lines_are_the_lines_pushed() {
+        let cases: &[&[&str]] = &[
+            &[],
+            &[""],
+            &["", ""],
+            &["a"],
+            &["a", "", "b c"],
+            &["a", "two\nlines", "", "c"],
+            &["x\n"],
+        ];
+        for &lines in cases {
+            let l: Lines = lines.iter().copied().collect();
+            assert_eq!(l.len(), lines.len(), "{lines:?}");
+            assert_eq!(l.is_empty(), lines.is_empty());
+            assert_eq!(l.iter().collect::<Vec<_>>(), lines, "{lines:?}");
+            assert_eq!(
+                l.iter().rev().collect::<Vec<_>>(),
+                lines.iter().rev().copied().collect::<Vec<_>>()
+            );
+            assert_eq!(l.first(), lines.first().copied());
+            assert_eq!(l.last(), lines.last().copied());
+            assert_eq!(l.to_vec(), lines);
+            assert_eq!(Lines::from(l.to_vec()), l);
+        }
+        assert_ne!(Lines::from(vec!["a".to_string()]), Lines::default());
     }
 
     #[test]

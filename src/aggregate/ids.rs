@@ -1,42 +1,81 @@
 //! Request and trace ids in a finding's context lines.
 
+use crate::text::Lines;
+
 /// Request and trace ids in context lines: `request_id=…`, `"trace_id": "…"`,
 /// `rid=…`, `correlation_id=…` (and the same with dashes), at most eight.
-pub fn request_ids<'a>(lines: impl Iterator<Item = &'a String>) -> Vec<String> {
+pub fn request_ids<'a>(lines: impl Iterator<Item = &'a str>) -> Vec<String> {
     let mut ids = Vec::new();
     each_request_id(lines, |id| ids.push(id.to_string()));
     ids
 }
 
 /// Each of [`request_ids`]'s ids, in its order, borrowed from the lines.
-pub fn each_request_id<'a>(lines: impl Iterator<Item = &'a String>, mut each: impl FnMut(&'a str)) {
-    // The distinct ids so far, at most eight.
-    let mut ids: [&str; 8] = [""; 8];
-    let mut n = 0;
+pub fn each_request_id<'a>(lines: impl Iterator<Item = &'a str>, each: impl FnMut(&'a str)) {
+    let mut found = Found::new(each);
     for l in lines {
+        found.scan(l, false);
+    }
+}
+
+/// [`each_request_id`] over lines kept together ([`Lines`]), one after
+/// the other: a joined text is read at once, as its lines would be.
+pub fn each_request_id_in<'a>(parts: [&'a Lines; 2], each: impl FnMut(&'a str)) {
+    let mut found = Found::new(each);
+    for part in parts {
+        match part {
+            Lines::Joined { text, n } if *n > 0 => found.scan(text, true),
+            Lines::Joined { .. } => {}
+            Lines::Each(lines) => lines.iter().for_each(|l| found.scan(l, false)),
+        }
+    }
+}
+
+/// The ids found so far, at most eight distinct, each passed on once.
+struct Found<'a, F> {
+    ids: [&'a str; 8],
+    n: usize,
+    each: F,
+}
+
+impl<'a, F: FnMut(&'a str)> Found<'a, F> {
+    fn new(each: F) -> Self {
+        Found {
+            ids: [""; 8],
+            n: 0,
+            each,
+        }
+    }
+
+    fn keep(&mut self, id: &'a str) {
+        if self.n < self.ids.len() && !self.ids[..self.n].contains(&id) {
+            self.ids[self.n] = id;
+            self.n += 1;
+            (self.each)(id);
+        }
+    }
+
+    /// One line, or (`joined`) lines joined with `\n`, read as each line
+    /// would be: no match spans a newline there.
+    fn scan(&mut self, l: &'a str, joined: bool) {
         // Every spelling the regex knows holds an `id` in some case.
         let b = l.as_bytes();
         let Some(first) = memchr::memchr2_iter(b'i', b'I', b)
             .find(|&i| b.get(i + 1).is_some_and(|&d| d | 0x20 == b'd'))
         else {
-            continue;
-        };
-        let mut keep = |id: &'a str| {
-            if n < ids.len() && !ids[..n].contains(&id) {
-                ids[n] = id;
-                n += 1;
-                each(id);
-            }
+            return;
         };
         if l.is_ascii() {
-            ascii_ids_from(l, first, &mut keep);
+            ascii_ids_from(l, first, !joined, |id| self.keep(id));
+        } else if joined {
+            l.split('\n').for_each(|line| self.scan(line, false));
         } else {
             // Outside ASCII the regex's Unicode classes and case folding
             // decide. The match alone (the lazy DFA, without the capture
             // engines): the id is what follows its first `:` or `=` (the
             // names hold neither), the spaces and the quote after it.
             for m in id_pattern().find_iter(l) {
-                keep(id_of_match(m.as_str()));
+                self.keep(id_of_match(m.as_str()));
             }
         }
     }
@@ -47,11 +86,19 @@ pub fn each_request_id<'a>(lines: impl Iterator<Item = &'a String>, mut each: im
 /// `id` and read back to its start, then forward to the id.
 #[cfg(test)]
 pub(super) fn ascii_ids<'l>(l: &'l str, each: impl FnMut(&'l str)) {
-    ascii_ids_from(l, 0, each);
+    ascii_ids_from(l, 0, true, each);
 }
 
-/// [`ascii_ids`], given that the line holds no `id` before `first`.
-fn ascii_ids_from<'l>(l: &'l str, first: usize, mut each: impl FnMut(&'l str)) {
+/// [`ascii_ids`], given that the line holds no `id` before `first`. With
+/// `newline_is_space` false, `l` is lines joined with `\n`, each read
+/// as a line of its own: a newline ends a match as the line's end would
+/// (the names and ids hold none; only the regex's `\s` would take one).
+fn ascii_ids_from<'l>(
+    l: &'l str,
+    first: usize,
+    newline_is_space: bool,
+    mut each: impl FnMut(&'l str),
+) {
     let b = l.as_bytes();
     // Where the next match may start (after the last one's end), and where
     // to look for the next `id`.
@@ -62,7 +109,7 @@ fn ascii_ids_from<'l>(l: &'l str, first: usize, mut each: impl FnMut(&'l str)) {
         if b.get(q + 1).is_none_or(|&d| d | 0x20 != b'd') || !has_name_before(b, from, q) {
             continue;
         }
-        if let Some((start, end)) = id_after(b, q + 2) {
+        if let Some((start, end)) = id_after(b, q + 2, newline_is_space) {
             each(&l[start..end]);
             from = end;
             at = end;
@@ -108,9 +155,11 @@ fn has_name_before(b: &[u8], from: usize, q: usize) -> bool {
 
 /// After a name, at `j`: `["']?\s*[:=]\s*["']?` and the id
 /// (`[A-Za-z0-9][A-Za-z0-9._:-]{2,63}`), its start and end.
-fn id_after(b: &[u8], mut j: usize) -> Option<(usize, usize)> {
+fn id_after(b: &[u8], mut j: usize, newline_is_space: bool) -> Option<(usize, usize)> {
     let at = |j: usize| b.get(j).copied();
-    let space = |c: Option<u8>| matches!(c, Some(b'\t'..=b'\r' | b' '));
+    let space = |c: Option<u8>| {
+        matches!(c, Some(b'\t'..=b'\r' | b' ')) && (newline_is_space || c != Some(b'\n'))
+    };
     let quote = |c: Option<u8>| matches!(c, Some(b'"' | b'\''));
     j += quote(at(j)) as usize;
     while space(at(j)) {

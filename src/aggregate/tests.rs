@@ -21,8 +21,8 @@ fn finding(kind: Kind, line: u32, secs: Option<f64>, ts: &str) -> Finding {
         detail: None,
         code: "AIO101",
         record: "Executing <Handle f() at /app/a.py:1> took 0.100 seconds".into(),
-        context_before: Vec::new(),
-        context_after: Vec::new(),
+        context_before: Default::default(),
+        context_after: Default::default(),
         during_shutdown: false,
         pid: None,
         step_of: None,
@@ -203,8 +203,37 @@ fn ascii_lines_give_the_regexs_ids_without_it() {
                 distinct.push(id);
             }
         }
-        assert_eq!(request_ids(std::iter::once(l)), distinct, "{l}");
+        assert_eq!(request_ids(std::iter::once(l.as_str())), distinct, "{l}");
         found += by_hand.len();
+    }
+    assert!(found >= 20, "{found} ids");
+}
+
+#[test]
+fn lines_kept_together_give_the_ids_of_each_line() {
+    // Context lines joined with newlines are read at once: no id may run
+    // from one line into the next (`request_id=` at a line's end, its
+    // value on the next).
+    let mut lines = crate::text::project_lines();
+    lines.extend(ID_LINES.iter().map(|l| l.to_string()));
+    let split: crate::text::Lines = ["x request_id=", "abc123 y", "rid =", " 'zz9'", "trace_id"]
+        .into_iter()
+        .collect();
+    let (empty, mut none) = (crate::text::Lines::default(), Vec::new());
+    ids::each_request_id_in([&split, &empty], |id| none.push(id));
+    assert!(none.is_empty(), "{none:?}");
+    let mut found = 0;
+    for chunk in lines.chunks(5) {
+        let (before, after) = chunk.split_at(chunk.len() / 2);
+        let by_line = request_ids(before.iter().chain(after).map(String::as_str));
+        let joined: [crate::text::Lines; 2] = [
+            before.iter().map(String::as_str).collect(),
+            after.iter().map(String::as_str).collect(),
+        ];
+        let mut together = Vec::new();
+        ids::each_request_id_in([&joined[0], &joined[1]], |id| together.push(id.to_string()));
+        assert_eq!(together, by_line, "{chunk:#?}");
+        found += by_line.len();
     }
     assert!(found >= 20, "{found} ids");
 }

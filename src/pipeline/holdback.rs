@@ -75,7 +75,12 @@ impl HoldBack {
     }
 
     /// A new finding.
-    pub fn push(&mut self, f: Finding, out: &mut Vec<Finding>) {
+    pub fn push(&mut self, mut f: Finding, out: &mut Vec<Finding>) {
+        if self.after > 0 {
+            // Room for typical lines, grown once at most (and under the
+            // allocator's per-thread cache bound, as a record's text).
+            f.context_after = crate::text::Lines::with_capacity((self.after * 128).min(1000));
+        }
         self.pending.push(f);
         if self.after == 0 {
             self.release(out);
@@ -128,7 +133,7 @@ impl HoldBack {
             return;
         }
         for f in &mut self.pending {
-            f.context_after.push(text.to_string());
+            f.context_after.push(text);
         }
         if self.pending[0].context_after.len() >= self.after {
             self.release(out);

@@ -100,12 +100,12 @@ fn merged(a: Finding, b: Finding) -> Finding {
         .map(str::trim)
         .filter(|l| !l.is_empty())
         .collect();
-    let not_own = |l: &String| !own.iter().any(|r| l.trim_end().ends_with(r));
+    let not_own = |l: &&str| !own.iter().any(|r| l.trim_end().ends_with(r));
     if stall.context_after.is_empty() {
-        stall.context_after = warning.context_after.into_iter().filter(not_own).collect();
+        stall.context_after = warning.context_after.iter().filter(not_own).collect();
     }
     if stall.context_before.is_empty() {
-        stall.context_before = warning.context_before.into_iter().filter(not_own).collect();
+        stall.context_before = warning.context_before.iter().filter(not_own).collect();
     }
     stall
 }

@@ -2,10 +2,12 @@
 //! record (`-B`) and for the traceback printed before an exception line that
 //! ends one.
 
+use std::borrow::Cow;
 use std::collections::VecDeque;
 
 use crate::frame::clean_line;
 use crate::scan::Scanner;
+use crate::text::Lines;
 
 /// The last lines before the current block, cleaned and cut.
 #[derive(Debug)]
@@ -55,7 +57,7 @@ impl Lookback {
     pub fn lines_before(&self, at: Option<BlockAt<'_>>, want: usize) -> Vec<String> {
         self.walk_before(at, want)
             .into_iter()
-            .map(|(l, _)| l)
+            .map(|(l, _)| l.into_owned())
             .collect()
     }
 
@@ -70,20 +72,27 @@ impl Lookback {
         want: usize,
         scanner: &Scanner,
         pid: Option<&str>,
-    ) -> Vec<String> {
-        let mut v = self.walk_before(at, want);
-        v.reverse();
-        v.into_iter()
-            .filter(|(l, free)| (*free || !scanner.is_hit(l.as_bytes())) && same_process(pid, l))
-            .map(|(l, _)| l)
-            .collect()
+    ) -> Lines {
+        let v = self.walk_before(at, want);
+        // One string for them all: the lines are read borrowed.
+        let mut lines = Lines::with_capacity(v.iter().map(|(l, _)| l.len() + 1).sum());
+        for (l, free) in v.iter().rev() {
+            if (*free || !scanner.is_hit(l.as_bytes())) && same_process(pid, l) {
+                lines.push(l);
+            }
+        }
+        lines
     }
 
     /// Up to `want` lines before `at`, nearest first, each cleaned and cut,
     /// with whether it is known to hold no marker: the block's lines, then
     /// the ring's.
-    fn walk_before(&self, at: Option<BlockAt<'_>>, want: usize) -> Vec<(String, bool)> {
-        let mut v: Vec<(String, bool)> = Vec::with_capacity(want);
+    fn walk_before<'a>(
+        &'a self,
+        at: Option<BlockAt<'a>>,
+        want: usize,
+    ) -> Vec<(Cow<'a, str>, bool)> {
+        let mut v: Vec<(Cow<'a, str>, bool)> = Vec::with_capacity(want);
         if let Some(BlockAt {
             block,
             start,
@@ -105,7 +114,7 @@ impl Lookback {
                 .iter()
                 .rev()
                 .take(need)
-                .map(|l| (l.clone(), false)),
+                .map(|l| (Cow::Borrowed(l.as_str()), false)),
         );
         v
     }
@@ -153,21 +162,24 @@ fn bracketed_number(line: &str) -> Option<&str> {
 
 /// A context line as kept: cleaned, and cut at 500 characters.
 fn context_line(raw: &[u8], max: usize) -> String {
-    cleaned(raw, max).0
+    cleaned(raw, max).0.into_owned()
 }
 
-/// [`context_line`], and whether cleaning left the line's bytes as they
-/// were (the cut keeps a prefix of them).
-fn cleaned(raw: &[u8], max: usize) -> (String, bool) {
+/// [`context_line`], borrowed from `raw` when cleaning changed nothing,
+/// and whether it did (the cut keeps a prefix of the bytes).
+fn cleaned(raw: &[u8], max: usize) -> (Cow<'_, str>, bool) {
     let clean = clean_line(raw, max.min(2000));
-    let unchanged = !clean.truncated && matches!(clean.text, std::borrow::Cow::Borrowed(_));
+    let unchanged = !clean.truncated && matches!(clean.text, Cow::Borrowed(_));
     let text = clean.text;
     if text.len() <= 500 {
-        return (text.into_owned(), unchanged);
+        return (text, unchanged);
     }
     let cut = match text.char_indices().nth(500) {
-        Some((i, _)) => text[..i].to_string(),
-        None => text.into_owned(),
+        Some((i, _)) => match text {
+            Cow::Borrowed(t) => Cow::Borrowed(&t[..i]),
+            Cow::Owned(t) => Cow::Owned(t[..i].to_string()),
+        },
+        None => text,
     };
     (cut, unchanged)
 }

@@ -554,7 +554,7 @@ impl<'a> InputAnalyzer<'a> {
 
     /// A complete record: an event and its finding, a debug line, an
     /// application line after all, or an unrecognized record.
-    fn record_done(&mut self, rec: Record, before: Vec<String>, out: &mut Vec<Finding>) {
+    fn record_done(&mut self, rec: Record, before: crate::text::Lines, out: &mut Vec<Finding>) {
         match parse_record(&rec.text) {
             Ok(Parsed::DebugLine(marker)) => {
                 if marker == "Close <_" {

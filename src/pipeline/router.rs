@@ -15,7 +15,7 @@ pub struct Open {
     /// The record.
     pub builder: Builder,
     /// The context lines before it.
-    pub before: Vec<String>,
+    pub before: crate::text::Lines,
     /// The stream its first line named.
     pub stream: Option<String>,
 }

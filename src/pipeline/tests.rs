@@ -63,11 +63,19 @@ fn context_lines_come_from_the_records_own_process() {
     assert!(stats.balanced());
     let f = &out[0];
     assert_eq!(f.context_before.len(), 1, "{:?}", f.context_before);
-    assert!(f.context_before[0].ends_with("GET /a request_id=aaa"));
+    assert!(f
+        .context_before
+        .first()
+        .unwrap()
+        .ends_with("GET /a request_id=aaa"));
     assert_eq!(f.context_after.len(), 2, "{:?}", f.context_after);
-    assert!(f.context_after[0].ends_with("done request_id=aaa"));
+    assert!(f
+        .context_after
+        .first()
+        .unwrap()
+        .ends_with("done request_id=aaa"));
     assert_eq!(
-        crate::aggregate::request_ids(f.context_before.iter().chain(&f.context_after)),
+        crate::aggregate::request_ids(f.context_before.iter().chain(f.context_after.iter())),
         vec!["aaa".to_string()]
     );
 }
@@ -164,7 +172,7 @@ fn a_context_line_that_holds_a_marker_once_cleaned_is_left_out() {
         let (out, _) = run_in_pieces(log.as_bytes(), piece);
         assert_eq!(out.len(), 1, "{out:#?}");
         assert_eq!(
-            out[0].context_before,
+            out[0].context_before.to_vec(),
             vec!["GET /a 200".to_string()],
             "piece {piece}"
         );

@@ -301,8 +301,8 @@ impl FindingLine {
             host: f.host.clone(),
             record: f.record.clone(),
             context: ContextWire {
-                before: f.context_before.clone(),
-                after: f.context_after.clone(),
+                before: f.context_before.to_vec(),
+                after: f.context_after.to_vec(),
             },
         }
     }
@@ -325,8 +325,8 @@ impl FindingLine {
             detail: self.detail,
             code,
             record: self.record,
-            context_before: self.context.before,
-            context_after: self.context.after,
+            context_before: self.context.before.into(),
+            context_after: self.context.after.into(),
             during_shutdown: self.during_shutdown,
             step_of: None,
             object: None,
