@@ -98,10 +98,11 @@ pub struct CoroRepr {
 /// A Task (or Future) repr.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TaskRepr {
-    /// `Task`, `_GatheringFuture`, a subclass name.
-    pub class: String,
+    /// `Task`, `_GatheringFuture`, a subclass name (the usual ones not
+    /// copied: see [`repr::word`]).
+    pub class: std::borrow::Cow<'static, str>,
     /// `pending`, `cancelling`, `cancelled`, `finished`.
-    pub state: String,
+    pub state: std::borrow::Cow<'static, str>,
     /// The name literal's contents, escapes as printed.
     pub name: Option<String>,
     /// The coroutine.
@@ -114,7 +115,7 @@ pub struct TaskRepr {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HandleRepr {
     /// `Handle`, `TimerHandle`, `_ThreadSafeHandle`.
-    pub class: String,
+    pub class: std::borrow::Cow<'static, str>,
     /// The callback's name.
     pub callback: String,
     /// The callback's definition (` at path:N`).

@@ -17,6 +17,15 @@ use super::{CoroRepr, CoroState, Frame, HandleRepr, Location, TaskRepr};
 
 // UTILITY
 
+/// `s`, borrowed when it is one of the `usual` words: a repr's class and
+/// state, read on most records, cost no allocation.
+pub fn word(s: &str, usual: &[&'static str]) -> std::borrow::Cow<'static, str> {
+    match usual.iter().find(|&&u| u == s) {
+        Some(&u) => std::borrow::Cow::Borrowed(u),
+        None => std::borrow::Cow::Owned(s.to_string()),
+    }
+}
+
 /// `path:N` for a whole string: split at the last `:` followed by digits only.
 pub fn location(s: &str) -> Option<Location> {
     let s = s.trim();
@@ -148,8 +157,8 @@ pub fn task_repr(s: &str) -> Option<TaskRepr> {
         return None;
     }
     Some(TaskRepr {
-        class: class.to_string(),
-        state: state.to_string(),
+        class: word(class, &["Task", "_GatheringFuture", "Future"]),
+        state: word(state, &["pending", "cancelling", "cancelled", "finished"]),
         name: name.map(str::to_string),
         coro,
         created_at: own_created_at(inner).map(|(_, l)| l),
@@ -210,7 +219,7 @@ pub fn handle_repr(s: &str) -> Option<HandleRepr> {
         None => (rest, None),
     };
     Some(HandleRepr {
-        class: class.to_string(),
+        class: word(class, &["Handle", "TimerHandle", "_ThreadSafeHandle"]),
         callback: callback_name(callback)?,
         location,
         created_at,
