@@ -179,7 +179,7 @@ impl Group {
             basis: f.basis,
             first_seen: None,
             last_seen: None,
-            first_input: f.input.clone(),
+            first_input: f.input.to_string(),
             first_line: f.line_no,
             code: f.code,
             sample_record: cut(&f.record, SAMPLE_RECORD_BYTES).to_string(),

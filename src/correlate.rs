@@ -253,7 +253,7 @@ pub struct Finding {
     /// The record's timestamp, when its grammar gives one.
     pub timestamp: Option<String>,
     /// The input the record came from.
-    pub input: String,
+    pub input: std::sync::Arc<str>,
     /// The record's first line in that input.
     pub line_no: u64,
     /// A short detail for live lines (the exception, the task name).
@@ -338,7 +338,7 @@ pub fn coro_site(t: Option<&TaskRepr>) -> Option<Site> {
 #[derive(Debug, Clone, Copy)]
 pub struct Origin<'a> {
     /// The input's name.
-    pub input: &'a str,
+    pub input: &'a std::sync::Arc<str>,
     /// The record's first line.
     pub line_no: u64,
     /// The record's timestamp, when its grammar gives one.
@@ -369,7 +369,7 @@ pub fn correlate(ev: &Event, origin: Origin<'_>) -> Finding {
         site,
         basis,
         timestamp: origin.timestamp.map(str::to_string),
-        input: origin.input.to_string(),
+        input: std::sync::Arc::clone(origin.input),
         line_no: origin.line_no,
         detail,
         code: ev.code(),

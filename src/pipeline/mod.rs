@@ -117,7 +117,7 @@ pub enum Step<'d> {
 
 /// The analyzer of one input.
 pub struct InputAnalyzer<'a> {
-    name: String,
+    name: std::sync::Arc<str>,
     grammars: &'a Grammars,
     scanner: &'a Scanner,
     opts: Options,
@@ -141,7 +141,7 @@ impl<'a> InputAnalyzer<'a> {
     /// A fresh analyzer for the input called `name`.
     pub fn new(name: &str, grammars: &'a Grammars, scanner: &'a Scanner, opts: Options) -> Self {
         InputAnalyzer {
-            name: name.to_string(),
+            name: name.into(),
             grammars,
             scanner,
             opts,
@@ -484,7 +484,14 @@ impl<'a> InputAnalyzer<'a> {
         let indent = body.len() - body.trim_start().len();
         // A new record ends the following lines of the previous ones.
         self.hold.release(out);
-        self.record_pid = framed.pid.map(str::to_string);
+        // The string kept is reused: no allocation per record.
+        match (framed.pid, &mut self.record_pid) {
+            (Some(pid), Some(kept)) => {
+                kept.clear();
+                kept.push_str(pid);
+            }
+            (pid, kept) => *kept = pid.map(str::to_string),
+        }
         let before = self.lookback.context_before(
             at,
             self.opts.before,
@@ -599,7 +606,7 @@ impl<'a> InputAnalyzer<'a> {
                 self.stats.skipped += rec.line_count;
                 if self.stats.unrecognized_samples.len() < MAX_SAMPLES {
                     self.stats.unrecognized_samples.push(UnrecognizedSample {
-                        input: self.name.clone(),
+                        input: self.name.to_string(),
                         line: rec.line_no,
                         reason: u.reason,
                         text: rec.text.chars().take(SAMPLE_CHARS).collect(),
