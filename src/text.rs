@@ -236,7 +236,7 @@ impl Lines {
     /// Adds a line at the end.
     pub fn push(&mut self, line: &str) {
         match self {
-            Lines::Joined { text, n } if !line.contains('\n') => {
+            Lines::Joined { text, n } if memchr::memchr(b'\n', line.as_bytes()).is_none() => {
                 if *n > 0 {
                     text.push('\n');
                 }

@@ -7,7 +7,7 @@
 //! (FORMATS.md §7, pitfalls 3–6).
 
 use nom::branch::alt;
-use nom::bytes::complete::{tag, take_until, take_while1};
+use nom::bytes::complete::{tag, take_while1};
 use nom::character::complete::{char, multispace0};
 use nom::combinator::opt;
 use nom::sequence::preceded;
@@ -100,7 +100,7 @@ pub fn py_str(i: &str) -> IResult<&str, &str> {
 /// `f() running, defined at p.py:3>` | `f() running>` | `f()>`; consumes the
 /// closing `>`.
 pub fn coro(i: &str) -> IResult<&str, CoroRepr> {
-    let (i, qualname) = take_until("()")(i)?;
+    let (i, qualname) = until_parens(i)?;
     let (i, _) = tag("()")(i)?;
     let (i, (state, location)) = alt((
         (preceded(tag(" running at "), location_then_gt),)
@@ -252,6 +252,19 @@ fn callback_name(cb: &str) -> Option<String> {
 }
 
 // FRAMES
+
+/// `take_until("()")` with its searcher built once: every coroutine repr
+/// is read with it.
+fn until_parens(i: &str) -> IResult<&str, &str> {
+    static PARENS: crate::text::First = crate::text::First::new("()");
+    match PARENS.in_(i) {
+        Some(at) => Ok((&i[at..], &i[..at])),
+        None => Err(nom::Err::Error(nom::error::Error::new(
+            i,
+            nom::error::ErrorKind::TakeUntil,
+        ))),
+    }
+}
 
 /// `take_until("\", line")` with its searcher built once: a record's every
 /// traceback line is read with it.

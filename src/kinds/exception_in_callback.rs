@@ -30,7 +30,8 @@ pub struct ExceptionInCallback {
 /// in a paste), `handle: <Handle …>`, traceback.
 fn exception_in_callback(text: &str) -> Option<ExceptionInCallback> {
     let first = text.lines().next()?;
-    let start = first.find("xception in callback ")? + "xception in callback ".len();
+    static AT: crate::text::First = crate::text::First::new("xception in callback ");
+    let start = AT.in_(first)? + "xception in callback ".len();
     let rest = first[start..].trim();
     let (cb, location) = match repr::AT.in_(rest) {
         Some(i) => match repr::location(&rest[i + ") at ".len()..]) {

@@ -47,11 +47,13 @@ async with asyncio.TaskGroup() as tg:   # Python 3.11+
 
     fn parse(first: &str, text: &str) -> Option<Result<Self, Unrecognized>> {
         static AT: crate::text::First = crate::text::First::new("exception was never retrieved");
+        static SPACED: crate::text::First =
+            crate::text::First::new(" exception was never retrieved");
         if !AT.is_in(first) {
             return None;
         }
-        let class = first
-            .find(" exception was never retrieved")
+        let class = SPACED
+            .in_(first)
             .map(|i| first[..i].rsplit(' ').next().unwrap_or("").to_string())
             .unwrap_or_default();
         Some(Ok(ExceptionNeverRetrieved {

@@ -30,8 +30,10 @@ pub struct NeverAwaited {
 /// `path:N: RuntimeWarning: coroutine 'f' was never awaited` and its blocks.
 fn never_awaited(text: &str) -> Option<NeverAwaited> {
     let first = text.lines().next()?;
-    let q_start = first.find("coroutine '")? + "coroutine '".len();
-    let q_len = first[q_start..].find("' was never awaited")?;
+    static COROUTINE: crate::text::First = crate::text::First::new("coroutine '");
+    static NEVER: crate::text::First = crate::text::First::new("' was never awaited");
+    let q_start = COROUTINE.in_(first)? + "coroutine '".len();
+    let q_len = NEVER.in_(&first[q_start..])?;
     let qualname = first[q_start..q_start + q_len].to_string();
     let location = first[..q_start]
         .rfind(": RuntimeWarning: ")

@@ -50,7 +50,8 @@ pub fn slow_duration(s: &str) -> Option<(usize, &str)> {
 /// `task: <…>`, `source_traceback: Object created at …`: a lowercase key at
 /// the start of the line.
 pub(super) fn is_key_line(t: &str) -> bool {
-    let Some(colon) = t.find(": ") else {
+    static COLON: crate::text::First = crate::text::First::new(": ");
+    let Some(colon) = COLON.in_(t) else {
         return false;
     };
     CONTEXT_KEYS.contains(&&t[..colon])
