@@ -211,7 +211,7 @@ impl Unrecognized {
 /// removed): the kinds that read a first line, in registry order, then
 /// debug mode's lines, then the kinds that read the whole record.
 pub fn parse_record(text: &str) -> Result<Parsed, Unrecognized> {
-    let first = text.lines().next().unwrap_or("");
+    let first = crate::text::lines(text).next().unwrap_or("");
     if let Some(r) = Kind::parse(first, text, false) {
         return r.map(Parsed::Event);
     }

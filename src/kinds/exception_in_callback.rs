@@ -29,7 +29,7 @@ pub struct ExceptionInCallback {
 /// `Exception in callback f(args) at p.py:3` (the first letter may be lost
 /// in a paste), `handle: <Handle …>`, traceback.
 fn exception_in_callback(text: &str) -> Option<ExceptionInCallback> {
-    let first = text.lines().next()?;
+    let first = crate::text::lines(text).next()?;
     static AT: crate::text::First = crate::text::First::new("xception in callback ");
     let start = AT.in_(first)? + "xception in callback ".len();
     let rest = first[start..].trim();

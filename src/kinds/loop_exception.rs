@@ -65,7 +65,7 @@ pub struct LoopException {
 }
 
 fn loop_exception(text: &str, marker: &str) -> LoopException {
-    let first = text.lines().next().unwrap_or("");
+    let first = crate::text::lines(text).next().unwrap_or("");
     // `Task <…> has errored out …` starts before its marker.
     let start = if marker.starts_with("has errored out") {
         first.find("Task <").unwrap_or(0)

@@ -29,7 +29,7 @@ pub struct NeverAwaited {
 
 /// `path:N: RuntimeWarning: coroutine 'f' was never awaited` and its blocks.
 fn never_awaited(text: &str) -> Option<NeverAwaited> {
-    let first = text.lines().next()?;
+    let first = crate::text::lines(text).next()?;
     static COROUTINE: crate::text::First = crate::text::First::new("coroutine '");
     static NEVER: crate::text::First = crate::text::First::new("' was never awaited");
     let q_start = COROUTINE.in_(first)? + "coroutine '".len();
@@ -51,7 +51,7 @@ fn never_awaited(text: &str) -> Option<NeverAwaited> {
 /// `<CoroWrapper f() running at p.py:3, created at p.py:9> was never yielded from`
 /// (Python 3.4–3.6 debug mode).
 fn coro_wrapper(text: &str) -> Option<NeverAwaited> {
-    let first = text.lines().next()?;
+    let first = crate::text::lines(text).next()?;
     let s = &first[first.find("<CoroWrapper ")? + "<CoroWrapper ".len()..];
     let s = &s[..s.rfind("> was never yielded from")?];
     let (qualname, rest) = s.split_once("()")?;

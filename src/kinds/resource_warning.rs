@@ -50,7 +50,7 @@ fn repr_type(inner: &str) -> String {
 /// `path:N: ResourceWarning: unclosed <…>` or aiohttp's `Unclosed client
 /// session` / `Unclosed connector` / `Unclosed connection` records.
 fn resource_warning(text: &str) -> Option<ResourceWarning> {
-    let first = text.lines().next()?;
+    let first = crate::text::lines(text).next()?;
     let blocks = frame_blocks(text);
     if !first.contains(": ResourceWarning: unclosed") {
         if let Some(line) = text.lines().rev().find(|l| l.trim_start().starts_with(UNRAISABLE)) {
