@@ -27,7 +27,11 @@ static TEARDOWN_SIGNS: crate::text::Literals = crate::text::Literals::new(&[
 
 /// Whether a record's text shows asyncio's teardown.
 pub fn is_teardown(record: &str) -> bool {
-    TEARDOWN_SIGNS.any_in(record)
+    // One literal each first (every record is asked): the signs but the
+    // first all hold `shutdown`.
+    static CANCEL: crate::text::First = crate::text::First::new("in _cancel_all_tasks");
+    static SHUTDOWN: crate::text::First = crate::text::First::new("shutdown");
+    CANCEL.is_in(record) || (SHUTDOWN.is_in(record) && TEARDOWN_SIGNS.any_in(record))
 }
 
 /// Findings not yet released.
@@ -171,5 +175,35 @@ impl HoldBack {
     /// Whether an application line was seen.
     pub fn saw_app_line(&self) -> bool {
         self.saw_app_line
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn teardown_is_any_sign_and_nothing_else() {
+        for sign in [
+            "in _cancel_all_tasks",
+            "in shutdown_asyncgens",
+            "in shutdown_default_executor",
+            "during asyncio.run() shutdown",
+        ] {
+            assert!(
+                is_teardown(&format!("x\n  File \"a.py\", line 1, {sign}\ny")),
+                "{sign}"
+            );
+        }
+        for not in [
+            "",
+            "shutdown",
+            "_cancel_all_tasks",
+            "in shutdown_executor",
+            "in  _cancel_all_tasks",
+            "during asyncio.run()  shutdown",
+        ] {
+            assert!(!is_teardown(not), "{not}");
+        }
     }
 }
