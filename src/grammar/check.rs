@@ -19,6 +19,42 @@ pub(super) fn parse(file: &str, text: &str) -> Result<Grammar, GrammarError> {
     Ok(Grammar::new(def, file.to_string()))
 }
 
+/// The names of a pattern's named groups (`(?P<name>…)`, `(?<name>…)`), in
+/// order, read from its text without compiling it: escapes and character
+/// classes skipped. What the regex says for every built-in pattern (the
+/// test `group_names_are_the_regexs`); a user's pattern is compiled when
+/// it is loaded and asked instead.
+pub(super) fn group_names(pattern: &str) -> Vec<&str> {
+    let b = pattern.as_bytes();
+    let (mut names, mut i, mut class) = (Vec::new(), 0, 0usize);
+    while i < b.len() {
+        match b[i] {
+            b'\\' => i += 1,
+            b'[' => {
+                class += 1;
+                // A `]` (after a `^`) first in a class is literal.
+                i += 1 + b[i + 1..].starts_with(b"^") as usize;
+                if b.get(i) == Some(&b']') {
+                    i += 1;
+                }
+                continue;
+            }
+            b']' if class > 0 => class -= 1,
+            b'(' if class == 0 => {
+                let rest = &pattern[i + 1..];
+                if let Some(r) = rest.strip_prefix("?P<").or_else(|| rest.strip_prefix("?<")) {
+                    if let Some(end) = r.find('>') {
+                        names.push(&r[..end]);
+                    }
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    names
+}
+
 /// Checks a grammar against its own samples. Each rule has a reason and a
 /// hint, as lnav's format checks do.
 pub fn check(g: &Grammar) -> Result<(), GrammarError> {

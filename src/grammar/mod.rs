@@ -121,6 +121,10 @@ pub struct Grammar {
     matcher: OnceLock<Matcher>,
     /// The hand-written matcher of the pattern, if it has one.
     fast: Option<fast::Matcher>,
+    /// Whether the pattern has a `level` group: a line it matches is surely
+    /// the start of a new log record ([`Framed::starts_record`]). Known
+    /// without compiling a built-in pattern.
+    levelled: OnceLock<bool>,
 }
 
 /// The compiled pattern a line is matched with.
@@ -133,9 +137,6 @@ struct Matcher {
     regex: Regex,
     /// Whether `regex` is the prefix alone.
     prefix: bool,
-    /// Whether the pattern has a `level` group: a line it matches is surely
-    /// the start of a new log record.
-    starts_records: bool,
 }
 
 impl std::ops::Deref for Grammar {
@@ -209,7 +210,12 @@ impl Framed<'_> {
     /// Whether a record grammar with a level matched: such a line starts a
     /// new log record and cannot continue the previous one.
     pub fn starts_record(&self, grammars: &Grammars) -> bool {
-        grammars.get(self.grammar).matcher().starts_records
+        let g = grammars.get(self.grammar);
+        *g.levelled.get_or_init(|| match g.regex.get() {
+            // A user's pattern, compiled at load; or one compiled since.
+            Some(r) => r.capture_names().flatten().any(|n| n == "level"),
+            None => check::group_names(&g.def.pattern).contains(&"level"),
+        })
     }
 }
 
@@ -560,12 +566,7 @@ impl Grammar {
                 Some(r) => (r, true),
                 None => (self.regex().clone(), false),
             };
-            let starts_records = regex.capture_names().flatten().any(|n| n == "level");
-            Matcher {
-                regex,
-                prefix,
-                starts_records,
-            }
+            Matcher { regex, prefix }
         })
     }
 
@@ -587,6 +588,7 @@ impl Grammar {
             file,
             regex: OnceLock::new(),
             matcher: OnceLock::new(),
+            levelled: OnceLock::new(),
         }
     }
 }

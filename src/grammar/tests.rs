@@ -81,3 +81,38 @@ fn check_rejects_bad_grammars() {
     let err = Grammars::load([("x.json".to_string(), source_in_record.to_string())]).unwrap_err();
     assert!(err.to_string().contains("cannot capture `source`"), "{err}");
 }
+
+#[test]
+fn group_names_are_the_regexs() {
+    // Every built-in pattern, and patterns with escapes and classes that
+    // could hide a group.
+    let g = Grammars::builtin().unwrap();
+    let mut patterns: Vec<String> = g.all().iter().map(|x| x.def.pattern.clone()).collect();
+    patterns.extend(
+        [
+            r"^\(?P<level>x\)(?P<message>.*)$",
+            r"^[(?P<level>]+(?P<message>.*)$",
+            r"^[]()](?P<level>A)(?<message>.*)$",
+            r"^[^]\[(]+(?P<a>b)[[:alpha:](]*(?P<message>.*)$",
+            r"^\\(?P<level>x)(?P<message>.*)$",
+        ]
+        .map(String::from),
+    );
+    for p in &patterns {
+        let re = Regex::new(p).unwrap();
+        let by_regex: Vec<&str> = re.capture_names().flatten().collect();
+        assert_eq!(check::group_names(p), by_regex, "{p}");
+    }
+    // And the answer framing uses, for every built-in grammar, before and
+    // after its pattern is compiled.
+    for (i, x) in g.all().iter().enumerate() {
+        let framed = g.as_bare("");
+        let framed = Framed {
+            grammar: i,
+            ..framed
+        };
+        let before = framed.starts_record(&g);
+        let levelled = x.regex().capture_names().flatten().any(|n| n == "level");
+        assert_eq!(before, levelled, "{}", x.name);
+    }
+}
