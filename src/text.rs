@@ -168,28 +168,69 @@ impl First {
     }
 }
 
-/// A literal searched for from the end, its searcher built once: the
-/// record parsers' `rfind` of a fixed word (` created at `, `) at `) on
-/// long reprs, without building a two-way searcher per call.
+/// A literal searched for from the end: the record parsers' `rfind` of a
+/// fixed word (` created at `, `) at `, `took `) on long reprs. Found by
+/// its rarest byte (`memrchr`, vectorized), each place it occurs checked
+/// from the nearest to the end back: the word is usually near the end, and
+/// the reverse two-way searcher has no such prefilter.
 pub struct Last {
     word: &'static str,
-    finder: OnceLock<memchr::memmem::FinderRev<'static>>,
+    /// The index in `word` of its rarest byte.
+    anchor: usize,
+}
+
+/// Bytes of English text and code, commonest first: a word's rarest byte is
+/// the one that comes last here (or not at all).
+const COMMON_BYTES: &[u8] = b" etaoinsrhldcumfpgwybvkxjqz";
+
+/// The index of `word`'s rarest byte by [`COMMON_BYTES`] (the first of
+/// equals).
+const fn rarest(word: &[u8]) -> usize {
+    const fn rank(b: u8) -> usize {
+        let mut i = 0;
+        while i < COMMON_BYTES.len() {
+            if COMMON_BYTES[i] == b {
+                return i;
+            }
+            i += 1;
+        }
+        COMMON_BYTES.len()
+    }
+    let (mut best, mut i) = (0, 1);
+    while i < word.len() {
+        if rank(word[i]) > rank(word[best]) {
+            best = i;
+        }
+        i += 1;
+    }
+    best
 }
 
 impl Last {
     /// The literal `word`.
     pub const fn new(word: &'static str) -> Last {
+        assert!(!word.is_empty());
         Last {
             word,
-            finder: OnceLock::new(),
+            anchor: rarest(word.as_bytes()),
         }
     }
 
     /// Where the last `word` in `text` starts, as `text.rfind(word)`.
     pub fn in_(&self, text: &str) -> Option<usize> {
-        self.finder
-            .get_or_init(|| memchr::memmem::FinderRev::new(self.word.as_bytes()))
-            .rfind(text.as_bytes())
+        let (w, h) = (self.word.as_bytes(), text.as_bytes());
+        let mut end = h.len().checked_sub(w.len() - 1 - self.anchor)?;
+        // The anchor's places from the end back: the first whose word is
+        // there starts the last occurrence.
+        while let Some(i) = memchr::memrchr(w[self.anchor], &h[..end]) {
+            if let Some(start) = i.checked_sub(self.anchor) {
+                if h[start..].starts_with(w) {
+                    return Some(start);
+                }
+            }
+            end = i;
+        }
+        None
     }
 }
 
@@ -441,14 +482,34 @@ mod tests {
         // Overlapping occurrences: the last one starts inside the one
         // before it.
         static CREATED: Last = Last::new(" created at ");
+        static TOOK: Last = Last::new("took ");
         for t in [
             "x created at created at y",
             " created at  created at ",
             "a created at b created at c",
             "é created at ü",
+            "created at ",
+            " created at",
+            "c",
+            "took took ",
+            "ctook took",
         ] {
             assert_eq!(CREATED.in_(t), t.rfind(" created at "), "{t:?}");
+            assert_eq!(TOOK.in_(t), t.rfind("took "), "{t:?}");
+            assert_eq!(AT.in_(t), t.rfind(") at "), "{t:?}");
         }
+        // Every word the parsers look for from the end, on every line of
+        // the project's logs and on the lines joined.
+        let lines = project_lines();
+        let joined = lines.join("\n");
+        for l in lines.iter().map(String::as_str).chain([joined.as_str()]) {
+            for (last, word) in [(&CREATED, " created at "), (&TOOK, "took "), (&AT, ") at ")] {
+                assert_eq!(last.in_(l), l.rfind(word), "{word:?} in {l:?}");
+            }
+        }
+        assert_eq!(rarest(b" created at "), 1);
+        assert_eq!(rarest(b"took "), 3);
+        assert_eq!(rarest(b") at "), 0);
     }
 
     #[test]
