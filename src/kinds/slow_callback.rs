@@ -190,15 +190,19 @@ asyncio.create_task(flush_metrics())"#,
                     .location
                     .as_ref()
                     .and_then(|l| loc_site(l, Some(h.callback.clone())));
+                if let Some(d) = def {
+                    return (Some(d), Basis::CallbackDefinition, None);
+                }
+                // Where it was scheduled, only when its definition is not
+                // known.
                 let sched = h
                     .created_at
                     .as_ref()
                     .filter(|l| classify(&l.path) == PathClass::User)
                     .and_then(|l| loc_site(l, Some(h.callback.clone())));
-                match (def, sched) {
-                    (Some(d), _) => (Some(d), Basis::CallbackDefinition, None),
-                    (None, Some(s)) => (Some(s), Basis::CallbackScheduled, None),
-                    _ => (None, Basis::Unknown, None),
+                match sched {
+                    Some(s) => (Some(s), Basis::CallbackScheduled, None),
+                    None => (None, Basis::Unknown, None),
                 }
             }
         }
