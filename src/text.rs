@@ -398,40 +398,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn trim_start_is_strs() {
-        for s in [
+    fn the_trims_are_strs() {
+        let cases = [
             "",
             " ",
             "  x",
-            "\t\n\x0b\x0c\r x ",
-            "\u{a0}x",
-            " \u{2003} \u{85}y",
-            "é",
-            "\x1cx",
-        ] {
-            assert_eq!(trim_start(s), s.trim_start(), "{s:?}");
-        }
-        for l in project_lines() {
-            assert_eq!(trim_start(&l), l.trim_start(), "{l:?}");
-        }
-    }
-
-    #[test]
-    fn trim_end_is_strs() {
-        for s in [
-            "",
-            " ",
             "x  ",
-            " x \t\n\x0b\x0c\r",
-            "x\u{a0}",
-            "y \u{2003} \u{85} ",
+            "\t\n\x0b\x0c\r x \t\n\x0b\x0c\r",
+            "\u{a0}x\u{a0}",
+            " \u{2003} \u{85}y \u{2003} \u{85} ",
             "é",
-            "x\x1c",
-        ] {
+            "\x1cx\x1c",
+        ];
+        let lines = project_lines();
+        for s in cases.into_iter().chain(lines.iter().map(String::as_str)) {
+            assert_eq!(trim_start(s), s.trim_start(), "{s:?}");
             assert_eq!(trim_end(s), s.trim_end(), "{s:?}");
-        }
-        for l in project_lines() {
-            assert_eq!(trim_end(&l), l.trim_end(), "{l:?}");
         }
     }
 
@@ -470,20 +452,16 @@ mod tests {
     #[test]
     fn the_last_is_rfinds() {
         static AT: Last = Last::new(") at ");
+        static CREATED: Last = Last::new(" created at ");
+        static TOOK: Last = Last::new("took ");
         for t in [
             "",
             "f() at a.py:1",
             "f(g() at x) at b.py:2",
             ") at ) at",
             "none",
-        ] {
-            assert_eq!(AT.in_(t), t.rfind(") at "), "{t:?}");
-        }
-        // Overlapping occurrences: the last one starts inside the one
-        // before it.
-        static CREATED: Last = Last::new(" created at ");
-        static TOOK: Last = Last::new("took ");
-        for t in [
+            // Overlapping occurrences: the last one starts inside the one
+            // before it.
             "x created at created at y",
             " created at  created at ",
             "a created at b created at c",
