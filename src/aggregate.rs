@@ -190,12 +190,6 @@ impl Group {
         }
     }
 
-    fn add_ids(&mut self, ids: &[String]) {
-        for id in ids {
-            self.add_id(id);
-        }
-    }
-
     fn add_id(&mut self, id: &str) {
         if self.request_ids.len() < MAX_IDS && !self.request_ids.iter().any(|k| k == id) {
             self.request_ids.push(id.to_string());
@@ -234,7 +228,9 @@ impl Group {
 
     fn merge(&mut self, other: &Group) {
         self.count += other.count;
-        self.add_ids(&other.request_ids.clone());
+        for id in &other.request_ids {
+            self.add_id(id);
+        }
         for (ms, n) in other.durations_ms.iter() {
             self.durations_ms.add(ms, n);
         }

@@ -336,11 +336,7 @@ impl Lines {
 
 impl From<Vec<String>> for Lines {
     fn from(lines: Vec<String>) -> Lines {
-        let mut l = Lines::default();
-        for line in &lines {
-            l.push(line);
-        }
-        l
+        lines.iter().map(String::as_str).collect()
     }
 }
 

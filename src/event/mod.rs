@@ -253,7 +253,7 @@ pub fn frame_blocks(text: &str) -> FrameBlocks {
         if let Ok((_, frame)) = repr::frame_ref(t) {
             // A frame outside a block is read and dropped: not owned.
             if let Some(c) = current {
-                blocks.push(c, frame.to_owned());
+                blocks.push(c, frame.into_frame());
             }
             continue;
         }

@@ -253,11 +253,10 @@ fn callback_name(cb: &str) -> Option<String> {
 
 // FRAMES
 
-/// `take_until("()")` with its searcher built once: every coroutine repr
-/// is read with it.
-fn until_parens(i: &str) -> IResult<&str, &str> {
-    static PARENS: crate::text::First = crate::text::First::new("()");
-    match PARENS.in_(i) {
+/// nom's `take_until(word)` with the word's searcher built once: the
+/// parsers below read every coroutine repr and traceback line with one.
+fn take_until<'i>(word: &crate::text::First, i: &'i str) -> IResult<&'i str, &'i str> {
+    match word.in_(i) {
         Some(at) => Ok((&i[at..], &i[..at])),
         None => Err(nom::Err::Error(nom::error::Error::new(
             i,
@@ -266,24 +265,22 @@ fn until_parens(i: &str) -> IResult<&str, &str> {
     }
 }
 
-/// `take_until("\", line")` with its searcher built once: a record's every
-/// traceback line is read with it.
+/// `take_until("()")`: a coroutine's qualname.
+fn until_parens(i: &str) -> IResult<&str, &str> {
+    static PARENS: crate::text::First = crate::text::First::new("()");
+    take_until(&PARENS, i)
+}
+
+/// `take_until("\", line")`: a traceback line's path.
 fn until_line_tag(i: &str) -> IResult<&str, &str> {
-    static TAG: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
-        std::sync::LazyLock::new(|| memchr::memmem::Finder::new("\", line"));
-    match TAG.find(i.as_bytes()) {
-        Some(at) => Ok((&i[at..], &i[..at])),
-        None => Err(nom::Err::Error(nom::error::Error::new(
-            i,
-            nom::error::ErrorKind::TakeUntil,
-        ))),
-    }
+    static TAG: crate::text::First = crate::text::First::new("\", line");
+    take_until(&TAG, i)
 }
 
 /// `File "p.py", line 12, in f` (traceback) or `File "p.py", lineno 12`
 /// (tracemalloc), leading spaces already removed.
 pub fn frame_line(i: &str) -> IResult<&str, Frame> {
-    frame_ref(i).map(|(i, f)| (i, f.to_owned()))
+    frame_ref(i).map(|(i, f)| (i, f.into_frame()))
 }
 
 /// A frame line's fields, borrowed from it: what [`frame_line`] reads,
@@ -297,7 +294,7 @@ pub struct FrameRef<'a> {
 
 impl FrameRef<'_> {
     /// The frame, owning its strings.
-    pub fn to_owned(self) -> Frame {
+    pub fn into_frame(self) -> Frame {
         Frame {
             path: self.path.to_string(),
             line: self.line.parse().unwrap_or(0),

@@ -17,21 +17,20 @@ pub const MAX_TAIL: usize = 10_000;
 
 /// Frames and messages that only asyncio's teardown prints: `asyncio.run()`
 /// cancelling the remaining tasks, closing async generators and the
-/// default executor, and the loop's exception handler at that point.
-static TEARDOWN_SIGNS: crate::text::Literals = crate::text::Literals::new(&[
-    "in _cancel_all_tasks",
+/// default executor, and the loop's exception handler at that point: the
+/// first sign, and the others, which all hold `shutdown`.
+static CANCELLING: crate::text::First = crate::text::First::new("in _cancel_all_tasks");
+static SHUTDOWN_SIGNS: crate::text::Literals = crate::text::Literals::new(&[
     "in shutdown_asyncgens",
     "in shutdown_default_executor",
     "during asyncio.run() shutdown",
 ]);
 
-/// Whether a record's text shows asyncio's teardown.
+/// Whether a record's text shows asyncio's teardown. Every record is asked:
+/// one literal each first, the word set only where `shutdown` is.
 pub fn is_teardown(record: &str) -> bool {
-    // One literal each first (every record is asked): the signs but the
-    // first all hold `shutdown`.
-    static CANCEL: crate::text::First = crate::text::First::new("in _cancel_all_tasks");
     static SHUTDOWN: crate::text::First = crate::text::First::new("shutdown");
-    CANCEL.is_in(record) || (SHUTDOWN.is_in(record) && TEARDOWN_SIGNS.any_in(record))
+    CANCELLING.is_in(record) || (SHUTDOWN.is_in(record) && SHUTDOWN_SIGNS.any_in(record))
 }
 
 /// Findings not yet released.
