@@ -24,6 +24,7 @@
 use std::borrow::Cow;
 
 mod json_fields;
+mod plain;
 use json_fields::JsonFields;
 
 /// The default bound on one line, in bytes.
@@ -43,6 +44,20 @@ pub struct CleanLine<'a> {
 
 /// Cleans one line (without its `\n`).
 pub fn clean_line(raw: &[u8], max_len: usize) -> CleanLine<'_> {
+    let cut = &raw[..raw.len().min(max_len)];
+    if plain::plain(cut) {
+        return CleanLine {
+            // SAFETY: `plain` passes only ASCII, which is valid UTF-8.
+            text: Cow::Borrowed(unsafe { std::str::from_utf8_unchecked(cut) }),
+            truncated: raw.len() > max_len,
+            invalid_utf8: false,
+        };
+    }
+    clean_full(raw, max_len)
+}
+
+/// [`clean_line`]'s every step, for a line that is not [`plain::plain`].
+fn clean_full(raw: &[u8], max_len: usize) -> CleanLine<'_> {
     let mut raw = raw;
     let truncated = raw.len() > max_len;
     if truncated {
