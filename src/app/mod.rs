@@ -309,6 +309,11 @@ fn conclude(
     } else if gate.matches(&report) {
         status = Status::Gated;
     }
+    // The process ends once the status is returned: freeing the report's
+    // groups one string at a time would cost more than the ranking did (on a
+    // dense 200 MiB log, 10 M instructions, on the one thread that also
+    // wrote the report), and the system takes the memory back at once.
+    std::mem::forget(report);
     Ok(status)
 }
 
