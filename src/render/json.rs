@@ -46,30 +46,95 @@ impl<W: Write> Json<W> {
     }
 }
 
-/// Writes `value` as pretty JSON, every line but the first indented by
-/// `indent` more spaces, in one write to `out`: the value is serialized
-/// into `buf` and copied to `dst` with the indentation, in place of a
-/// `serde_json::Value` and a string replace per level. (JSON strings never
-/// hold a raw newline, so every newline is the formatter's own.)
+/// Writes `value` as pretty JSON nested `indent` spaces deep (every line
+/// but the first indented by that much more), in one write to `out`: the
+/// value is serialized into `buf` by [`Nested`], in place of a
+/// `serde_json::Value` of the whole document or a copy that indents each
+/// line.
 fn write_pretty<W: Write, T: serde::Serialize + ?Sized>(
     out: &mut W,
-    bufs: &mut (Vec<u8>, Vec<u8>),
+    buf: &mut Vec<u8>,
     value: &T,
     indent: usize,
 ) -> io::Result<()> {
-    let (buf, dst) = bufs;
     buf.clear();
-    dst.clear();
-    serde_json::to_writer_pretty(&mut *buf, value).map_err(io::Error::from)?;
-    let pad = &b"        "[..indent];
-    let mut rest = &buf[..];
-    while let Some(i) = memchr::memchr(b'\n', rest) {
-        dst.extend_from_slice(&rest[..=i]);
-        dst.extend_from_slice(pad);
-        rest = &rest[i + 1..];
+    let mut ser = serde_json::Serializer::with_formatter(
+        &mut *buf,
+        Nested {
+            level: indent / 2,
+            has_value: false,
+        },
+    );
+    value.serialize(&mut ser).map_err(io::Error::from)?;
+    out.write_all(buf)
+}
+
+/// serde_json's `PrettyFormatter` (two spaces a level) started `level`
+/// levels deep: the same bytes as its output with each line indented, for
+/// a value written inside the document.
+struct Nested {
+    level: usize,
+    has_value: bool,
+}
+
+impl Nested {
+    fn newline<W: ?Sized + Write>(&self, w: &mut W, comma: bool) -> io::Result<()> {
+        const PAD: &[u8] = &[b' '; 64];
+        w.write_all(if comma { b",\n" } else { b"\n" })?;
+        let mut n = 2 * self.level;
+        while n > 0 {
+            let k = n.min(PAD.len());
+            w.write_all(&PAD[..k])?;
+            n -= k;
+        }
+        Ok(())
     }
-    dst.extend_from_slice(rest);
-    out.write_all(dst)
+
+    fn open<W: ?Sized + Write>(&mut self, w: &mut W, bracket: &[u8]) -> io::Result<()> {
+        self.level += 1;
+        self.has_value = false;
+        w.write_all(bracket)
+    }
+
+    fn close<W: ?Sized + Write>(&mut self, w: &mut W, bracket: &[u8]) -> io::Result<()> {
+        self.level -= 1;
+        if self.has_value {
+            self.newline(w, false)?;
+        }
+        w.write_all(bracket)
+    }
+}
+
+impl serde_json::ser::Formatter for Nested {
+    fn begin_array<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.open(w, b"[")
+    }
+    fn end_array<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.close(w, b"]")
+    }
+    fn begin_array_value<W: ?Sized + Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
+        self.newline(w, !first)
+    }
+    fn end_array_value<W: ?Sized + Write>(&mut self, _w: &mut W) -> io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+    fn begin_object<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.open(w, b"{")
+    }
+    fn end_object<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.close(w, b"}")
+    }
+    fn begin_object_key<W: ?Sized + Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
+        self.newline(w, !first)
+    }
+    fn begin_object_value<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        w.write_all(b": ")
+    }
+    fn end_object_value<W: ?Sized + Write>(&mut self, _w: &mut W) -> io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
 }
 
 /// The document as a value.
@@ -113,7 +178,7 @@ impl<W: Write> Sink for Json<W> {
     fn finish(&mut self, report: &Report) -> io::Result<()> {
         let (input, summary) = head(report);
         let out = &mut self.out;
-        let buf = &mut (Vec::new(), Vec::new());
+        let buf = &mut Vec::new();
         writeln!(out, "{{\n  \"version\": 1,")?;
         write!(out, "  \"input\": ")?;
         write_pretty(out, buf, &input, 2)?;
@@ -134,5 +199,27 @@ impl<W: Write> Sink for Json<W> {
         writeln!(out)?;
         writeln!(out, "}}")?;
         out.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nested_writes_serde_jsons_pretty_output_indented() {
+        let value = json!({
+            "a": [1, [], {}, [2, {"b": null}], "x\ny"],
+            "c": {"d": {"e": [true, 1.5]}},
+            "f": [],
+            "g": {},
+        });
+        let pretty = serde_json::to_string_pretty(&value).unwrap();
+        for indent in [0, 2, 4, 70] {
+            let mut out = Vec::new();
+            write_pretty(&mut out, &mut Vec::new(), &value, indent).unwrap();
+            let pad = format!("\n{}", " ".repeat(indent / 2 * 2));
+            assert_eq!(String::from_utf8(out).unwrap(), pretty.replace('\n', &pad));
+        }
     }
 }
