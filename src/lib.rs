@@ -28,7 +28,9 @@
 //! benchmarks and tests.
 #![deny(missing_docs)]
 
-// Utilities every stage may use: the tables' hasher, English for counts.
+// Utilities every stage may use: the binary's allocator, the tables'
+// hasher, English for counts.
+pub mod allocator;
 pub mod hash;
 pub mod text;
 

@@ -5,6 +5,19 @@ mod app;
 mod cli;
 mod signals;
 
+/// The system allocator with a per-thread cache of small blocks in front of
+/// it. An analysis makes some thirty small strings and lists a record and
+/// frees nearly all of them once its finding is counted; glibc's own cache
+/// holds seven blocks of a size, so most of them took its slower paths, a
+/// seventh of all instructions on a dense log. Measured on the benchmark's
+/// dense 200 MiB workload: 5 % fewer instructions and 7–9 % less wall time,
+/// on one thread and on two, with peak memory within 1 MiB. The cache is a
+/// small module of this crate rather than a general-purpose allocator such
+/// as mimalloc or jemalloc, which would bring a C build with it (mimalloc
+/// was measured too: its larger heaps doubled the peak memory).
+#[global_allocator]
+static ALLOCATOR: aiolog::allocator::ThreadCache = aiolog::allocator::ThreadCache;
+
 use clap::Parser;
 use std::io;
 use std::process::ExitCode;
@@ -90,7 +103,9 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match app::run(args) {
+    // The analysis on this thread allocates from its cache of small blocks
+    // (see `aiolog::allocator`); argument parsing above needs none.
+    match aiolog::allocator::with_cache(|| app::run(args)) {
         Ok(status) => status.into(),
         Err(err) => {
             // A closed pipe (`aiolog app.log | head`) is not an error.

@@ -71,7 +71,11 @@ pub fn analyze_file(
                     ends_input: opts.ends_input && end == len,
                     ..opts
                 };
-                s.spawn(move || analyze_part(path, name, grammars, scanner, opts, start, end))
+                s.spawn(move || {
+                    crate::allocator::with_cache(|| {
+                        analyze_part(path, name, grammars, scanner, opts, start, end)
+                    })
+                })
             })
             .collect();
         handles
