@@ -174,6 +174,33 @@ fn push(c: usize, p: *mut u8) -> bool {
         .unwrap_or(false)
 }
 
+/// A block for `layout`: a cached one when its class has one, else the
+/// system's; `zeroed` clears it, as `alloc_zeroed` promises.
+///
+/// # Safety
+/// As [`GlobalAlloc::alloc`]: `layout` has a size other than zero.
+#[inline]
+unsafe fn get(layout: Layout, zeroed: bool) -> *mut u8 {
+    let system = |l| {
+        if zeroed {
+            System.alloc_zeroed(l)
+        } else {
+            System.alloc(l)
+        }
+    };
+    let Some(c) = class_of(layout) else {
+        return system(layout);
+    };
+    let p = pop(c);
+    if p.is_null() {
+        return system(class_layout(c));
+    }
+    if zeroed {
+        ptr::write_bytes(p, 0, layout.size());
+    }
+    p
+}
+
 // SAFETY: every block handed out is a live system block at least as large
 // and as aligned as asked (a small one is its class's system block, which
 // `dealloc` and `realloc` give back with the class's layout); a cached
@@ -181,33 +208,12 @@ fn push(c: usize, p: *mut u8) -> bool {
 unsafe impl GlobalAlloc for ThreadCache {
     #[inline]
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        match class_of(layout) {
-            None => System.alloc(layout),
-            Some(c) => {
-                let p = pop(c);
-                if p.is_null() {
-                    System.alloc(class_layout(c))
-                } else {
-                    p
-                }
-            }
-        }
+        get(layout, false)
     }
 
     #[inline]
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        match class_of(layout) {
-            None => System.alloc_zeroed(layout),
-            Some(c) => {
-                let p = pop(c);
-                if p.is_null() {
-                    System.alloc_zeroed(class_layout(c))
-                } else {
-                    ptr::write_bytes(p, 0, layout.size());
-                    p
-                }
-            }
-        }
+        get(layout, true)
     }
 
     #[inline]
