@@ -10,10 +10,9 @@
 //! all instructions. [`ThreadCache`] keeps up to [`CLASS_BYTES`] of freed
 //! blocks of each 16-byte size class up to [`SMALL`] bytes on a list per
 //! thread, and hands them out again before asking the system. Measured on
-//! the dense 30 MB workload: 8 % fewer instructions (587 M to 539 M); on a
-//! quiet machine, dense 200 MiB 0.40 to 0.37 s on one thread and 0.23 to
-//! 0.21 s on two, sparse 1 GiB 0.54 to 0.49 s; peak memory 1–1.5 MiB
-//! higher.
+//! the dense 30 MB workload: 8 % fewer instructions (587 M to 539 M), the
+//! allocator from a seventh of them to a sixteenth; peak memory 1–1.5 MiB
+//! higher (the README's Performance section has the wall times).
 //!
 //! Every small block is the system's block of its class's size, whether or
 //! not it passed through a cache, so that a block freed on another thread,

@@ -10,8 +10,8 @@ mod signals;
 /// frees nearly all of them once its finding is counted; glibc's own cache
 /// holds seven blocks of a size, so most of them took its slower paths, a
 /// seventh of all instructions on a dense log. Measured on the benchmark's
-/// dense workload: 8 % fewer instructions and 7–9 % less wall time, on one
-/// thread and on two, with peak memory 1–1.5 MiB higher. The cache is a
+/// dense workload: 8 % fewer instructions, with peak memory 1–1.5 MiB
+/// higher (the README's Performance section has the wall times). The cache is a
 /// small module of this crate rather than a general-purpose allocator such
 /// as mimalloc or jemalloc, which would bring a C build with it (mimalloc
 /// was measured too: its larger heaps doubled the peak memory).
