@@ -216,11 +216,10 @@ fn safe_boundary_after(
     f.seek(SeekFrom::Start(off))?;
     let mut reader = f.take(SEARCH_LIMIT.min(len - off));
     let mut buf: Vec<u8> = Vec::with_capacity(2 * CHUNK_SIZE);
-    let mut block = Vec::new();
-    let chunk = crate::input::aligned_buffer(&mut block, CHUNK_SIZE);
+    let mut chunk = crate::input::ReadBuf::new(CHUNK_SIZE);
     let mut at_line_start = false;
     loop {
-        let n = read_chunk(&mut reader, chunk)?;
+        let n = read_chunk(&mut reader, &mut chunk)?;
         if n == 0 {
             return Ok(None);
         }

@@ -13,8 +13,8 @@ use super::VISIBLE_ESCAPES;
 
 /// Whether `raw` is printable ASCII (no byte below `0x20`, so no `\r`, NUL
 /// or ESC, and none of `0x80` and above, so no multi-byte character) with no
-/// `[` right after the byte before the `[` of a visible escape's introducer
-/// (`C` of `ESC[`, `[` of `^[[`, `b` of `\x1b[`, …). Tabs are not printable
+/// `[` after a byte that comes just before the `[` of a visible escape's
+/// introducer (`C` of `ESC[`, `[` of `^[[`, `b` of `\x1b[`, …). Tabs are not printable
 /// here: a line with one takes the full path, which keeps it.
 pub(super) fn plain(raw: &[u8]) -> bool {
     #[cfg(target_arch = "x86_64")]

@@ -24,12 +24,11 @@ pub fn drive(
     mut read: impl FnMut(&mut [u8]) -> io::Result<usize>,
     mut sink: impl FnMut(&mut Vec<Finding>) -> io::Result<ControlFlow<()>>,
 ) -> io::Result<Option<io::Error>> {
-    let mut block = Vec::new();
-    let buf = crate::input::aligned_buffer(&mut block, chunk.max(1));
+    let mut buf = crate::input::ReadBuf::new(chunk.max(1));
     let mut out = Vec::new();
     let mut failed = None;
     loop {
-        match read(buf) {
+        match read(&mut buf) {
             Ok(0) => break,
             Ok(n) => an.step(Step::Data(&buf[..n]), &mut out),
             Err(e) => {
