@@ -1,9 +1,9 @@
 //! The aggregate stage's unit tests.
 use super::*;
-use crate::correlate::Basis;
+use crate::correlate::{Basis, FindingFields};
 
 fn finding(kind: Kind, line: u32, secs: Option<f64>, ts: &str) -> Finding {
-    Finding {
+    FindingFields {
         kind,
         subject: Some("f".into()),
         location: None,
@@ -30,6 +30,7 @@ fn finding(kind: Kind, line: u32, secs: Option<f64>, ts: &str) -> Finding {
         occurrences: 1,
         host: None,
     }
+    .into()
 }
 
 #[test]

@@ -75,8 +75,9 @@ fn merged_object(a: Finding, b: Finding) -> Finding {
     } else {
         (a, b)
     };
-    keep.location = keep.location.or(other.location);
-    keep.created_at = keep.created_at.or(other.created_at);
+    let other = other.into_fields();
+    keep.location = keep.location.take().or(other.location);
+    keep.created_at = keep.created_at.take().or(other.created_at);
     keep
 }
 
@@ -85,27 +86,28 @@ fn merged(a: Finding, b: Finding) -> Finding {
     if a.object.is_some() {
         return merged_object(a, b);
     }
-    let (mut stall, warning) = if a.kind.step() == Some(StepRecord::Sampled) {
+    let (mut stall, mut warning) = if a.kind.step() == Some(StepRecord::Sampled) {
         (a, b)
     } else {
         (b, a)
     };
-    stall.location = warning.location.or(stall.location);
-    stall.created_at = warning.created_at.or(stall.created_at);
+    stall.location = warning.location.take().or(stall.location.take());
+    stall.created_at = warning.created_at.take().or(stall.created_at.take());
     // The warning's context, less the probe's own record (which came just
     // before it or just after it).
-    let own: Vec<&str> = stall
+    let s: &mut crate::correlate::FindingFields = &mut stall;
+    let own: Vec<&str> = s
         .record
         .lines()
         .map(str::trim)
         .filter(|l| !l.is_empty())
         .collect();
     let not_own = |l: &&str| !own.iter().any(|r| l.trim_end().ends_with(r));
-    if stall.context_after.is_empty() {
-        stall.context_after = warning.context_after.iter().filter(not_own).collect();
+    if s.context_after.is_empty() {
+        s.context_after = warning.context_after.iter().filter(not_own).collect();
     }
-    if stall.context_before.is_empty() {
-        stall.context_before = warning.context_before.iter().filter(not_own).collect();
+    if s.context_before.is_empty() {
+        s.context_before = warning.context_before.iter().filter(not_own).collect();
     }
     stall
 }

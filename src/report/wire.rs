@@ -311,7 +311,7 @@ impl FindingLine {
     /// host when the line itself does not.
     pub fn finding(self, host: Option<&str>) -> Finding {
         let code = crate::rules::by_code(&self.rule).map_or("AIO000", |r| r.code);
-        Finding {
+        crate::correlate::FindingFields {
             kind: self.kind,
             location: location(&self.location),
             created_at: location(&self.created_at),
@@ -334,6 +334,7 @@ impl FindingLine {
             occurrences: self.occurrences.max(1),
             host: self.host.or_else(|| host.map(str::to_string)),
         }
+        .into()
     }
 }
 
