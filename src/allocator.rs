@@ -48,10 +48,11 @@ const CLASSES: usize = 32;
 /// The largest block the cache holds, in bytes.
 pub const SMALL: usize = STEP * CLASSES;
 /// The most bytes a thread keeps of one class (4,096 blocks of 16 bytes,
-/// 128 of 512): at most 2 MiB a thread. A 1 MiB chunk of a dense log
-/// holds some 400 records, whose findings are all alive until the chunk's
-/// end, when they are counted and freed: a class must hold thousands of
-/// blocks for the next chunk's records to find them.
+/// 128 of 512): at most 2 MiB a thread. Sized when a 1 MiB chunk's
+/// findings (some 400 in a dense log) all lived until the chunk's end;
+/// they are now handed on and freed every
+/// [`crate::pipeline::HAND_ON_EVERY`], and the depth was not measured
+/// again since.
 pub const CLASS_BYTES: usize = 64 << 10;
 
 /// The most blocks a thread keeps of class `c`.

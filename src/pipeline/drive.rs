@@ -11,8 +11,9 @@ use crate::scan::Scanner;
 
 /// The driver loop: reads an input with `read` (which fills a buffer of
 /// `chunk` bytes, as [`io::Read::read`] does, 0 at the end), steps the
-/// analyzer, and hands the complete findings to `sink` after each chunk and
-/// at the end. `sink` may stop the reading early ([`ControlFlow::Break`]);
+/// analyzer, and hands the complete findings to `sink` as they gather
+/// ([`super::HAND_ON_EVERY`] at a time while a chunk is read), after each
+/// chunk and at the end. `sink` may stop the reading early ([`ControlFlow::Break`]);
 /// the input is finished either way.
 ///
 /// `Ok(None)` when the input was read to its end or `sink` stopped it,
@@ -27,18 +28,26 @@ pub fn drive(
     let mut buf = crate::input::ReadBuf::new(chunk.max(1));
     let mut out = Vec::new();
     let mut failed = None;
+    // What `sink` answered; once it stops or fails, it is not called again
+    // until the end (the rest of the chunk is still read, as before).
+    let mut answer: io::Result<ControlFlow<()>> = Ok(ControlFlow::Continue(()));
     loop {
         match read(&mut buf) {
             Ok(0) => break,
-            Ok(n) => an.step(Step::Data(&buf[..n]), &mut out),
+            Ok(n) => an.step_handing(Step::Data(&buf[..n]), &mut out, &mut |out| {
+                if matches!(answer, Ok(ControlFlow::Continue(()))) {
+                    answer = sink(out);
+                }
+            }),
             Err(e) => {
                 failed = Some(e);
                 break;
             }
         }
-        if sink(&mut out)?.is_break() {
+        if answer?.is_break() || sink(&mut out)?.is_break() {
             break;
         }
+        answer = Ok(ControlFlow::Continue(()));
     }
     an.step(Step::End, &mut out);
     let _ = sink(&mut out)?;

@@ -5,8 +5,10 @@
 //! ripgrep's searcher:
 //!
 //! - [`lines::LineBuffer`]: chunks of any size into whole lines;
-//! - the fast path here: between records each block is searched for markers
-//!   (module [`crate::scan`]) and the newlines skipped are only counted;
+//! - the fast path (`block.rs`): between records each block is searched
+//!   for markers (module [`crate::scan`]) and the newlines skipped are only
+//!   counted; the findings are handed on every [`HAND_ON_EVERY`] while a
+//!   block is read ([`InputAnalyzer::step_handing`]);
 //! - [`lookback::Lookback`]: the last lines, for the context before a
 //!   record and the traceback before an exception line that ends one;
 //! - [`router::Router`]: the open record, the records of other streams
@@ -40,6 +42,7 @@
 //! assert_eq!(a.stats().passed_through, 2);
 //! ```
 
+mod block;
 mod drive;
 pub mod holdback;
 pub mod join;
@@ -55,7 +58,9 @@ use crate::frame::{clean_line, ReadLine, DEFAULT_MAX_LINE};
 use crate::grammar::{Framed, Grammars};
 use crate::record::{Builder, Offer, Record};
 use crate::report::{LineStats, UnrecognizedSample, MAX_SAMPLES};
-use crate::scan::{count_lines_long, Scanner};
+use crate::scan::Scanner;
+pub use block::HAND_ON_EVERY;
+use block::{Early, Next};
 pub use drive::{analyze_bytes, drive, pieces};
 use holdback::HoldBack;
 use join::Joiner;
@@ -173,21 +178,52 @@ impl<'a> InputAnalyzer<'a> {
 
     /// Takes one step; complete findings are pushed to `out`.
     pub fn step(&mut self, step: Step<'_>, out: &mut Vec<Finding>) {
+        self.step_with(step, out, None);
+    }
+
+    /// [`Self::step`], and, while a block of [`Step::Data`] is read, `out`
+    /// handed to `next` every [`HAND_ON_EVERY`] findings: the next stage
+    /// reads a finding soon after it was made, while it is in the cache.
+    /// The findings and their order are [`Self::step`]'s.
+    pub fn step_handing(
+        &mut self,
+        step: Step<'_>,
+        out: &mut Vec<Finding>,
+        next: &mut dyn FnMut(&mut Vec<Finding>),
+    ) {
+        self.step_with(step, out, Some(next));
+    }
+
+    fn step_with(&mut self, step: Step<'_>, out: &mut Vec<Finding>, next: Option<Next<'_>>) {
         let mut fresh = std::mem::take(&mut self.fresh);
         match step {
-            Step::Data(data) => self.feed(data, &mut fresh),
+            Step::Data(data) => {
+                let mut early = next.map(|next| Early {
+                    out: &mut *out,
+                    next,
+                });
+                self.feed(data, &mut fresh, early.as_mut());
+            }
             Step::Idle => self.flush_idle(&mut fresh),
             Step::End => self.finish(&mut fresh),
         }
+        self.hand_on(&mut fresh, out, matches!(step, Step::Data(_)));
+        self.fresh = fresh;
+        if matches!(step, Step::Idle | Step::End) {
+            self.join.flush(out);
+        }
+    }
+
+    /// The findings completed (`fresh`) through the joiner to `out`; `data`
+    /// in the middle of the input, where those no record still to come can
+    /// join are released.
+    fn hand_on(&mut self, fresh: &mut Vec<Finding>, out: &mut Vec<Finding>, data: bool) {
         for f in fresh.drain(..) {
             self.join.push(f, out);
         }
-        self.fresh = fresh;
-        match step {
-            // No record still to come starts before the current line.
-            Step::Data(_) if !self.busy() => self.join.expire(self.line_no, out),
-            Step::Data(_) => {}
-            Step::Idle | Step::End => self.join.flush(out),
+        // No record still to come starts before the current line.
+        if data && !self.busy() {
+            self.join.expire(self.line_no, out);
         }
     }
 
@@ -225,14 +261,14 @@ impl<'a> InputAnalyzer<'a> {
         !self.router.busy() && self.hold.settled() && self.join.settled()
     }
 
-    fn feed(&mut self, data: &[u8], out: &mut Vec<Finding>) {
+    fn feed(&mut self, data: &[u8], out: &mut Vec<Finding>, early: Option<&mut Early<'_>>) {
         self.stats.bytes += data.len() as u64;
         let (completed, block) = self.lines.split(data);
         if let Some(line) = completed {
             self.whole_line(&line, out);
         }
         if !block.is_empty() {
-            self.block_lines(block, out);
+            self.block_lines(block, out, early);
             self.lookback.remember_tail(block);
         }
     }
@@ -278,80 +314,6 @@ impl<'a> InputAnalyzer<'a> {
             self.read_line(line, hit, None, out);
         }
         self.lookback.remember(line);
-    }
-
-    /// Complete lines, each ending with `\n`.
-    ///
-    /// One search serves both paths: the next marker's span is found once
-    /// and kept, and a line read in full (while a record is open) is a hit
-    /// exactly when that marker starts inside it. Markers hold no newline,
-    /// so a marker that starts in a line ends there.
-    fn block_lines(&mut self, block: &[u8], out: &mut Vec<Finding>) {
-        let mut pos = 0;
-        // The leftmost marker at or after `pos`, once searched for, and
-        // where that search began.
-        let mut next: Option<(usize, usize)> = None;
-        let mut searched_from = 0;
-        let mut searched = false;
-        while pos < block.len() {
-            if !searched || next.is_some_and(|(s, _)| s < pos) {
-                next = self
-                    .scanner
-                    .find_span(&block[pos..])
-                    .map(|(s, e)| (pos + s, pos + e));
-                searched = true;
-                searched_from = pos;
-            }
-            if self.busy() {
-                let end =
-                    pos + memchr::memchr(b'\n', &block[pos..]).expect("block ends with a newline");
-                let hit = match next {
-                    Some((s, e)) if s < end => self.hit_at(&block[pos..end], e - pos),
-                    _ => false,
-                };
-                let at = BlockAt {
-                    block,
-                    start: pos,
-                    searched_from,
-                };
-                self.read_line(&block[pos..end], hit, Some(at), out);
-                pos = end + 1;
-                continue;
-            }
-            // The fast path: the next marker; what lies before is counted.
-            let Some((hit, hit_end)) = next else {
-                let n = count_lines_long(&block[pos..], self.opts.max_line);
-                self.skip_lines(n, out);
-                return;
-            };
-            let start = memchr::memrchr(b'\n', &block[pos..hit]).map_or(pos, |i| pos + i + 1);
-            let end =
-                start + memchr::memchr(b'\n', &block[start..]).expect("block ends with a newline");
-            // Only a marker within the line's first `max_line` bytes
-            // counts, as in a line cut at the bound.
-            if !self.hit_at(&block[start..end], hit_end - start) {
-                let n = count_lines_long(&block[pos..end + 1], self.opts.max_line);
-                self.skip_lines(n, out);
-                pos = end + 1;
-                continue;
-            }
-            let n = count_lines_long(&block[pos..start], self.opts.max_line);
-            self.skip_lines(n, out);
-            let at = BlockAt {
-                block,
-                start,
-                searched_from,
-            };
-            self.read_line(&block[start..end], true, Some(at), out);
-            pos = end + 1;
-        }
-    }
-
-    /// Whether `line`, whose leftmost marker ends at `marker_end`, is a hit:
-    /// at once when that marker lies within the first `max_line` bytes,
-    /// else by searching the bounded view (another marker may fit).
-    fn hit_at(&self, line: &[u8], marker_end: usize) -> bool {
-        marker_end <= self.opts.max_line || self.is_hit(line)
     }
 
     fn skip_lines(&mut self, (n, long): (u64, u64), out: &mut Vec<Finding>) {

@@ -178,3 +178,43 @@ fn a_context_line_that_holds_a_marker_once_cleaned_is_left_out() {
         );
     }
 }
+
+#[test]
+fn handing_findings_on_early_changes_neither_them_nor_their_order() {
+    // A dense log (hundreds of findings a MiB, so many are handed on in
+    // the middle of the one chunk) with the probe's records between, which
+    // the joiner holds back for their warnings.
+    let mut data = Vec::new();
+    crate::workload::generate_dense(&mut data, 7, 1 << 20, Some(320)).unwrap();
+    for name in [
+        "stall_probe.log",
+        "stall_aiohttp.log",
+        "stall_probe.timestamped.log",
+    ] {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/samples/");
+        data.extend(std::fs::read(format!("{path}{name}")).unwrap());
+    }
+    let g = Grammars::builtin().unwrap();
+    let s = Scanner::new();
+    let mut a = InputAnalyzer::new("t", &g, &s, Options::default());
+    let mut want = Vec::new();
+    a.step(Step::Data(&data), &mut want);
+    a.step(Step::End, &mut want);
+    let want_stats = a.stats().clone();
+    assert!(want.len() > 200, "{}", want.len());
+    assert!(want
+        .iter()
+        .any(|f| f.basis == crate::correlate::Basis::SampledDuringStall));
+
+    let mut a = InputAnalyzer::new("t", &g, &s, Options::default());
+    let (mut got, mut out, mut handed) = (Vec::new(), Vec::new(), 0);
+    a.step_handing(Step::Data(&data), &mut out, &mut |out| {
+        handed += 1;
+        got.append(out);
+    });
+    got.append(&mut out);
+    a.step(Step::End, &mut got);
+    assert!(handed > 10, "{handed}");
+    assert_eq!(got, want);
+    assert_eq!(a.stats(), &want_stats);
+}
