@@ -211,6 +211,53 @@ fn ascii_lines_give_the_regexs_ids_without_it() {
 }
 
 #[test]
+fn the_id_search_finds_what_the_byte_reference_finds() {
+    // Random bytes around the 16-byte blocks, the pair in every case at
+    // every place, and the bytes that become `i` or `d` with 0x20 unset.
+    let alphabet = b"iIdDxI\x49\x69\x44\x64\xc9\xe9\x89@`-";
+    let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut lines: Vec<Vec<u8>> = crate::text::project_lines()
+        .into_iter()
+        .map(String::into_bytes)
+        .collect();
+    for len in 0..60usize {
+        for _ in 0..100 {
+            lines.push(
+                (0..len)
+                    .map(|_| {
+                        seed ^= seed << 13;
+                        seed ^= seed >> 7;
+                        seed ^= seed << 17;
+                        alphabet[(seed % alphabet.len() as u64) as usize]
+                    })
+                    .collect(),
+            );
+        }
+        for pair in [*b"id", *b"ID", *b"iD", *b"Id"] {
+            for at in 0..len.saturating_sub(1) {
+                let mut l = vec![b'a'; len];
+                l[at..at + 2].copy_from_slice(&pair);
+                lines.push(l);
+            }
+        }
+    }
+    let mut found = 0;
+    for l in &lines {
+        for from in 0..=l.len().min(40) {
+            let want = ids::next_id_bytes(l, from);
+            assert_eq!(
+                ids::next_id(l, from),
+                want,
+                "{:?} from {from}",
+                String::from_utf8_lossy(l)
+            );
+            found += usize::from(want.is_some());
+        }
+    }
+    assert!(found > 10_000, "{found}");
+}
+
+#[test]
 fn lines_kept_together_give_the_ids_of_each_line() {
     // Context lines joined with newlines are read at once: no id may run
     // from one line into the next (`request_id=` at a line's end, its
