@@ -143,9 +143,9 @@ pub struct TaskFailure {
 impl TaskFailure {
     /// Reads a record whose task repr is under `key`.
     pub fn read(text: &str, key: &str) -> TaskFailure {
-        let mut blocks = frame_blocks(text);
+        let (mut blocks, task) = frame_blocks_and(text, Some(key));
         TaskFailure {
-            task: key_value(text, key).and_then(repr::task_repr),
+            task: task.and_then(repr::task_repr),
             source_traceback: blocks.remove("source_traceback").unwrap_or_default(),
             traceback: blocks.remove("traceback").unwrap_or_default(),
             exception: last_exception_line(text),
@@ -246,10 +246,20 @@ pub fn warning_path(before: &str) -> Option<Location> {
 /// (`Coroutine created at`), `allocated` (tracemalloc), `source_traceback`,
 /// `handle_traceback`, `traceback` (the last `Traceback` of a chain).
 pub fn frame_blocks(text: &str) -> FrameBlocks {
+    frame_blocks_and(text, None).0
+}
+
+/// [`frame_blocks`], and with `key` the value [`key_value`] gives for it,
+/// read in the same pass over the record's lines.
+pub fn frame_blocks_and<'t>(text: &'t str, key: Option<&str>) -> (FrameBlocks, Option<&'t str>) {
     let mut blocks = FrameBlocks::default();
     let mut current: Option<&'static str> = None;
+    let mut value = None;
     for line in crate::text::lines(text).skip(1) {
         let t = crate::text::trim_start(line);
+        if let (Some(k), None) = (key, value) {
+            value = t.strip_prefix(k).and_then(|v| v.strip_prefix(": "));
+        }
         if let Ok((_, frame)) = repr::frame_ref(t) {
             // A frame outside a block is read and dropped: not owned.
             if let Some(c) = current {
@@ -283,7 +293,7 @@ pub fn frame_blocks(text: &str) -> FrameBlocks {
             current = None;
         }
     }
-    blocks
+    (blocks, value)
 }
 
 /// A record's frame lists by header (see [`frame_blocks`]): a few, so a
@@ -403,5 +413,30 @@ mod tests {
             panic!()
         };
         assert!(n.traceback.is_empty() && n.report.is_none());
+    }
+
+    #[test]
+    fn frame_lists_and_a_key_read_in_one_pass_are_what_each_reads() {
+        // Records of the project's logs' lines, a dozen at a time, and the
+        // keys the kinds ask for, with one that ends a frame list.
+        let lines = crate::text::project_lines();
+        let mut with_value = 0;
+        for chunk in lines.chunks(12) {
+            let text = chunk.join("\n");
+            for key in [
+                "task",
+                "handle",
+                "protocol",
+                "source_traceback",
+                "exception",
+                "x",
+            ] {
+                let (blocks, value) = frame_blocks_and(&text, Some(key));
+                assert_eq!(value, key_value(&text, key), "{key} in {text}");
+                assert_eq!(format!("{blocks:?}"), format!("{:?}", frame_blocks(&text)));
+                with_value += usize::from(value.is_some());
+            }
+        }
+        assert!(with_value >= 20, "{with_value}");
     }
 }

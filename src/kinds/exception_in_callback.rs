@@ -5,7 +5,7 @@ use super::{KindSpec, Placed, Tally};
 use crate::aggregate::{times, Group};
 use crate::correlate::{classify, frame_site, innermost_user, loc_site, Basis, Finding, PathClass};
 use crate::event::{
-    frame_blocks, key_value, last_exception_line, repr, Frame, Location, Unrecognized,
+    frame_blocks_and, last_exception_line, repr, Frame, Location, Unrecognized,
 };
 use crate::rules::Rule;
 
@@ -40,10 +40,10 @@ fn exception_in_callback(text: &str) -> Option<ExceptionInCallback> {
         },
         None => (rest, None),
     };
-    let handle = key_value(text, "handle").and_then(repr::handle_repr);
+    let (mut blocks, handle) = frame_blocks_and(text, Some("handle"));
+    let handle = handle.and_then(repr::handle_repr);
     let callback =
         repr::callback_name_of(cb).or_else(|| handle.as_ref().map(|h| h.callback.clone()))?;
-    let mut blocks = frame_blocks(text);
     let exception = last_exception_line(text);
     let mut source = blocks.remove("source_traceback").unwrap_or_default();
     if source.is_empty() {

@@ -5,7 +5,7 @@
 use super::{KindSpec, Placed, Tally};
 use crate::aggregate::{times, Group};
 use crate::correlate::{frame_site, innermost_user, Basis, Finding};
-use crate::event::{frame_blocks, key_value, last_exception_line, Frame, Unrecognized};
+use crate::event::{frame_blocks_and, last_exception_line, Frame, Unrecognized};
 use crate::rules::Rule;
 
 /// `Fatal error: protocol.data_received() call failed.` (and `Fatal error on
@@ -67,8 +67,8 @@ def data_received(self, data):
 
     fn parse(first: &str, text: &str) -> Option<Result<Self, Unrecognized>> {
         let i = Self::MARKERS.iter().find_map(|m| first.find(m))?;
-        let mut blocks = frame_blocks(text);
-        let protocol = key_value(text, "protocol").map(|v| {
+        let (mut blocks, protocol) = frame_blocks_and(text, Some("protocol"));
+        let protocol = protocol.map(|v| {
             let v = v.trim().trim_start_matches('<');
             v[..v.find([' ', '>']).unwrap_or(v.len())].to_string()
         });

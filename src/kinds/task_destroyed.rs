@@ -4,7 +4,7 @@
 use super::{KindSpec, Placed, Tally};
 use crate::aggregate::Group;
 use crate::correlate::{coro_site, frame_site, innermost_user, Basis, Finding};
-use crate::event::{frame_blocks, key_value, repr, Frame, Location, TaskRepr, Unrecognized};
+use crate::event::{frame_blocks_and, repr, Frame, Location, TaskRepr, Unrecognized};
 use crate::rules::Rule;
 use crate::source::analyze::{Confidence, Reading};
 use crate::source::python::stmt_at;
@@ -63,9 +63,9 @@ task.add_done_callback(background.discard)"#,
     fn parse(first: &str, text: &str) -> Option<Result<Self, Unrecognized>> {
         static AT: crate::text::First = crate::text::First::new("was destroyed but it is pending");
         AT.is_in(first).then(|| {
-            let mut blocks = frame_blocks(text);
+            let (mut blocks, task) = frame_blocks_and(text, Some("task"));
             Ok(TaskDestroyed {
-                task: key_value(text, "task").and_then(repr::task_repr),
+                task: task.and_then(repr::task_repr),
                 source_traceback: blocks.remove("source_traceback").unwrap_or_default(),
             })
         })
