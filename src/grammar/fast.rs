@@ -241,7 +241,13 @@ impl<'a> Cur<'a, '_> {
     /// outside ASCII after one asks, as a Unicode class may accept it.
     fn one_of(&mut self, alternatives: &[&str], then: impl Fn(u8) -> bool) -> Step<&'a str> {
         let rest = &self.s.as_bytes()[self.at..];
+        let first = rest.first().copied();
         for alt in alternatives {
+            // The first byte before the rest (a call to `memcmp`): the
+            // level names but `WARN` and `WARNING` begin differently.
+            if alt.as_bytes().first().copied() != first {
+                continue;
+            }
             if let Some(after) = rest.strip_prefix(alt.as_bytes()) {
                 match after.first() {
                     Some(&b) if then(b) => {
