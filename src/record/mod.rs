@@ -239,6 +239,11 @@ impl Builder {
             return false;
         }
         let t = crate::text::trim_start(line);
+        // The lines looked for begin with `R`, `E`, `S`, `C` or `O`: most
+        // lines (frames, source lines) are told apart by their first byte.
+        if !matches!(t.as_bytes().first(), Some(b'R' | b'E' | b'S' | b'C' | b'O')) {
+            return is_indented(line) && !t.is_empty();
+        }
         if t.starts_with("RuntimeWarning: Enable tracemalloc")
             || t.starts_with("ResourceWarning: Enable tracemalloc")
         {
