@@ -241,24 +241,25 @@ impl Builder {
         let t = crate::text::trim_start(line);
         // The lines looked for begin with `R`, `E`, `S`, `C` or `O`: most
         // lines (frames, source lines) are told apart by their first byte.
-        if !matches!(t.as_bytes().first(), Some(b'R' | b'E' | b'S' | b'C' | b'O')) {
-            return is_indented(line) && !t.is_empty();
-        }
-        if t.starts_with("RuntimeWarning: Enable tracemalloc")
-            || t.starts_with("ResourceWarning: Enable tracemalloc")
+        let named = matches!(t.as_bytes().first(), Some(b'R' | b'E' | b'S' | b'C' | b'O'));
+        if named
+            && (t.starts_with("RuntimeWarning: Enable tracemalloc")
+                || t.starts_with("ResourceWarning: Enable tracemalloc"))
         {
             self.phase = Phase::Done;
             return true;
         }
-        if t.starts_with("Enable tracemalloc to get traceback where the object was allocated")
-            || (t.starts_with("See https://docs.pytest.org/") && t.contains("warnings"))
+        if named
+            && (t.starts_with("Enable tracemalloc to get traceback where the object was allocated")
+                || (t.starts_with("See https://docs.pytest.org/") && t.contains("warnings")))
         {
             // pytest's warnings summary ends a warning with these two lines.
             return true;
         }
-        t.starts_with("Coroutine created at (most recent call last)")
-            || t.starts_with("Coroutine object created at (most recent call last")
-            || t.starts_with("Object allocated at (most recent call last)")
+        (named
+            && (t.starts_with("Coroutine created at (most recent call last)")
+                || t.starts_with("Coroutine object created at (most recent call last")
+                || t.starts_with("Object allocated at (most recent call last)")))
             || (is_indented(line) && !t.is_empty())
     }
 
