@@ -273,8 +273,20 @@ fn until_parens(i: &str) -> IResult<&str, &str> {
 
 /// `take_until("\", line")`: a traceback line's path.
 fn until_line_tag(i: &str) -> IResult<&str, &str> {
-    static TAG: crate::text::First = crate::text::First::new("\", line");
-    take_until(&TAG, i)
+    // By its quote (`memchr`): a path is short, and seldom holds one.
+    let h = i.as_bytes();
+    let mut from = 0;
+    while let Some(at) = memchr::memchr(b'"', &h[from..]) {
+        let at = from + at;
+        if h[at..].starts_with(b"\", line") {
+            return Ok((&i[at..], &i[..at]));
+        }
+        from = at + 1;
+    }
+    Err(nom::Err::Error(nom::error::Error::new(
+        i,
+        nom::error::ErrorKind::TakeUntil,
+    )))
 }
 
 /// `File "p.py", line 12, in f` (traceback) or `File "p.py", lineno 12`
@@ -337,10 +349,10 @@ pub fn frame_ref(i: &str) -> IResult<&str, FrameRef<'_>> {
 #[cfg(test)]
 fn frame_ref_nom(i: &str) -> IResult<&str, FrameRef<'_>> {
     let (i, (_, path, _, _, _, line, function)) = (
-        tag("File \""),  // File "
-        until_line_tag,  // p.py
-        tag("\", line"), // ", line
-        opt(tag("no")),  // (tracemalloc: lineno)
+        tag("File \""),                               // File "
+        nom::bytes::complete::take_until("\", line"), // p.py
+        tag("\", line"),                              // ", line
+        opt(tag("no")),                               // (tracemalloc: lineno)
         char(' '),
         nom::character::complete::digit1,                   // 12
         opt(preceded(tag(", in "), nom::combinator::rest)), // , in f
@@ -377,6 +389,10 @@ mod tests {
                 "File \"a.py\", linen 3",
                 "File \"a.py\", line 3,in f",
                 "File \"a\", line 1\", line 2, in g",
+                "File \"a\"b.py\", line 3, in f",
+                "File \"a\"\", line 3, in f",
+                "File \"\"\", line 3",
+                "File \"a.py\"",
                 "File \"a.py\" line 3",
                 "File \"é.py\", line 3, in ü",
                 "File \"",
