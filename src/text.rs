@@ -216,6 +216,16 @@ impl Last {
         }
     }
 
+    /// The literal `word`, found by its byte at `anchor`: for a word
+    /// whose rarest byte is common in what follows it, and a byte that
+    /// is rare there. A repr's ` created at ` is followed by a path,
+    /// which has many `c`s and seldom a space: by its last space, it is
+    /// usually found at the first place looked at.
+    pub const fn new_at(word: &'static str, anchor: usize) -> Last {
+        assert!(anchor < word.len());
+        Last { word, anchor }
+    }
+
     /// Where the last `word` in `text` starts, as `text.rfind(word)`.
     pub fn in_(&self, text: &str) -> Option<usize> {
         let (w, h) = (self.word.as_bytes(), text.as_bytes());
@@ -450,6 +460,9 @@ mod tests {
         static AT: Last = Last::new(") at ");
         static CREATED: Last = Last::new(" created at ");
         static TOOK: Last = Last::new("took ");
+        // The words as the parsers search them: by their last space.
+        static AT_SPACE: Last = Last::new_at(") at ", 4);
+        static CREATED_SPACE: Last = Last::new_at(" created at ", 11);
         for t in [
             "",
             "f() at a.py:1",
@@ -471,13 +484,21 @@ mod tests {
             assert_eq!(CREATED.in_(t), t.rfind(" created at "), "{t:?}");
             assert_eq!(TOOK.in_(t), t.rfind("took "), "{t:?}");
             assert_eq!(AT.in_(t), t.rfind(") at "), "{t:?}");
+            assert_eq!(CREATED_SPACE.in_(t), t.rfind(" created at "), "{t:?}");
+            assert_eq!(AT_SPACE.in_(t), t.rfind(") at "), "{t:?}");
         }
         // Every word the parsers look for from the end, on every line of
         // the project's logs and on the lines joined.
         let lines = project_lines();
         let joined = lines.join("\n");
         for l in lines.iter().map(String::as_str).chain([joined.as_str()]) {
-            for (last, word) in [(&CREATED, " created at "), (&TOOK, "took "), (&AT, ") at ")] {
+            for (last, word) in [
+                (&CREATED, " created at "),
+                (&TOOK, "took "),
+                (&AT, ") at "),
+                (&CREATED_SPACE, " created at "),
+                (&AT_SPACE, ") at "),
+            ] {
                 assert_eq!(last.in_(l), l.rfind(word), "{word:?} in {l:?}");
             }
         }

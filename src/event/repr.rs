@@ -166,12 +166,14 @@ pub fn task_repr(s: &str) -> Option<TaskRepr> {
 }
 
 /// `) at `, between a callback's arguments and its definition.
-pub static AT: crate::text::Last = crate::text::Last::new(") at ");
+/// Found by its last space ([`crate::text::Last::new_at`]): a path follows.
+pub static AT: crate::text::Last = crate::text::Last::new_at(") at ", 4);
 
 /// The repr's own ` created at path:N`, which is always its last field: the
 /// text before it and the location.
 fn own_created_at(inner: &str) -> Option<(&str, Location)> {
-    static CREATED_AT: crate::text::Last = crate::text::Last::new(" created at ");
+    // By its last space: a path follows it.
+    static CREATED_AT: crate::text::Last = crate::text::Last::new_at(" created at ", 11);
     let idx = CREATED_AT.in_(inner)?;
     let loc = location(&inner[idx + " created at ".len()..])?;
     Some((&inner[..idx], loc))
