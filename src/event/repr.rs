@@ -29,7 +29,8 @@ pub fn word(s: &str, usual: &[&'static str]) -> std::borrow::Cow<'static, str> {
 /// `path:N` for a whole string: split at the last `:` followed by digits only.
 pub fn location(s: &str) -> Option<Location> {
     let s = s.trim();
-    let (path, line) = s.rsplit_once(':')?;
+    let colon = memchr::memrchr(b':', s.as_bytes())?;
+    let (path, line) = (&s[..colon], &s[colon + 1..]);
     if path.is_empty() || line.is_empty() || !line.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
