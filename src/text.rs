@@ -480,6 +480,10 @@ mod tests {
             "c",
             "took took ",
             "ctook took",
+            // The word but its last byte.
+            "tookx",
+            "x created atx",
+            "f() atx",
         ] {
             assert_eq!(CREATED.in_(t), t.rfind(" created at "), "{t:?}");
             assert_eq!(TOOK.in_(t), t.rfind("took "), "{t:?}");
