@@ -11,9 +11,9 @@ ripgrep into target/bench/tools if it is not on PATH (cargo install, from
 crates.io), reads each file once so it is in the page cache, then runs each
 tool RUNS times, the tools by turns, and prints, for the fastest run of
 each: wall seconds, CPU seconds (user + system), MB/s, asyncio records
-per second, the ratio to `rg -c took`, and peak resident memory. `rg -c -F -f MARKERS` is ripgrep
-searching for aiolog's own markers on one thread: the block search alone,
-as ripgrep does it. A benchmark reports numbers; no test depends on them.
+per second, the ratio to `rg -c took`, and peak resident memory.
+`rg -c -F -f MARKERS` is ripgrep searching for aiolog's own markers on one
+thread: the block search alone, as ripgrep does it. A benchmark reports numbers; no test depends on them.
 """
 import argparse
 import json

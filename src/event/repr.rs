@@ -256,10 +256,11 @@ fn callback_name(cb: &str) -> Option<String> {
 
 // FRAMES
 
-/// nom's `take_until(word)` with the word's searcher built once: the
-/// parsers below read every coroutine repr and traceback line with one.
-fn take_until<'i>(word: &crate::text::First, i: &'i str) -> IResult<&'i str, &'i str> {
-    match word.in_(i) {
+/// nom's `take_until(word)`, given where the word was `found` by a
+/// searcher built once (`text::First`, `text::FirstBy`): the parsers
+/// below read every coroutine repr and traceback line with one.
+fn take_until(found: Option<usize>, i: &str) -> IResult<&str, &str> {
+    match found {
         Some(at) => Ok((&i[at..], &i[..at])),
         None => Err(nom::Err::Error(nom::error::Error::new(
             i,
@@ -271,25 +272,14 @@ fn take_until<'i>(word: &crate::text::First, i: &'i str) -> IResult<&'i str, &'i
 /// `take_until("()")`: a coroutine's qualname.
 fn until_parens(i: &str) -> IResult<&str, &str> {
     static PARENS: crate::text::First = crate::text::First::new("()");
-    take_until(&PARENS, i)
+    take_until(PARENS.in_(i), i)
 }
 
 /// `take_until("\", line")`: a traceback line's path.
 fn until_line_tag(i: &str) -> IResult<&str, &str> {
-    // By its quote (`memchr`): a path is short, and seldom holds one.
-    let h = i.as_bytes();
-    let mut from = 0;
-    while let Some(at) = memchr::memchr(b'"', &h[from..]) {
-        let at = from + at;
-        if h[at..].starts_with(b"\", line") {
-            return Ok((&i[at..], &i[..at]));
-        }
-        from = at + 1;
-    }
-    Err(nom::Err::Error(nom::error::Error::new(
-        i,
-        nom::error::ErrorKind::TakeUntil,
-    )))
+    // By its quote: a path is short, and seldom holds one.
+    static TAG: crate::text::FirstBy = crate::text::FirstBy::new("\", line", 0);
+    take_until(TAG.in_(i), i)
 }
 
 /// `File "p.py", line 12, in f` (traceback) or `File "p.py", lineno 12`
